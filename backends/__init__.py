@@ -1,0 +1,60 @@
+"""Backend registry: one package per target runtime, imported lazily.
+
+Adding a target means adding its folder and one line to ``_PACKAGES``. A backend package must import
+without its toolchain (capabilities are plain data), so ``xport check`` works for every target and a
+missing toolchain disables one backend with its reason instead of breaking ``import xport``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+from xport.errors import BackendUnavailableError, ModelFormatError, XportError
+
+_PACKAGES = {
+    "torchscript": "xport.backends.torchscript",
+    "onnx": "xport.backends.onnx",
+}
+
+
+def names() -> list[str]:
+    """Every registered backend, available here or not."""
+    return list(_PACKAGES)
+
+
+def get(name: str) -> ModuleType:
+    """The backend package called ``name`` (its toolchain may still be missing: see :func:`status`)."""
+    if name not in _PACKAGES:
+        raise XportError(f"unknown backend '{name}'; known backends: {', '.join(_PACKAGES)}")
+    return importlib.import_module(_PACKAGES[name])
+
+
+def require(name: str) -> ModuleType:
+    """The backend package, after checking that its toolchain is installed."""
+    backend = get(name)
+    ok, reason = backend.is_available()
+    if not ok:
+        raise BackendUnavailableError(f"backend '{name}' is not available here: {reason}")
+    return backend
+
+
+def status() -> dict[str, tuple[bool, str]]:
+    """Backend name → (available, reason); the reason says what is missing and how to install it."""
+    return {name: get(name).is_available() for name in _PACKAGES}
+
+
+def available() -> list[str]:
+    """Names of the backends whose toolchain works here."""
+    return [name for name, (ok, _) in status().items() if ok]
+
+
+def for_path(path: Path | str) -> str:
+    """The backend that writes files like ``path`` (by file type)."""
+    path = Path(path)
+    for name in _PACKAGES:
+        if path.suffix in get(name).SUFFIXES:
+            return name
+    known = ", ".join(s for n in _PACKAGES for s in get(n).SUFFIXES)
+    raise ModelFormatError(path, f"unknown artifact type '{path.suffix}'", f"xport loads {known}")

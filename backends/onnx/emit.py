@@ -1,0 +1,70 @@
+"""Planned ExportedProgram → ``<name>.onnx`` (+ ``<name>.ort``, ``<name>.required_operators.config``)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import onnx
+import torch
+from torch.export import ExportedProgram
+
+from xport._warnings import quiet_export
+from xport.artifact import MANIFEST_KEY, Artifact
+from xport.emit_options import EmitOptions
+from xport.errors import XportError
+
+from . import NAME
+
+# torch.onnx logs one warning per torchvision op it cannot register; xport never uses torchvision.
+_REGISTRATION_LOGGER = "torch.onnx._internal.exporter._registration"
+
+
+@contextlib.contextmanager
+def _quiet_registration() -> Iterator[None]:
+    logger = logging.getLogger(_REGISTRATION_LOGGER)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _to_onnx(program: ExportedProgram, options: EmitOptions) -> onnx.ModelProto:
+    manifest = options.manifest
+    with _quiet_registration(), quiet_export(), torch.no_grad():
+        onnx_program = torch.onnx.export(
+            program, program.example_inputs[0], dynamo=True, external_data=False, verbose=False,
+            opset_version=int(options.settings["opset"]),
+            input_names=[s.name for s in manifest.inputs], output_names=[s.name for s in manifest.outputs])
+    model = onnx_program.model_proto
+    entry = model.metadata_props.add()
+    entry.key, entry.value = MANIFEST_KEY, manifest.to_json()
+    model.producer_name = "xport"
+    return model
+
+
+def _to_ort(onnx_path: Path) -> list[Path]:
+    """ORT Mobile's format and the operator config for a reduced ORT build (ORT's own tool)."""
+    cmd = [sys.executable, "-m", "onnxruntime.tools.convert_onnx_models_to_ort", str(onnx_path),
+           "--output_dir", str(onnx_path.parent), "--optimization_style", "Fixed"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    ort_path = onnx_path.with_suffix(".ort")
+    config = onnx_path.with_suffix(".required_operators.config")
+    if done.returncode != 0 or not ort_path.exists():
+        raise XportError(f"onnxruntime could not convert {onnx_path.name} to .ort:\n{done.stderr[-2000:]}")
+    return [ort_path, config]
+
+
+def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
+    path = Path(out_dir) / f"{options.name}.onnx"
+    onnx.save(_to_onnx(program, options), str(path))
+    files = [path]
+    if options.settings["ort_format"]:
+        files += _to_ort(path)
+    return Artifact(NAME, options.precision, path, tuple(files), options.manifest)

@@ -1,0 +1,70 @@
+"""Run an ``.onnx`` or ``.ort`` file in ONNX Runtime."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from xport.artifact import MANIFEST_KEY, Manifest
+from xport.errors import ModelFormatError
+
+log = logging.getLogger("xport")
+
+# Execution providers phones use, best first; ORT's PyPI wheel for x86/ARM Linux ships only the CPU one.
+_MOBILE_PROVIDERS = ("XnnpackExecutionProvider", "ACLExecutionProvider", "ArmNNExecutionProvider")
+_CPU = "CPUExecutionProvider"
+_THREADS = 2
+
+
+def choose_providers() -> tuple[list[str], str]:
+    """Providers for a session, and a note saying whether the ARM/XNNPACK ones were available."""
+    present = ort.get_available_providers()
+    mobile = [p for p in _MOBILE_PROVIDERS if p in present]
+    if mobile:
+        return mobile + [_CPU], f"using {', '.join(mobile)}"
+    return [_CPU], "no XNNPACK/ACL provider in this onnxruntime build; using CPUExecutionProvider"
+
+
+def _manifest_from_onnx(path: Path) -> Manifest:
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # onnx raises DecodeError and friends from protobuf
+        raise ModelFormatError(path, f"not a valid ONNX model ({type(exc).__name__})",
+                               "the file is truncated or corrupt; export it again") from exc
+    meta = {p.key: p.value for p in model.metadata_props}
+    if MANIFEST_KEY not in meta:
+        raise ModelFormatError(path, "no xport manifest in the ONNX metadata", "export it with xport")
+    return Manifest.from_json(meta[MANIFEST_KEY])
+
+
+class OrtRunner:
+    def __init__(self, path: Path, threads: int = _THREADS):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelFormatError(self.path, "no such file")
+        # An .ort file carries no ONNX metadata; its manifest is the one of the .onnx beside it.
+        onnx_path = self.path.with_suffix(".onnx")
+        if not onnx_path.is_file():
+            raise ModelFormatError(self.path, f"{onnx_path.name} (which holds the manifest) is missing")
+        self.manifest = _manifest_from_onnx(onnx_path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        providers, note = choose_providers()
+        try:
+            self._session = ort.InferenceSession(str(self.path), options, providers=providers)
+        except Exception as exc:  # ORT raises its own Fail / InvalidProtobuf / InvalidGraph types
+            raise ModelFormatError(self.path, f"onnxruntime cannot load it ({str(exc).splitlines()[0][:300]})",
+                                   "the file is truncated or corrupt; export it again") from exc
+        self.provider_note = note
+        log.info("%s: %s", self.path.name, note)
+        active = self._session.get_providers()
+        self.runtime = f"onnxruntime {ort.__version__} ({', '.join(active)})"
+        self._names = [i.name for i in self._session.get_inputs()]
+
+    def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        return self._session.run(None, dict(zip(self._names, inputs)))

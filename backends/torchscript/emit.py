@@ -1,0 +1,42 @@
+"""Planned ExportedProgram → ``<name>.ptl`` + ``<name>.operators.yaml`` (selective-build op list).
+
+``torch.jit.trace`` of the unlifted program records exactly the ATen ops the planner left; ``freeze``
+inlines the weights; the manifest rides along as the extra file ``xport.json``. ``optimize_for_mobile`` is
+not used: this torch build has no XNNPACK, and the planner already did the rewrites it would do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.jit.mobile
+from torch.export import ExportedProgram
+
+from xport._warnings import quiet_torchscript
+from xport.artifact import MANIFEST_KEY, Artifact
+from xport.emit_options import EmitOptions
+from xport.passes import unlift
+
+from . import NAME
+
+
+def _operator_list(ptl: Path) -> list[str]:
+    module = torch.jit.mobile._load_for_lite_interpreter(str(ptl))
+    return sorted(torch.jit.mobile._export_operator_list(module))
+
+
+def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
+    inputs = program.example_inputs[0]
+    path = Path(out_dir) / f"{options.name}.ptl"
+    ops_path = Path(out_dir) / f"{options.name}.operators.yaml"
+    with quiet_torchscript(), torch.no_grad():
+        traced = torch.jit.trace(unlift(program), inputs, check_trace=False)
+        frozen = torch.jit.freeze(traced.eval())
+        frozen._save_for_lite_interpreter(str(path), _extra_files={MANIFEST_KEY: options.manifest.to_json()})
+        ops = _operator_list(path)
+    ops_path.write_text("# Root operators of this model, for a selective PyTorch Mobile build\n"
+                        + "".join(f"- {op}\n" for op in ops))
+    return Artifact(NAME, options.precision, path, (path, ops_path), options.manifest)
+
+

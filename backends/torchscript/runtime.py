@@ -1,0 +1,48 @@
+"""Run a ``.ptl`` in torch's lite interpreter (the same interpreter PyTorch Mobile ships)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.jit.mobile
+
+from xport._warnings import quiet_torchscript
+from xport.artifact import MANIFEST_KEY, Manifest
+from xport.errors import ModelFormatError
+
+
+def read_manifest(path: Path) -> Manifest:
+    """The manifest stored inside a ``.ptl`` (a zip archive); corrupt archives raise ModelFormatError."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entry = next((n for n in archive.namelist() if n.endswith(f"/extra/{MANIFEST_KEY}")), None)
+            if entry is None:
+                raise ModelFormatError(path, "no xport manifest inside", "export it with xport, or re-export")
+            return Manifest.from_json(archive.read(entry).decode())
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
+        raise ModelFormatError(path, f"not a valid lite-interpreter archive ({exc})",
+                               "the file is truncated or corrupt; export it again") from exc
+
+
+class LiteRunner:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelFormatError(self.path, "no such file")
+        self.manifest = read_manifest(self.path)
+        try:
+            with quiet_torchscript():
+                self._module = torch.jit.mobile._load_for_lite_interpreter(str(self.path))
+        except (RuntimeError, ValueError) as exc:
+            raise ModelFormatError(self.path, f"the lite interpreter cannot load it ({str(exc).splitlines()[0]})",
+                                   "the file is truncated or corrupt; export it again") from exc
+        self.runtime = f"torch {torch.__version__} lite interpreter"
+
+    def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        with torch.no_grad():
+            result = self._module(*(torch.from_numpy(x) for x in inputs))
+        outs = result if isinstance(result, (tuple, list)) else (result,)
+        return [o.numpy() for o in outs]

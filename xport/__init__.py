@@ -1,0 +1,29 @@
+"""xport: export efficient video models to mobile and edge runtimes, and prove they run right and fast.
+
+    artifact = xport.export(model, example_inputs, backend="onnx", output_dir="out/")
+    report = xport.verify(model, artifact)      # runs the artifact in ONNX Runtime vs eager
+    print(xport.check(model, example_inputs))   # how every node lowers on every backend
+"""
+
+__version__ = "0.1.0"
+
+from .api import check, export, load, verify  # noqa: E402
+from .artifact import Artifact, Manifest  # noqa: E402
+from .errors import (  # noqa: E402
+    BackendUnavailableError,
+    CaptureError,
+    InputSpecError,
+    ModelFormatError,
+    OutputDirError,
+    ParityError,
+    UnsupportedOpError,
+    XportError,
+)
+from .parity import ParityReport  # noqa: E402
+from .plan import CheckReport  # noqa: E402
+
+__all__ = [
+    "__version__", "export", "load", "verify", "check", "Artifact", "Manifest", "ParityReport", "CheckReport",
+    "XportError", "UnsupportedOpError", "InputSpecError", "ModelFormatError", "ParityError", "OutputDirError",
+    "BackendUnavailableError", "CaptureError",
+]

@@ -1,0 +1,108 @@
+"""The public entry points: export, load, verify, check."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import torch
+
+from . import __version__
+from . import backends as backend_registry
+from .artifact import Artifact, Manifest, describe_outputs
+from .atomic import prepare_output_dir, staged_output
+from .capture import as_input_tuple, capture, input_names
+from .emit_options import EmitOptions, resolve_settings
+from .errors import ParityError, XportError
+from .parity import ParityReport, measure
+from .plan import CheckReport, check_program, plan
+from .sample_inputs import default_inputs
+from .tensor_spec import TensorSpec
+
+log = logging.getLogger("xport")
+
+
+def _check_precision(backend: str, caps, precision: str) -> None:
+    if precision not in caps.precisions:
+        raise XportError(f"backend '{backend}' does not support precision '{precision}' "
+                         f"(supported: {', '.join(caps.precisions)})")
+
+
+def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir: Path | str,
+           precision: str = "fp32", *, name: str = "model", overwrite: bool = False, **options: Any) -> Artifact:
+    """Capture ``model``, plan it for ``backend``, and write the artifact into ``output_dir``.
+
+    ``example_inputs`` (a tensor or tuple of tensors) fixes the static input shapes. Backend options are
+    keyword arguments (``xport backends`` lists them). Files are written atomically: on any error,
+    ``output_dir`` is left as it was.
+    """
+    be = backend_registry.require(backend)
+    _check_precision(backend, be.CAPS, precision)
+    settings = resolve_settings(backend, be.OPTIONS, options)
+    prepare_output_dir(output_dir, overwrite)  # fail fast, before minutes of work
+    inputs = as_input_tuple(example_inputs)
+
+    log.info("capturing %s with torch.export", type(model).__name__)
+    program = capture(model, inputs)
+    log.info("planning for %s (%s)", backend, precision)
+    planned = plan(program, be.CAPS, precision, settings.get("decompose", ()))
+    manifest = Manifest(
+        backend=backend, precision=precision,
+        inputs=tuple(TensorSpec.of(n, x) for n, x in zip(input_names(program), inputs)),
+        outputs=describe_outputs(planned, inputs), source=f"{type(model).__module__}.{type(model).__qualname__}",
+        xport_version=__version__)
+    log.info("writing %s artifact", backend)
+    with staged_output(output_dir, overwrite) as stage:
+        artifact = be.emit(planned, EmitOptions(precision, name, manifest, settings), stage)
+    artifact = replace(artifact.relocated(Path(output_dir)), example_inputs=inputs)
+    log.info("wrote %s", ", ".join(str(f) for f in artifact.files))
+    return artifact
+
+
+def load(path: Path | str) -> Artifact:
+    """Open an artifact written by :func:`export`; the backend is chosen by file type."""
+    path = Path(path)
+    be = backend_registry.require(backend_registry.for_path(path))
+    runner = be.load(path)
+    m = runner.manifest
+    artifact = Artifact(m.backend, m.precision, path, (path,), m)
+    artifact._runner.append(runner)
+    return artifact
+
+
+def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence[torch.Tensor]] | None = None,
+           strict: bool = True) -> ParityReport:
+    """Run ``model`` (eager) and ``artifact`` (in its runtime) on the same inputs and compare.
+
+    ``inputs`` is an iterable of input tuples; by default the artifact's input shapes are filled with a
+    few seeded random and structured tensors. Raises :class:`~xport.ParityError` on failure unless
+    ``strict=False``.
+    """
+    if inputs is None:
+        if artifact.example_inputs is not None:
+            inputs = default_inputs(artifact.example_inputs)
+        else:  # a loaded artifact: its manifest gives the shapes, and there is no example to reuse
+            shapes = tuple(torch.zeros(s.shape, dtype=getattr(torch, s.dtype)) for s in artifact.manifest.inputs)
+            inputs = default_inputs(shapes)[1:]
+    report = measure(model, artifact, inputs)
+    if strict and not report.passed:
+        raise ParityError(report)
+    return report
+
+
+def check(model: torch.nn.Module, example_inputs: Any, backend: str | Sequence[str] | None = None,
+          precision: str = "fp32") -> dict[str, CheckReport]:
+    """How every node would lower on each backend: native / decomposed (into what) / unsupported.
+
+    Works for every registered backend, installed or not (capabilities are data).
+    """
+    names = backend_registry.names() if backend is None else [backend] if isinstance(backend, str) else backend
+    program = capture(model, as_input_tuple(example_inputs))
+    reports = {}
+    for name in names:
+        be = backend_registry.get(name)
+        decompose = dict((k, d) for k, (d, _) in be.OPTIONS.items()).get("decompose", ())
+        reports[name] = check_program(program, be.CAPS, precision, decompose)
+    return reports

@@ -1,0 +1,112 @@
+"""An exported artifact: files on disk plus the manifest that says how to feed them.
+
+The manifest (backend, precision, input/output specs, provenance) travels *inside* the artifact file
+where the format allows (lite-interpreter extra file, ONNX metadata), so ``xport.load`` needs nothing
+but the file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+import torch
+
+from .tensor_spec import TensorSpec, validate_inputs
+
+MANIFEST_KEY = "xport.json"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an app (and ``Artifact.run``) must know to feed the model and read its outputs."""
+
+    backend: str
+    precision: str
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    source: str = ""
+    xport_version: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "backend": self.backend, "precision": self.precision,
+            "inputs": [s.to_dict() for s in self.inputs], "outputs": [s.to_dict() for s in self.outputs],
+            "source": self.source, "xport_version": self.xport_version, "extra": self.extra,
+        }, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Manifest":
+        d = json.loads(text)
+        return cls(d["backend"], d["precision"], tuple(TensorSpec.from_dict(s) for s in d["inputs"]),
+                   tuple(TensorSpec.from_dict(s) for s in d["outputs"]), d.get("source", ""),
+                   d.get("xport_version", ""), d.get("extra", {}))
+
+
+class Runner(Protocol):
+    """A loaded artifact in its runtime (what backends' ``load(path)`` return)."""
+
+    manifest: Manifest
+    runtime: str  # e.g. "onnxruntime 1.32.0 (CPUExecutionProvider)"
+
+    def run(self, *inputs: np.ndarray) -> list[np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """Files written by :func:`xport.export` (or found by :func:`xport.load`), runnable in their runtime."""
+
+    backend: str
+    precision: str
+    path: Path
+    files: tuple[Path, ...]
+    manifest: Manifest
+    # The example inputs of the export (kept in memory only; verify() reuses them).
+    example_inputs: tuple[torch.Tensor, ...] | None = field(default=None, repr=False, compare=False)
+    _runner: list = field(default_factory=list, repr=False, compare=False)  # lazily loaded, cached
+
+    @property
+    def runner(self) -> Runner:
+        if not self._runner:
+            from . import backends
+
+            self._runner.append(backends.get(self.backend).load(self.path))
+        return self._runner[0]
+
+    @property
+    def runtime(self) -> str:
+        """Which runtime produces the numbers of :meth:`run`."""
+        return self.runner.runtime
+
+    @property
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size
+
+    def run(self, *inputs: torch.Tensor | np.ndarray) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        """Run the artifact in its runtime; inputs are checked against the manifest first."""
+        arrays = validate_inputs(inputs, self.manifest.inputs)
+        outputs = [torch.from_numpy(np.asarray(o)) for o in self.runner.run(*arrays)]
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def relocated(self, directory: Path) -> "Artifact":
+        """The same artifact after its files were moved into ``directory``."""
+        directory = Path(directory)
+        return replace(self, path=directory / self.path.name, files=tuple(directory / f.name for f in self.files),
+                       _runner=[])
+
+    def __str__(self) -> str:
+        return f"{self.backend} {self.precision} artifact {self.path} ({self.size_bytes / 1e6:.2f} MB)"
+
+
+def describe_outputs(program, example_inputs: Sequence[torch.Tensor]) -> tuple[TensorSpec, ...]:
+    """Output specs of a captured program, named ``output`` / ``output_0``, ``output_1``, ..."""
+    with torch.no_grad():
+        result = program.module()(*example_inputs)
+    outs = result if isinstance(result, (tuple, list)) else (result,)
+    if len(outs) == 1:
+        return (TensorSpec.of("output", outs[0]),)
+    return tuple(TensorSpec.of(f"output_{i}", o) for i, o in enumerate(outs))

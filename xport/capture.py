@@ -1,0 +1,112 @@
+"""Capture: ``torch.export`` of an eval-mode model, decomposed to ATen with the spec ops kept whole.
+
+The result is a plain :class:`torch.export.ExportedProgram`. :func:`describe` maps each compute node to
+its spec op (or ``None`` when the op is outside the spec); nothing fails here, so ``check`` and ``export``
+can report every problem at once.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+import torch.fx
+from torch.export import ExportedProgram
+
+from ._warnings import quiet_export
+from .errors import CaptureError, InputSpecError
+from .spec import SPEC, OpSpec
+
+
+def decomposition_table() -> dict:
+    """torch.export's core-ATen decompositions minus every overload the spec keeps as one op."""
+    table = torch.export.default_decompositions()
+    keep = set(SPEC.overloads())
+    for overload in list(table):
+        if str(overload) in keep:
+            del table[overload]
+    return table
+
+
+def as_input_tuple(example_inputs: Any) -> tuple[torch.Tensor, ...]:
+    """Accept one tensor or a sequence of tensors; always return a tuple of tensors."""
+    inputs = (example_inputs,) if isinstance(example_inputs, torch.Tensor) else tuple(example_inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, torch.Tensor):
+            raise InputSpecError(f"arg{i}", i, "a torch.Tensor", type(x).__name__)
+    return inputs
+
+
+def capture(model: torch.nn.Module, example_inputs: Any) -> ExportedProgram:
+    """Export ``model`` in eval mode with static shapes taken from ``example_inputs``.
+
+    The model itself is left untouched (a copy is put in eval mode).
+    """
+    inputs = as_input_tuple(example_inputs)
+    model = copy.deepcopy(model).eval()
+    try:
+        with torch.no_grad(), quiet_export():
+            program = torch.export.export(model, inputs)
+            return program.run_decompositions(decomposition_table())
+    except Exception as exc:  # torch.export raises many unrelated types; keep the cause chained
+        raise CaptureError(
+            f"torch.export could not capture {type(model).__name__}: {type(exc).__name__}: {exc}\n"
+            "Fix: make forward() traceable with static shapes (no data-dependent Python control flow, "
+            "no calls into numpy), or export the traceable sub-module."
+        ) from exc
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """One compute node of a captured graph, seen through the spec."""
+
+    node: torch.fx.Node
+    spec: OpSpec | None
+    attrs: Any
+    module_path: str
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def target(self) -> str:
+        return str(self.node.target)
+
+    @property
+    def op(self) -> str:
+        """The spec op's name, or the ATen target for nodes outside the spec."""
+        return self.spec.name if self.spec else self.target
+
+
+def module_path(node: torch.fx.Node) -> str:
+    """Dotted path of the innermost module that produced ``node`` (``""`` for the top-level forward)."""
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return ""
+    path, _type = list(stack.values())[-1]
+    return str(path)
+
+
+def _is_structural(node: torch.fx.Node) -> bool:
+    # Tuple unpacking of multi-output ops (batch norm returns (out, mean, invstd)) computes nothing.
+    return node.op != "call_function" or node.target.__name__ == "getitem"
+
+
+def describe(graph: torch.fx.Graph) -> list[NodeInfo]:
+    """Every compute node of ``graph`` with its spec op and normalised attributes."""
+    infos = []
+    for node in graph.nodes:
+        if _is_structural(node):
+            continue
+        spec = SPEC.match(node)
+        attrs = spec.attrs(node) if spec else None
+        infos.append(NodeInfo(node, spec, attrs, module_path(node)))
+    return infos
+
+
+def input_names(program: ExportedProgram) -> Sequence[str]:
+    """Names of the user inputs of a captured program, in order."""
+    return [spec.arg.name for spec in program.graph_signature.input_specs if spec.kind.name == "USER_INPUT"]

@@ -1,0 +1,147 @@
+"""Numeric parity of an artifact against the eager model, measured on the same inputs.
+
+Metrics: max abs error, max rel error (relative to the output scale, ``max|ref|``), SQNR in dB, cosine
+similarity and top-1 / top-5 agreement (for outputs with a class axis). Which numbers pass is decided by
+:mod:`xport.tolerances`, never here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import torch
+
+from .errors import ParityError
+from .tolerances import Tolerance, tolerance_for
+
+# Two classes whose eager logits differ by less than this fraction of the output scale are a tie:
+# an artifact picking either one agrees.
+_TIE = 1e-5
+
+
+@dataclass(frozen=True)
+class Metrics:
+    max_abs: float
+    max_rel: float
+    sqnr_db: float
+    cosine: float
+    top1_agreement: float | None
+    top5_agreement: float | None
+
+
+def _flat_pairs(ref: torch.Tensor, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return ref.detach().double().reshape(-1), out.detach().double().reshape(-1)
+
+
+def compare(refs: Sequence[torch.Tensor], outs: Sequence[torch.Tensor]) -> Metrics:
+    """Metrics over a set of (reference, artifact) output pairs of equal shapes."""
+    for r, o in zip(refs, outs):
+        if r.shape != o.shape:
+            raise ParityError(f"output shape differs: eager {list(r.shape)}, artifact {list(o.shape)}")
+    ref = torch.cat([_flat_pairs(r, o)[0] for r, o in zip(refs, outs)])
+    out = torch.cat([_flat_pairs(r, o)[1] for r, o in zip(refs, outs)])
+    err = (out - ref).abs()
+    scale = ref.abs().max().item() or 1.0
+    noise = float((err**2).sum())
+    signal = float((ref**2).sum())
+    sqnr = math.inf if noise == 0 else 10 * math.log10(max(signal, 1e-300) / noise)
+    denom = ref.norm() * out.norm()
+    cosine = float((ref @ out) / denom) if denom > 0 else float(ref.norm() == out.norm())
+    top1, top5 = _agreement(refs, outs, scale)
+    return Metrics(float(err.max()), float(err.max()) / scale, sqnr, cosine, top1, top5)
+
+
+def _agreement(refs: Sequence[torch.Tensor], outs: Sequence[torch.Tensor], scale: float):
+    """Top-1 agreement (ties within _TIE of the scale count as agreement) and top-5 set overlap."""
+    rows_ref = [r.detach().double().reshape(-1, r.shape[-1]) for r in refs if r.dim() >= 1 and r.shape[-1] > 1]
+    rows_out = [o.detach().double().reshape(-1, o.shape[-1]) for o in outs if o.dim() >= 1 and o.shape[-1] > 1]
+    if not rows_ref:
+        return None, None
+    ref, out = torch.cat(rows_ref), torch.cat(rows_out)
+    picked = ref.gather(1, out.argmax(1, keepdim=True)).squeeze(1)
+    top1 = float((picked >= ref.max(1).values - _TIE * scale).double().mean())
+    if ref.shape[1] < 5:
+        return top1, None
+    ref5, out5 = ref.topk(5, 1).indices, out.topk(5, 1).indices
+    overlap = [len(set(a.tolist()) & set(b.tolist())) / 5 for a, b in zip(ref5, out5)]
+    return top1, sum(overlap) / len(overlap)
+
+
+@dataclass
+class ParityReport:
+    """Parity of one artifact: metrics, the tolerance applied, and which checks failed."""
+
+    backend: str
+    precision: str
+    runtime: str
+    samples: int
+    metrics: Metrics
+    tolerance: Tolerance
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    # Shortcuts the public API promises.
+    max_abs = property(lambda self: self.metrics.max_abs)
+    max_rel = property(lambda self: self.metrics.max_rel)
+    sqnr_db = property(lambda self: self.metrics.sqnr_db)
+    cosine = property(lambda self: self.metrics.cosine)
+    top1_agreement = property(lambda self: self.metrics.top1_agreement)
+    top5_agreement = property(lambda self: self.metrics.top5_agreement)
+
+    def __str__(self) -> str:
+        m, t = self.metrics, self.tolerance
+        pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+        lines = [
+            f"parity {'PASSED' if self.passed else 'FAILED'}: {self.backend} {self.precision} "
+            f"on {self.runtime}, {self.samples} input(s)",
+            f"  max abs {m.max_abs:.3g}   max rel {m.max_rel:.3g} (tol {t.max_rel:g})",
+            f"  SQNR {m.sqnr_db:.1f} dB (min {t.min_sqnr_db:g})   cosine {m.cosine:.7f} (min {t.min_cosine:g})",
+            f"  top-1 agreement {pct(m.top1_agreement)} (min {pct(t.min_top1)})   top-5 overlap {pct(m.top5_agreement)}",
+        ]
+        lines += [f"  FAIL: {f}" for f in self.failures]
+        return "\n".join(lines)
+
+
+def judge(metrics: Metrics, tol: Tolerance) -> list[str]:
+    """The checks ``metrics`` fail under ``tol`` (empty when parity holds)."""
+    failures = []
+    if not metrics.max_rel <= tol.max_rel:
+        failures.append(f"max rel error {metrics.max_rel:.3g} > {tol.max_rel:g}")
+    if not metrics.sqnr_db >= tol.min_sqnr_db:
+        failures.append(f"SQNR {metrics.sqnr_db:.1f} dB < {tol.min_sqnr_db:g} dB")
+    if not metrics.cosine >= tol.min_cosine:
+        failures.append(f"cosine {metrics.cosine:.7f} < {tol.min_cosine:g}")
+    if metrics.top1_agreement is not None and not metrics.top1_agreement >= tol.min_top1:
+        failures.append(f"top-1 agreement {metrics.top1_agreement:.3f} < {tol.min_top1:g}")
+    return failures
+
+
+def _as_tuple(result) -> tuple[torch.Tensor, ...]:
+    return tuple(result) if isinstance(result, (tuple, list)) else (result,)
+
+
+def measure(model: torch.nn.Module, artifact, inputs: Iterable[Sequence[torch.Tensor]]) -> ParityReport:
+    """Run eager and artifact on every input tuple and compare all outputs together."""
+    model = model.eval()
+    refs, outs, samples = [], [], 0
+    with torch.no_grad():
+        for args in inputs:
+            args = tuple(args)
+            ref = _as_tuple(model(*args))
+            out = _as_tuple(artifact.run(*args))
+            if len(ref) != len(out):
+                raise ParityError(f"eager returns {len(ref)} output(s), the artifact {len(out)}")
+            refs += ref
+            outs += out
+            samples += 1
+    if not samples:
+        raise ValueError("verify needs at least one input tuple")
+    metrics = compare(refs, outs)
+    tol = tolerance_for(artifact.backend, artifact.precision)
+    return ParityReport(artifact.backend, artifact.precision, artifact.runtime, samples, metrics, tol,
+                        judge(metrics, tol))

@@ -1,0 +1,53 @@
+"""What a pass is: one rewrite, with the predicate that selects its nodes exposed for ``xport check``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch.fx
+
+from ..capture import NodeInfo, describe
+from ..caps import Capabilities
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What a pass may consult when deciding to rewrite: the target's capabilities and precision."""
+
+    caps: Capabilities
+    precision: str = "fp32"
+    # Ops to decompose even where the backend runs them natively, because the decomposition is faster
+    # on the target (e.g. ``"conv3d"`` for runtimes whose 3-D conv is a slow reference kernel).
+    prefer_decomposed: frozenset[str] = frozenset()
+
+    def native(self, info: NodeInfo) -> bool:
+        return info.spec is not None and self.caps.runs(info.spec.name, info.attrs, self.precision)
+
+
+class GraphPass:
+    """A graph → graph rewrite of an unlifted GraphModule.
+
+    Subclasses implement :meth:`rewrites` (does this pass rewrite that node, and into what?) and
+    :meth:`rewrite` (do it). Because :meth:`run` and ``xport check`` call the same :meth:`rewrites`,
+    what check says will be decomposed is exactly what gets decomposed.
+    """
+
+    name: str = "pass"
+
+    def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:
+        """A short description of the replacement if this pass rewrites ``info``'s node, else ``None``."""
+        raise NotImplementedError
+
+    def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
+        """Replace ``info.node`` in ``gm`` (the caller cleans up dead code and recompiles)."""
+        raise NotImplementedError
+
+    def run(self, gm: torch.fx.GraphModule, ctx: PlanContext) -> int:
+        """Rewrite every selected node; return how many were rewritten."""
+        selected = [info for info in describe(gm.graph) if self.rewrites(info, ctx)]
+        for info in selected:
+            self.rewrite(gm, info, ctx)
+        return len(selected)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

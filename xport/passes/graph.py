@@ -1,0 +1,116 @@
+"""Helpers shared by passes: moving between ExportedProgram and an editable GraphModule.
+
+Passes edit the *unlifted* module (``program.module()``), where parameters are ``get_attr`` nodes that a
+pass can read, replace and add (folded weights, per-tap conv weights). :func:`relift` re-exports the
+edited module, so the stage output is again a plain ExportedProgram with the original module paths kept
+in each node's ``nn_module_stack``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+import torch.fx
+from torch.export import ExportedProgram
+
+from .._warnings import quiet_export
+
+# Node metadata that says where a node came from; copied onto the nodes a pass creates.
+_PROVENANCE = ("nn_module_stack", "stack_trace", "source_fn_stack")
+
+
+def unlift(program: ExportedProgram) -> torch.fx.GraphModule:
+    """An editable GraphModule computing ``program``, with parameters as attributes."""
+    with quiet_export():
+        gm = program.module()
+    for node in list(gm.graph.nodes):
+        # The input-shape guard is re-created by relift; passes should not see it.
+        if node.op == "call_module" and node.target == "_guards_fn":
+            gm.graph.erase_node(node)
+    gm.graph.eliminate_dead_code()
+    gm.recompile()
+    return gm
+
+
+def relift(gm: torch.fx.GraphModule, example_inputs: Sequence[torch.Tensor]) -> ExportedProgram:
+    """Re-export an edited module as an ExportedProgram (node provenance survives re-tracing)."""
+    from ..capture import decomposition_table
+
+    with torch.no_grad(), quiet_export():
+        return torch.export.export(gm, tuple(example_inputs)).run_decompositions(decomposition_table())
+
+
+def _meta_val(value: Any) -> Any:
+    """A node argument as the meta tensor recorded for it (so shapes can be inferred without data)."""
+    if isinstance(value, torch.fx.Node):
+        return _meta_val(value.meta["val"])
+    if isinstance(value, torch.Tensor):  # captured nodes carry FakeTensors, which cannot mix with meta ones
+        return torch.empty(value.shape, dtype=value.dtype, device="meta")
+    if isinstance(value, (tuple, list)):
+        return type(value)(_meta_val(v) for v in value)
+    return value
+
+
+def add_constant(gm: torch.fx.GraphModule, hint: str, value: torch.Tensor) -> str:
+    """Register ``value`` as a new buffer of ``gm`` under a fresh name derived from ``hint``."""
+    base = hint.replace(".", "_")
+    name, i = base, 0
+    while hasattr(gm, name):
+        i += 1
+        name = f"{base}_{i}"
+    gm.register_buffer(name, value.detach().clone().contiguous())
+    return name
+
+
+def get_attr_value(gm: torch.fx.GraphModule, node: Any) -> torch.Tensor | None:
+    """The tensor behind a ``get_attr`` node, or ``None`` if ``node`` is not a plain attribute."""
+    if not isinstance(node, torch.fx.Node) or node.op != "get_attr":
+        return None
+    obj: Any = gm
+    for part in str(node.target).split("."):
+        obj = getattr(obj, part)
+    return obj if isinstance(obj, torch.Tensor) else None
+
+
+def copy_provenance(new: torch.fx.Node, old: torch.fx.Node) -> torch.fx.Node:
+    for key in _PROVENANCE:
+        if key in old.meta:
+            new.meta[key] = old.meta[key]
+    return new
+
+
+class NodeBuilder:
+    """Inserts nodes before an anchor node, each stamped with the anchor's provenance.
+
+    ``b.call(aten.relu.default, x)`` reads as the op it emits; new constants go through ``b.const``.
+    """
+
+    def __init__(self, gm: torch.fx.GraphModule, anchor: torch.fx.Node):
+        self.gm, self.anchor = gm, anchor
+
+    def call(self, target: Any, *args: Any) -> torch.fx.Node:
+        with self.gm.graph.inserting_before(self.anchor):
+            node = self.gm.graph.call_function(target, args)
+        # Infer the output shape on meta tensors, so later rewrites can read it like any captured node's.
+        node.meta["val"] = target(*_meta_val(args))
+        return copy_provenance(node, self.anchor)
+
+    def const(self, hint: str, value: torch.Tensor) -> torch.fx.Node:
+        name = add_constant(self.gm, hint, value)
+        with self.gm.graph.inserting_before(self.anchor):
+            node = self.gm.graph.get_attr(name)
+        node.meta["val"] = torch.empty(value.shape, dtype=value.dtype, device="meta")
+        return copy_provenance(node, self.anchor)
+
+
+def finish(gm: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """Drop dead nodes and unused attributes after a rewrite, then regenerate code."""
+    gm.graph.eliminate_dead_code()
+    gm.graph.lint()
+    gm.delete_all_unused_submodules()
+    used = {str(n.target) for n in gm.graph.nodes if n.op == "get_attr"}
+    for name in [n for n, _ in gm.named_buffers(recurse=False) if n not in used]:
+        delattr(gm, name)
+    gm.recompile()
+    return gm

@@ -1,0 +1,19 @@
+"""The one place where the pass order for a backend is decided.
+
+The list is explicit and the same for every backend; each pass rewrites only the nodes its predicate
+selects under the backend's capabilities (a backend that runs conv3d natively gets no conv3d taps).
+Order matters: batch norm is folded before conv3d is split, so every tap carries folded weights.
+"""
+
+from __future__ import annotations
+
+from .base import GraphPass
+from .conv3d_to_conv2d import Conv3dToConv2dTaps
+from .fold_batch_norm import FoldBatchNorm
+from .global_pool_to_mean import GlobalPoolToMean
+from .remove_noops import RemoveNoOps
+
+
+def build_pipeline() -> list[GraphPass]:
+    """The ordered passes every planned graph goes through."""
+    return [RemoveNoOps(), FoldBatchNorm(), GlobalPoolToMean(), Conv3dToConv2dTaps()]

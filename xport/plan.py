@@ -1,0 +1,114 @@
+"""Plan: rewrite a captured program so every node is a spec op the backend runs natively.
+
+:func:`assess` is the single judge of "native / decomposed / unsupported" — ``xport check`` shows its
+verdicts before export, and :func:`plan` applies the same passes and then re-assesses the result, raising
+one :class:`~xport.errors.UnsupportedOpError` that lists every node left over.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import torch.fx
+from torch.export import ExportedProgram
+
+from .capture import NodeInfo, describe
+from .caps import Capabilities
+from .errors import UnsupportedNode, UnsupportedOpError
+from .passes import GraphPass, PlanContext, build_pipeline, relift, unlift
+from .passes.graph import finish
+from .spec.hints import hint_for
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one node lowers on one backend."""
+
+    info: NodeInfo
+    status: str  # "native" | "decomposed" | "unsupported"
+    detail: str = ""  # what it is decomposed into, or why it is unsupported
+    hint: str = ""
+
+
+@dataclass
+class CheckReport:
+    """Per-node verdicts of one backend at one precision."""
+
+    backend: str
+    precision: str
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    def of(self, status: str) -> list[Verdict]:
+        return [v for v in self.verdicts if v.status == status]
+
+    @property
+    def ok(self) -> bool:
+        return not self.of("unsupported")
+
+    def unsupported_nodes(self) -> list[UnsupportedNode]:
+        return [UnsupportedNode(v.info.name, v.info.op, v.info.module_path, self.backend, v.detail, v.hint)
+                for v in self.of("unsupported")]
+
+    def __str__(self) -> str:
+        counts = Counter(v.status for v in self.verdicts)
+        head = (f"{self.backend} @ {self.precision}: {counts['native']} native, {counts['decomposed']} "
+                f"decomposed, {counts['unsupported']} unsupported")
+        lines = [head]
+        for v in self.verdicts:
+            if v.status == "native":
+                continue
+            where = v.info.module_path or "<top>"
+            text = f"  {v.status:<11} {v.info.op:<18} {where:<32} {v.detail}"
+            lines.append(text + (f"\n{'':14}fix: {v.hint}" if v.hint else ""))
+        return "\n".join(lines)
+
+
+def _verdict(info: NodeInfo, ctx: PlanContext, passes: Sequence[GraphPass]) -> Verdict:
+    if info.spec is None:
+        return Verdict(info, "unsupported", f"{info.target} is outside the op spec", hint_for(info.target))
+    for p in passes:
+        described = p.rewrites(info, ctx)
+        if described:
+            return Verdict(info, "decomposed", f"{p.name}: {described}")
+    reason = ctx.caps.rejects(info.spec.name, info.attrs, ctx.precision)
+    if reason is None:
+        return Verdict(info, "native")
+    return Verdict(info, "unsupported", reason,
+                   f"no xport pass lowers this on {ctx.caps.backend}; compare backends with `xport check`, "
+                   "or rebuild the module from efficient_ops blocks")
+
+
+def assess(graph: torch.fx.Graph, ctx: PlanContext, passes: Sequence[GraphPass] | None = None) -> CheckReport:
+    """Verdict for every compute node of ``graph`` (``passes`` defaults to the full pipeline)."""
+    passes = build_pipeline() if passes is None else passes
+    report = CheckReport(ctx.caps.backend, ctx.precision)
+    report.verdicts = [_verdict(info, ctx, passes) for info in describe(graph)]
+    return report
+
+
+def check_program(program: ExportedProgram, caps: Capabilities, precision: str = "fp32",
+                  prefer_decomposed: Iterable[str] = ()) -> CheckReport:
+    """What :func:`plan` would do with ``program`` on a backend, without doing it."""
+    ctx = PlanContext(caps, precision, frozenset(prefer_decomposed))
+    gm = unlift(program)
+    return assess(gm.graph, ctx)
+
+
+def plan(program: ExportedProgram, caps: Capabilities, precision: str = "fp32",
+         prefer_decomposed: Iterable[str] = ()) -> ExportedProgram:
+    """Apply the pass pipeline for ``caps``; raise if any node is still not native afterwards."""
+    ctx = PlanContext(caps, precision, frozenset(prefer_decomposed))
+    inputs = program.example_inputs[0]
+    gm = unlift(program)
+    leftover = assess(gm.graph, ctx).of("unsupported")
+    if leftover:  # fail before spending time on rewrites, and name every node at once
+        raise UnsupportedOpError(caps.backend, CheckReport(caps.backend, precision, leftover).unsupported_nodes())
+    for p in build_pipeline():
+        if p.run(gm, ctx):
+            finish(gm)
+    after = assess(gm.graph, ctx, passes=())
+    if not after.ok:
+        raise UnsupportedOpError(caps.backend, after.unsupported_nodes())
+    return relift(gm, inputs)

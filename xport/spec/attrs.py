@@ -1,0 +1,200 @@
+"""Normalised attribute views of spec ops, read from captured ATen nodes.
+
+Each reader fills defaults that ATen leaves implicit (an empty pool stride means "= kernel", negative
+dims are made positive), so backends constrain one canonical form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.fx
+
+
+def tensor_meta(node: torch.fx.Node) -> torch.Tensor:
+    """The fake tensor torch.export recorded for a node's (first) output."""
+    val = node.meta.get("val")
+    if isinstance(val, (tuple, list)):
+        val = val[0]
+    if not isinstance(val, torch.Tensor):
+        raise ValueError(f"node '{node.name}' carries no tensor metadata")
+    return val
+
+
+def shape_of(node: torch.fx.Node) -> tuple[int, ...]:
+    return tuple(int(d) for d in tensor_meta(node).shape)
+
+
+def _arg(node: torch.fx.Node, index: int, name: str, default):
+    if len(node.args) > index:
+        return node.args[index]
+    return node.kwargs.get(name, default)
+
+
+def _ints(value, rank: int) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return (value,) * rank
+    value = tuple(int(v) for v in value)
+    return value * rank if len(value) == 1 and rank > 1 else value
+
+
+@dataclass(frozen=True)
+class RankAttrs:
+    """Only the rank of the (first) input, for ops whose constraints are about rank alone."""
+
+    rank: int
+
+
+@dataclass(frozen=True)
+class ConvAttrs:
+    """Convolution: ``rank`` spatial dims (1, 2 or 3: conv1d/2d/3d)."""
+
+    rank: int
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    groups: int
+    in_channels: int
+    out_channels: int
+    transposed: bool
+    depthwise: bool
+    has_bias: bool
+
+
+def read_conv(node: torch.fx.Node) -> ConvAttrs:
+    x, w, bias, stride, padding, dilation, transposed, _out_pad, groups = node.args[:9]
+    w_shape = shape_of(w)
+    rank = len(w_shape) - 2
+    in_channels = shape_of(x)[1]
+    return ConvAttrs(
+        rank=rank,
+        kernel=tuple(w_shape[2:]),
+        stride=_ints(stride, rank),
+        padding=_ints(padding, rank),
+        dilation=_ints(dilation, rank),
+        groups=int(groups),
+        in_channels=in_channels,
+        out_channels=shape_of(node)[1],
+        transposed=bool(transposed),
+        depthwise=int(groups) > 1 and int(groups) == in_channels,
+        has_bias=bias is not None,
+    )
+
+
+@dataclass(frozen=True)
+class BatchNormAttrs:
+    rank: int
+    channels: int
+    eps: float
+
+
+def read_batch_norm(node: torch.fx.Node) -> BatchNormAttrs:
+    shape = shape_of(node.args[0])
+    return BatchNormAttrs(rank=len(shape), channels=shape[1], eps=float(node.args[-1]))
+
+
+@dataclass(frozen=True)
+class PoolAttrs:
+    """Windowed pooling; ``is_global`` when one window covers all spatial dims (then it is a mean/max)."""
+
+    rank: int
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    ceil_mode: bool
+    count_include_pad: bool
+    is_global: bool
+
+
+def _pool_rank(node: torch.fx.Node) -> int:
+    name = str(node.target)
+    return int(name[name.index("pool") + 4])  # "aten.avg_pool3d.default" -> 3
+
+
+def read_pool(node: torch.fx.Node) -> PoolAttrs:
+    rank = _pool_rank(node)
+    in_spatial = shape_of(node.args[0])[-rank:]
+    kernel = _ints(node.args[1], rank)
+    stride = _ints(_arg(node, 2, "stride", []) or kernel, rank)
+    padding = _ints(_arg(node, 3, "padding", 0), rank)
+    is_avg = "avg" in str(node.target)
+    ceil_mode = bool(_arg(node, 4 if is_avg else 5, "ceil_mode", False))
+    count_include_pad = bool(_arg(node, 5, "count_include_pad", True)) if is_avg else False
+    is_global = kernel == tuple(in_spatial) and not any(padding)
+    return PoolAttrs(rank, kernel, stride, padding, ceil_mode, count_include_pad, is_global)
+
+
+@dataclass(frozen=True)
+class AdaptivePoolAttrs:
+    rank: int
+    output_size: tuple[int, ...]
+    is_global: bool
+
+
+def read_adaptive_pool(node: torch.fx.Node) -> AdaptivePoolAttrs:
+    rank = _pool_rank(node)
+    out = _ints(node.args[1], rank)
+    return AdaptivePoolAttrs(rank, out, all(o == 1 for o in out))
+
+
+@dataclass(frozen=True)
+class ReduceAttrs:
+    rank: int
+    dims: tuple[int, ...]
+    keepdim: bool
+
+
+def read_reduce(node: torch.fx.Node) -> ReduceAttrs:
+    rank = len(shape_of(node.args[0]))
+    dims = _arg(node, 1, "dim", None)
+    dims = range(rank) if dims is None else dims
+    dims = tuple(sorted(int(d) % rank for d in dims))
+    return ReduceAttrs(rank, dims, bool(_arg(node, 2, "keepdim", False)))
+
+
+@dataclass(frozen=True)
+class ClampAttrs:
+    rank: int
+    min: float | None
+    max: float | None
+
+
+def read_clamp(node: torch.fx.Node) -> ClampAttrs:
+    rank = len(shape_of(node.args[0]))
+    if str(node.target).startswith("aten.hardtanh"):
+        return ClampAttrs(rank, float(_arg(node, 1, "min_val", -1.0)), float(_arg(node, 2, "max_val", 1.0)))
+    lo, hi = _arg(node, 1, "min", None), _arg(node, 2, "max", None)
+    return ClampAttrs(rank, None if lo is None else float(lo), None if hi is None else float(hi))
+
+
+@dataclass(frozen=True)
+class AxisAttrs:
+    """Ops along one axis (cat, softmax, slice, select): the input rank and the positive axis."""
+
+    rank: int
+    dim: int
+
+
+def read_axis(node: torch.fx.Node) -> AxisAttrs:
+    first = node.args[0]
+    rank = len(shape_of(first[0] if isinstance(first, (list, tuple)) else first))
+    default = 0 if "cat" in str(node.target) else -1
+    return AxisAttrs(rank, int(_arg(node, 1, "dim", default)) % rank)
+
+
+@dataclass(frozen=True)
+class ShapeAttrs:
+    """Layout ops (reshape, permute): input and output rank."""
+
+    rank: int
+    out_rank: int
+
+
+def read_shape(node: torch.fx.Node) -> ShapeAttrs:
+    return ShapeAttrs(len(shape_of(node.args[0])), len(shape_of(node)))
+
+
+def read_rank(node: torch.fx.Node) -> RankAttrs:
+    return RankAttrs(len(shape_of(node)))

@@ -1,0 +1,65 @@
+"""Input/output descriptions of an artifact, and the validation that turns mistakes into clear errors."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from .errors import InputSpecError
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """Name, static shape and dtype (a NumPy dtype name such as ``"float32"``) of one model input/output."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+
+    @classmethod
+    def of(cls, name: str, tensor: torch.Tensor) -> "TensorSpec":
+        return cls(name, tuple(int(d) for d in tensor.shape), str(tensor.dtype).removeprefix("torch."))
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TensorSpec":
+        return cls(d["name"], tuple(d["shape"]), d["dtype"])
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"shape": list(self.shape)}
+
+    def describe(self) -> str:
+        return f"{self.dtype} tensor of shape {list(self.shape)}"
+
+
+def _as_numpy(value: Any) -> np.ndarray | None:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().contiguous().numpy()
+    if isinstance(value, np.ndarray):
+        return np.ascontiguousarray(value)
+    return None
+
+
+def validate_inputs(values: Sequence[Any], specs: Sequence[TensorSpec]) -> list[np.ndarray]:
+    """Check count, type, dtype and shape of every input; return them as contiguous NumPy arrays."""
+    if len(values) != len(specs):
+        names = ", ".join(s.name for s in specs)
+        raise InputSpecError("<all>", -1, f"{len(specs)} input(s) ({names})", f"{len(values)}")
+    arrays = []
+    for i, (value, spec) in enumerate(zip(values, specs)):
+        array = _as_numpy(value)
+        if array is None:
+            raise InputSpecError(spec.name, i, spec.describe(), type(value).__name__)
+        got = f"{array.dtype} tensor of shape {list(array.shape)}"
+        if str(array.dtype) != spec.dtype:
+            raise InputSpecError(spec.name, i, spec.describe(), got, f"convert with .to(torch.{spec.dtype})")
+        if tuple(array.shape) != spec.shape:
+            hint = ("the artifact was exported with static shapes; re-export with example inputs of the shape "
+                    "you will feed")
+            if len(array.shape) == len(spec.shape) - 1:
+                hint = "is the batch dimension missing? add it with x.unsqueeze(0)"
+            raise InputSpecError(spec.name, i, spec.describe(), got, hint)
+        arrays.append(array)
+    return arrays
