@@ -8,8 +8,10 @@ missing toolchain disables one backend with its reason instead of breaking ``imp
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from xport.errors import BackendUnavailableError, ModelFormatError, XportError
 
@@ -19,19 +21,57 @@ _PACKAGES = {
 }
 
 
+@dataclass(frozen=True)
+class Backend:
+    """Handle on one backend package: its data (name, capabilities, options) and lazy emit/load.
+
+    ``<pkg>/__init__.py`` holds data only and imports without the toolchain; ``<pkg>/emit.py`` and
+    ``<pkg>/runtime.py`` import the toolchain and are loaded on first use.
+    """
+
+    package: ModuleType
+
+    @property
+    def name(self) -> str:
+        return self.package.NAME
+
+    @property
+    def CAPS(self):  # noqa: N802 (the DESIGN.md name)
+        return self.package.CAPS
+
+    @property
+    def OPTIONS(self) -> dict[str, tuple[Any, str]]:  # noqa: N802
+        return self.package.OPTIONS
+
+    @property
+    def SUFFIXES(self) -> tuple[str, ...]:  # noqa: N802
+        return self.package.SUFFIXES
+
+    def is_available(self) -> tuple[bool, str]:
+        return self.package.is_available()
+
+    def emit(self, program, options, out_dir: Path):
+        """Write the artifact of a planned program into ``out_dir`` (``<pkg>/emit.py``)."""
+        return importlib.import_module(f"{self.package.__name__}.emit").emit(program, options, out_dir)
+
+    def load(self, path: Path):
+        """Open an artifact in its runtime (``<pkg>/runtime.py``)."""
+        return importlib.import_module(f"{self.package.__name__}.runtime").load(Path(path))
+
+
 def names() -> list[str]:
     """Every registered backend, available here or not."""
     return list(_PACKAGES)
 
 
-def get(name: str) -> ModuleType:
-    """The backend package called ``name`` (its toolchain may still be missing: see :func:`status`)."""
+def get(name: str) -> Backend:
+    """The backend called ``name`` (its toolchain may still be missing: see :func:`status`)."""
     if name not in _PACKAGES:
         raise XportError(f"unknown backend '{name}'; known backends: {', '.join(_PACKAGES)}")
-    return importlib.import_module(_PACKAGES[name])
+    return Backend(importlib.import_module(_PACKAGES[name]))
 
 
-def require(name: str) -> ModuleType:
+def require(name: str) -> Backend:
     """The backend package, after checking that its toolchain is installed."""
     backend = get(name)
     ok, reason = backend.is_available()

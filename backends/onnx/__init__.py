@@ -9,8 +9,6 @@ build has them, otherwise the CPU provider (and the artifact says which one ran)
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
-
 from .caps import CAPS
 
 NAME = "onnx"
@@ -31,16 +29,4 @@ def is_available() -> tuple[bool, str]:
     return True, f"onnxruntime {onnxruntime.__version__}"
 
 
-def emit(program, options, out_dir: Path):
-    from .emit import emit as _emit
-
-    return _emit(program, options, out_dir)
-
-
-def load(path: Path):
-    from .runtime import OrtRunner
-
-    return OrtRunner(path)
-
-
-__all__ = ["NAME", "CAPS", "SUFFIXES", "OPTIONS", "is_available", "emit", "load"]
+__all__ = ["NAME", "CAPS", "SUFFIXES", "OPTIONS", "is_available"]

@@ -68,3 +68,8 @@ class OrtRunner:
 
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
         return self._session.run(None, dict(zip(self._names, inputs)))
+
+
+def load(path: Path) -> OrtRunner:
+    """Open ``path`` in the runtime (raises ModelFormatError for missing, truncated or corrupt files)."""
+    return OrtRunner(path)

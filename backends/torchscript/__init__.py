@@ -6,8 +6,6 @@ a selective mobile build needs. Runtime: torch's own lite interpreter.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .caps import CAPS
 
 NAME = "torchscript"
@@ -26,16 +24,4 @@ def is_available() -> tuple[bool, str]:
     return True, f"torch {torch.__version__} lite interpreter"
 
 
-def emit(program, options, out_dir: Path):
-    from .emit import emit as _emit
-
-    return _emit(program, options, out_dir)
-
-
-def load(path: Path):
-    from .runtime import LiteRunner
-
-    return LiteRunner(path)
-
-
-__all__ = ["NAME", "CAPS", "SUFFIXES", "OPTIONS", "is_available", "emit", "load"]
+__all__ = ["NAME", "CAPS", "SUFFIXES", "OPTIONS", "is_available"]

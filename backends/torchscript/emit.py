@@ -32,8 +32,7 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
     ops_path = Path(out_dir) / f"{options.name}.operators.yaml"
     with quiet_torchscript(), torch.no_grad():
         traced = torch.jit.trace(unlift(program), inputs, check_trace=False)
-        frozen = torch.jit.freeze(traced.eval())
-        frozen._save_for_lite_interpreter(str(path), _extra_files={MANIFEST_KEY: options.manifest.to_json()})
+        traced.eval()._save_for_lite_interpreter(str(path), _extra_files={MANIFEST_KEY: options.manifest.to_json()})
         ops = _operator_list(path)
     ops_path.write_text("# Root operators of this model, for a selective PyTorch Mobile build\n"
                         + "".join(f"- {op}\n" for op in ops))

@@ -46,3 +46,8 @@ class LiteRunner:
             result = self._module(*(torch.from_numpy(x) for x in inputs))
         outs = result if isinstance(result, (tuple, list)) else (result,)
         return [o.numpy() for o in outs]
+
+
+def load(path: Path) -> LiteRunner:
+    """Open ``path`` in the runtime (raises ModelFormatError for missing, truncated or corrupt files)."""
+    return LiteRunner(path)

@@ -9,7 +9,8 @@ A conv with temporal kernel ``kt``, stride ``st``, padding ``pt`` and dilation `
     Σ taps → reshape (N,T',C',H',W') ─permute→ (N,C',T',H',W')
 
 Each tap gets its own weight constant (ExecuTorch's XNNPACK delegate needs separate parameters), and time
-padding is a ``cat`` with zeros rather than a 5-D ``pad`` (XNNPACK's int8 path rejects the latter).
+padding is a ``cat`` with ``full(0)`` frames rather than a 5-D ``pad`` (XNNPACK's int8 path rejects the latter;
+``full`` instead of a stored zero tensor keeps the artifact small).
 A pointwise conv (1×1×1, no temporal stride) needs no taps: it is a conv2d on the free view (N, C, T·H, W).
 """
 
@@ -73,7 +74,7 @@ class Conv3dToConv2dTaps(GraphPass):
         kt, st, pt, dt = a.kernel[0], a.stride[0], a.padding[0], a.dilation[0]
         frames = b.call(aten.permute.default, x, [0, 2, 1, 3, 4])  # N, T, C, H, W
         if pt:
-            zeros = b.const(f"{x.name}_time_pad", torch.zeros(n, pt, c, h, w))
+            zeros = b.call(aten.full.default, [n, pt, c, h, w], 0.0)
             frames = b.call(aten.cat.default, [zeros, frames, zeros], 1)
         padded_t = t + 2 * pt
         weight_value = get_attr_value(gm, weight)

@@ -68,6 +68,7 @@ _op("reshape", ("aten.view.default", "aten.reshape.default", "aten._unsafe_view.
     "change the shape, keep the data order", read_shape)
 _op("permute", ("aten.permute.default",), "reorder axes", read_shape)
 _op("pad", ("aten.constant_pad_nd.default",), "constant padding")
+_op("full", ("aten.full.default",), "a tensor filled with one value (zero frames for time padding)")
 
 # Ops that compute nothing at inference; the remove_noops pass deletes them.
 _op("identity", ("aten.clone.default", "aten.alias.default", "aten.dropout.default", "aten.detach.default",

@@ -1,0 +1,161 @@
+"""``xport`` command line (verb first): demo, export, check, verify, backends, spec."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import backends as backend_registry
+from .errors import XportError
+
+log = logging.getLogger("xport")
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="zoo model name (e.g. tiny_video_cnn) or package.module:factory")
+    p.add_argument("--input-shape", metavar="N,C,T,H,W",
+                   help="example input shape (default: the zoo model's card, batch 1)")
+
+
+def _parse_options(pairs: Sequence[str]) -> dict:
+    """``key=value`` backend options; values are Python literals where they parse as one."""
+    import ast
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise XportError(f"--option '{pair}' is not key=value")
+        try:
+            options[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            options[key] = value
+    return options
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import format_table, run_demo
+
+    rows, eager_ms, skipped = run_demo(args.model, args.out, runs=args.runs, threads=args.threads)
+    print(format_table(rows, eager_ms, skipped))
+    return 0 if all(r.passed for r in rows) else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .api import export, verify
+    from .model_ref import example_inputs, load_model, parse_shape
+
+    model = load_model(args.model)
+    inputs = example_inputs(model, parse_shape(args.input_shape))
+    artifact = export(model, inputs, args.backend, args.out, args.precision, name=args.name,
+                      overwrite=args.overwrite, **_parse_options(args.option))
+    for f in artifact.files:
+        print(f)
+    if args.no_verify:
+        return 0
+    report = verify(model, artifact, strict=False)
+    print(report)
+    return 0 if report.passed else 1
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .api import check
+    from .model_ref import example_inputs, load_model, parse_shape
+
+    model = load_model(args.model)
+    reports = check(model, example_inputs(model, parse_shape(args.input_shape)), args.backend, args.precision)
+    print("\n\n".join(str(r) for r in reports.values()))
+    return 0 if args.backend is None or all(r.ok for r in reports.values()) else 1
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .api import load, verify
+    from .model_ref import load_model
+
+    report = verify(load_model(args.model), load(args.artifact), strict=False)
+    print(report)
+    return 0 if report.passed else 1
+
+
+def cmd_backends(args: argparse.Namespace) -> int:
+    for name, (ok, reason) in backend_registry.status().items():
+        be = backend_registry.get(name)
+        print(f"{name:<12} {'available' if ok else 'missing':<10} {reason}")
+        print(f"{'':<12} files {', '.join(be.SUFFIXES)}; precisions {', '.join(be.CAPS.precisions)}")
+        for key, (default, doc) in be.OPTIONS.items():
+            print(f"{'':<12} option {key}={default!r}: {doc}")
+    return 0
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    from .spec import SPEC
+
+    for op in SPEC:
+        print(f"{op.name:<18} {op.doc}\n{'':<18} {', '.join(op.aten)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xport", description=__doc__)
+    parser.add_argument("-q", "--quiet", action="store_true", help="print results only, no progress")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    p = verbs.add_parser("demo", help="export the default model to every available backend and tabulate")
+    p.add_argument("--model", default="tiny_video_cnn", help="model to use (default: %(default)s)")
+    p.add_argument("--out", default="xport-out/demo", help="output directory (default: %(default)s)")
+    p.add_argument("--runs", type=int, default=20, help="timed runs per candidate (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads (default: %(default)s)")
+    p.set_defaults(func=cmd_demo)
+
+    p = verbs.add_parser("export", help="export a model to one backend, then verify parity")
+    _add_model_args(p)
+    p.add_argument("--backend", required=True, choices=backend_registry.names())
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--precision", default="fp32")
+    p.add_argument("--name", default="model", help="artifact file stem (default: %(default)s)")
+    p.add_argument("--overwrite", action="store_true", help="replace files in a non-empty output directory")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="backend option (see `xport backends`), repeatable")
+    p.add_argument("--no-verify", action="store_true", help="skip the parity check after export")
+    p.set_defaults(func=cmd_export)
+
+    p = verbs.add_parser("check", help="show how every node lowers on each backend, before exporting")
+    _add_model_args(p)
+    p.add_argument("--backend", choices=backend_registry.names(), help="one backend (default: all)")
+    p.add_argument("--precision", default="fp32")
+    p.set_defaults(func=cmd_check)
+
+    p = verbs.add_parser("verify", help="compare an exported artifact with the eager model")
+    p.add_argument("model", help="zoo model name or package.module:factory")
+    p.add_argument("artifact", type=Path, help="artifact file (.ptl, .onnx, .ort)")
+    p.set_defaults(func=cmd_verify)
+
+    p = verbs.add_parser("backends", help="list backends, whether they are available here, and their options")
+    p.set_defaults(func=cmd_backends)
+
+    p = verbs.add_parser("spec", help="list the backend-neutral op spec")
+    p.set_defaults(func=cmd_spec)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not args.quiet:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("xport: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+    try:
+        return args.func(args)
+    except XportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        log.handlers.clear()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The main job: build the default model, export it to every available backend, verify, time, tabulate."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import backends as backend_registry
+from .api import export, verify
+from .bench import interleaved
+from .model_ref import example_inputs, load_model
+
+log = logging.getLogger("xport")
+
+DEFAULT_MODEL = "tiny_video_cnn"
+
+
+@dataclass(frozen=True)
+class DemoRow:
+    backend: str
+    artifact: str
+    size_mb: float
+    max_abs: float
+    sqnr_db: float
+    passed: bool
+    median_ms: float
+    speedup: float
+
+
+def run_demo(model_ref: str = DEFAULT_MODEL, out_dir: Path | str = "xport-out/demo", runs: int = 20,
+             threads: int = 2) -> tuple[list[DemoRow], float, dict[str, str]]:
+    """Export ``model_ref`` to every available backend; return table rows, eager median (ms), skipped backends."""
+    model = load_model(model_ref)
+    inputs = example_inputs(model)
+    out_dir = Path(out_dir)
+    skipped = {name: reason for name, (ok, reason) in backend_registry.status().items() if not ok}
+    names = backend_registry.available()
+    artifacts, reports = {}, {}
+    for i, name in enumerate(names, 1):
+        log.info("[%d/%d] %s: export", i, len(names), name)
+        artifacts[name] = export(model, inputs, name, out_dir / name, overwrite=True)
+        log.info("[%d/%d] %s: verify in %s", i, len(names), name, artifacts[name].runtime)
+        reports[name] = verify(model, artifacts[name], strict=False)
+
+    log.info("timing eager and %d artifact(s), %d interleaved runs each", len(artifacts), runs)
+
+    def eager() -> None:
+        with torch.no_grad():
+            model(*inputs)
+
+    candidates = {"eager": eager} | {n: (lambda a=a: a.run(*inputs)) for n, a in artifacts.items()}
+    latency = interleaved(candidates, runs=runs, threads=threads)
+    eager_ms = latency["eager"].median_ms
+    rows = [DemoRow(n, str(a.path), a.size_bytes / 1e6, reports[n].max_abs, reports[n].sqnr_db, reports[n].passed,
+                    latency[n].median_ms, eager_ms / latency[n].median_ms) for n, a in artifacts.items()]
+    return rows, eager_ms, skipped
+
+
+def format_table(rows: list[DemoRow], eager_ms: float, skipped: dict[str, str]) -> str:
+    header = ("backend", "artifact", "size", "max abs err", "SQNR", "parity", "median", "vs eager")
+    body = [(r.backend, r.artifact, f"{r.size_mb:.2f} MB", f"{r.max_abs:.2e}", f"{r.sqnr_db:.1f} dB",
+             "ok" if r.passed else "FAIL", f"{r.median_ms:.2f} ms", f"{r.speedup:.2f}x") for r in rows]
+    body.append(("eager", "(PyTorch, fp32)", "", "", "", "", f"{eager_ms:.2f} ms", "1.00x"))
+    widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(len(header))]
+    fmt = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
+    lines = [fmt(header), fmt(tuple("-" * w for w in widths)), *map(fmt, body)]
+    lines += [f"skipped {name}: {reason}" for name, reason in skipped.items()]
+    return "\n".join(lines)
