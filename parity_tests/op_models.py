@@ -1,0 +1,97 @@
+"""One tiny model per spec op, used to check each op on each backend in its real runtime.
+
+``OP_MODELS`` maps a case id to (spec op it exercises, module factory, input shape). Every spec op must
+appear at least once (``test_every_spec_op_has_a_case`` enforces it).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+CLIP = (1, 4, 3, 8, 8)  # N, C, T, H, W
+IMAGE = (1, 4, 8, 8)
+
+
+class Fn(nn.Module):
+    """Wraps a function of the input so each case is one line."""
+
+    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor]):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(x)
+
+
+class WithWeight(nn.Module):
+    """A function of the input and one fixed random weight (for matmul-style ops)."""
+
+    def __init__(self, shape: tuple[int, ...], fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(shape, generator=torch.Generator().manual_seed(1)))
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(x, self.weight)
+
+
+def _bn(channels: int) -> nn.Module:
+    bn = nn.BatchNorm3d(channels)
+    g = torch.Generator().manual_seed(2)
+    bn.running_mean = torch.randn(channels, generator=g) * 0.1
+    bn.running_var = torch.rand(channels, generator=g) + 0.5
+    bn.weight.data = torch.rand(channels, generator=g) + 0.5
+    bn.bias.data = torch.randn(channels, generator=g) * 0.1
+    return bn
+
+
+def _conv(*args, **kwargs) -> nn.Module:
+    torch.manual_seed(3)
+    return nn.Conv3d(*args, **kwargs)
+
+
+OP_MODELS: dict[str, tuple[str, Callable[[], nn.Module], tuple[int, ...]]] = {
+    "conv3d_dense": ("conv", lambda: _conv(4, 6, 3, padding=1), CLIP),
+    "conv3d_depthwise_strided": ("conv", lambda: _conv(4, 4, 3, stride=(1, 2, 2), padding=1, groups=4), CLIP),
+    "conv3d_pointwise": ("conv", lambda: _conv(4, 8, 1), CLIP),
+    "conv2d": ("conv", lambda: (torch.manual_seed(3), nn.Conv2d(4, 6, 3, padding=1))[1], IMAGE),
+    "conv1d": ("conv", lambda: (torch.manual_seed(3), nn.Conv1d(4, 6, 3))[1], (1, 4, 16)),
+    "batch_norm_standalone": ("batch_norm", lambda: nn.Sequential(nn.ReLU(), _bn(4)), CLIP),
+    "conv_bn_folded": ("batch_norm", lambda: nn.Sequential(_conv(4, 4, (3, 1, 1), padding=(1, 0, 0)), _bn(4)), CLIP),
+    "linear": ("linear", lambda: (torch.manual_seed(4), nn.Linear(8, 5))[1], (2, 8)),
+    "matmul": ("matmul", lambda: WithWeight((8, 3), torch.matmul), (2, 8)),
+    "bmm": ("matmul", lambda: WithWeight((2, 8, 3), torch.bmm), (2, 4, 8)),
+    "relu": ("relu", lambda: nn.ReLU(), CLIP),
+    "relu6": ("clamp", lambda: nn.ReLU6(), CLIP),
+    "clamp": ("clamp", lambda: Fn(lambda x: x.clamp(-0.5, 0.75)), CLIP),
+    "sigmoid": ("sigmoid", lambda: nn.Sigmoid(), CLIP),
+    "silu": ("silu", lambda: nn.SiLU(), CLIP),
+    "hardswish": ("hardswish", lambda: nn.Hardswish(), CLIP),
+    "hardsigmoid": ("hardsigmoid", lambda: nn.Hardsigmoid(), CLIP),
+    "tanh": ("tanh", lambda: nn.Tanh(), CLIP),
+    "add": ("add", lambda: Fn(lambda x: x + x.mean(dim=1, keepdim=True) + 1.5), CLIP),
+    "sub": ("sub", lambda: Fn(lambda x: x - x[:, :1] - 0.5), CLIP),
+    "mul": ("mul", lambda: Fn(lambda x: x * torch.sigmoid(x.mean(dim=(2, 3, 4), keepdim=True)) * 2.0), CLIP),
+    "div": ("div", lambda: Fn(lambda x: x / (x * x + 1.0) / 3.0), CLIP),
+    "mean": ("mean", lambda: Fn(lambda x: x.mean(dim=(-1, -2))), CLIP),
+    "sum": ("sum", lambda: Fn(lambda x: x.sum(dim=1)), CLIP),
+    "avg_pool3d": ("avg_pool", lambda: nn.AvgPool3d((1, 2, 2)), CLIP),
+    "avg_pool3d_global": ("avg_pool", lambda: nn.AvgPool3d((3, 8, 8)), CLIP),
+    "avg_pool2d": ("avg_pool", lambda: nn.AvgPool2d(3, stride=2, padding=1), IMAGE),
+    "max_pool3d": ("max_pool", lambda: nn.MaxPool3d((1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1)), CLIP),
+    "max_pool2d": ("max_pool", lambda: nn.MaxPool2d(2), IMAGE),
+    "adaptive_avg_pool3d": ("adaptive_avg_pool", lambda: nn.AdaptiveAvgPool3d(1), CLIP),
+    "softmax": ("softmax", lambda: Fn(lambda x: F.softmax(x, dim=-1)), (2, 10)),
+    "cat": ("cat", lambda: Fn(lambda x: torch.cat([x, x * 2], dim=1)), CLIP),
+    "slice": ("slice", lambda: Fn(lambda x: x[:, :, 1:3, ::2]), CLIP),
+    "select": ("select", lambda: Fn(lambda x: x[:, 0]), CLIP),
+    "reshape": ("reshape", lambda: Fn(lambda x: x.flatten(2).unsqueeze(1).squeeze(1)), CLIP),
+    "permute": ("permute", lambda: Fn(lambda x: x.permute(0, 2, 1, 3, 4)), CLIP),
+    "pad": ("pad", lambda: Fn(lambda x: F.pad(x, (1, 1, 2, 0))), CLIP),
+    "full": ("full", lambda: Fn(lambda x: torch.cat([torch.full((1, 4, 1, 8, 8), 0.5), x], dim=2)), CLIP),
+    "identity": ("identity", lambda: nn.Sequential(nn.Dropout(0.3), nn.ReLU()), CLIP),
+}

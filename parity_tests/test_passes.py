@@ -1,0 +1,160 @@
+"""Each pass, checked numerically against the graph it rewrote (same inputs, outputs must match)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from xport.capture import capture, describe
+from xport.caps import Capabilities, native
+from xport.passes import (
+    Conv3dToConv2dTaps,
+    FoldBatchNorm,
+    GlobalPoolToMean,
+    PlanContext,
+    RemoveNoOps,
+    relift,
+    unlift,
+)
+from xport.passes.graph import finish
+
+from .helpers import seeded
+from .op_models import _bn
+
+# A target with 2-D convs only, so the conv3d pass must rewrite every 3-D conv.
+CAPS_2D = Capabilities("test-2d", ("fp32",), {
+    "conv": native(rank=(1, 2)), **{op: native() for op in (
+        "add", "reshape", "permute", "slice", "cat", "full", "relu", "mean", "batch_norm", "linear")},
+})
+CTX = PlanContext(CAPS_2D)
+
+
+def run_pass(model: nn.Module, inputs, graph_pass) -> tuple[torch.fx.GraphModule, torch.fx.GraphModule, int]:
+    """(graph before, graph after, rewrite count) for one pass on ``model``."""
+    program = capture(model, inputs)
+    before, after = unlift(program), unlift(program)
+    count = graph_pass.run(after, CTX)
+    finish(after)
+    return before, after, count
+
+
+def assert_same(before, after, shape, seeds=(0, 1, 2)):
+    for seed in seeds:
+        x = seeded(shape, seed)
+        torch.testing.assert_close(after(x), before(x), rtol=1e-5, atol=1e-5)
+
+
+def ops_of(gm) -> list[str]:
+    return [info.op for info in describe(gm.graph)]
+
+
+CONV3D_CASES = {
+    # id: (in, out, kernel, stride, padding, dilation, groups)
+    "spatial_1x3x3_s2": (4, 6, (1, 3, 3), (1, 2, 2), (0, 1, 1), 1, 1),
+    "temporal_3x1x1": (4, 6, (3, 1, 1), 1, (1, 0, 0), 1, 1),
+    "temporal_5x1x1_depthwise": (4, 4, (5, 1, 1), 1, (2, 0, 0), 1, 4),
+    "depthwise_3x3x3": (4, 4, 3, (1, 2, 2), 1, 1, 4),
+    "dense_3x3x3": (4, 6, 3, 1, 1, 1, 1),
+    "dense_3x3x3_no_padding": (4, 6, 3, 1, 0, 1, 1),
+    "temporal_stride_2": (4, 6, (3, 3, 3), (2, 1, 1), (1, 1, 1), 1, 1),
+    "temporal_dilation_2": (4, 6, (3, 1, 1), 1, (2, 0, 0), (2, 1, 1), 1),
+    "grouped_2": (4, 6, (3, 3, 3), 1, 1, 1, 2),
+    "pointwise": (4, 8, 1, 1, 0, 1, 1),
+    "pointwise_spatial_stride": (4, 8, 1, (1, 2, 2), 0, 1, 1),
+    "pointwise_temporal_stride": (4, 8, 1, (2, 1, 1), 0, 1, 1),
+    "even_kernel_4x2x2": (4, 6, (4, 2, 2), 1, (1, 0, 0), 1, 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONV3D_CASES))
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+def test_conv3d_to_conv2d_taps(case, bias):
+    cin, cout, kernel, stride, padding, dilation, groups = CONV3D_CASES[case]
+    torch.manual_seed(0)
+    conv = nn.Conv3d(cin, cout, kernel, stride, padding, dilation, groups, bias=bias).eval()
+    shape = (2, cin, 5, 8, 8)
+    before, after, count = run_pass(conv, (seeded(shape),), Conv3dToConv2dTaps())
+    assert count == 1
+    assert_same(before, after, shape)
+    convs = [i.attrs for i in describe(after.graph) if i.op == "conv"]
+    assert convs and all(a.rank == 2 for a in convs)
+
+
+def test_conv3d_left_alone_when_native():
+    caps_3d = Capabilities("test-3d", ("fp32",), {"conv": native(rank=(1, 2, 3))})
+    program = capture(nn.Conv3d(4, 4, 3), (seeded((1, 4, 3, 8, 8)),))
+    assert Conv3dToConv2dTaps().run(unlift(program), PlanContext(caps_3d)) == 0
+    forced = PlanContext(caps_3d, prefer_decomposed=frozenset({"conv3d"}))
+    assert Conv3dToConv2dTaps().run(unlift(program), forced) == 1
+
+
+def test_fold_batch_norm_into_conv():
+    model = nn.Sequential(nn.Conv3d(4, 6, (3, 1, 1), padding=(1, 0, 0)), _bn(6), nn.ReLU()).eval()
+    shape = (1, 4, 4, 6, 6)
+    before, after, count = run_pass(model, (seeded(shape),), FoldBatchNorm())
+    assert count == 1
+    assert "batch_norm" not in ops_of(after)
+    assert_same(before, after, shape)
+
+
+def test_fold_batch_norm_conv_without_bias():
+    model = nn.Sequential(nn.Conv3d(4, 4, 1, bias=False), _bn(4)).eval()
+    before, after, count = run_pass(model, (seeded((1, 4, 2, 4, 4)),), FoldBatchNorm())
+    assert count == 1
+    assert_same(before, after, (1, 4, 2, 4, 4))
+
+
+def test_batch_norm_not_folded_when_conv_output_is_shared():
+    class Shared(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.bn = nn.Conv3d(4, 4, 1), _bn(4)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return self.bn(y) + y
+
+    before, after, count = run_pass(Shared().eval(), (seeded((1, 4, 2, 4, 4)),), FoldBatchNorm())
+    assert count == 0
+    assert "batch_norm" in ops_of(after)
+
+
+@pytest.mark.parametrize("pool", [nn.AdaptiveAvgPool3d(1), nn.AvgPool3d((3, 8, 8))], ids=["adaptive", "avg_full"])
+def test_global_pool_to_mean(pool):
+    shape = (2, 4, 3, 8, 8)
+    before, after, count = run_pass(nn.Sequential(pool, nn.Flatten()), (seeded(shape),), GlobalPoolToMean())
+    assert count == 1
+    assert "mean" in ops_of(after) and not {"avg_pool", "adaptive_avg_pool"} & set(ops_of(after))
+    assert_same(before, after, shape)
+
+
+def test_windowed_pool_is_not_global():
+    before, after, count = run_pass(nn.AvgPool3d((1, 2, 2)), (seeded((1, 4, 3, 8, 8)),), GlobalPoolToMean())
+    assert count == 0
+
+
+def test_remove_noops():
+    model = nn.Sequential(nn.Dropout(0.5), nn.ReLU(), nn.Identity(), nn.Dropout3d(0.1)).eval()
+    shape = (1, 4, 2, 4, 4)
+
+    class WithClone(nn.Module):
+        def forward(self, x):
+            return model(x).clone() * 2
+
+    before, after, count = run_pass(WithClone().eval(), (seeded(shape),), RemoveNoOps())
+    assert count >= 1
+    assert "identity" not in ops_of(after)
+    assert_same(before, after, shape)
+
+
+def test_planned_graph_keeps_module_paths_after_relift(tiny_model):
+    x = tiny_model.default_cfg.example_input()
+    program = capture(tiny_model, (x,))
+    gm = unlift(program)
+    Conv3dToConv2dTaps().run(gm, CTX)
+    finish(gm)
+    relifted = relift(gm, (x,))
+    paths = {i.module_path for i in describe(relifted.graph) if i.op == "conv"}
+    assert "block1.depthwise.0" in paths and "mix.0" in paths
+    torch.testing.assert_close(relifted.module()(x), tiny_model(x), rtol=1e-5, atol=1e-5)
