@@ -38,6 +38,8 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
     keyword arguments (``xport backends`` lists them). Files are written atomically: on any error,
     ``output_dir`` is left as it was.
     """
+    if not name or Path(name).name != name or name.startswith("."):
+        raise XportError(f"name '{name}' must be a plain file stem such as 'model' (no folders, no leading dot)")
     be = backend_registry.require(backend)
     _check_precision(backend, be.CAPS, precision)
     settings = resolve_settings(backend, be.OPTIONS, options)

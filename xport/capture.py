@@ -52,10 +52,21 @@ def capture(model: torch.nn.Module, example_inputs: Any) -> ExportedProgram:
             return program.run_decompositions(decomposition_table())
     except Exception as exc:  # torch.export raises many unrelated types; keep the cause chained
         raise CaptureError(
-            f"torch.export could not capture {type(model).__name__}: {type(exc).__name__}: {exc}\n"
+            f"torch.export could not capture {type(model).__name__}: {_essence(exc)}\n"
             "Fix: make forward() traceable with static shapes (no data-dependent Python control flow, "
             "no calls into numpy), or export the traceable sub-module."
         ) from exc
+
+
+def _essence(exc: Exception) -> str:
+    """First line of a torch.export error plus the user code it points at (the rest is debug advice)."""
+    text = str(exc)
+    lines = [f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"]
+    marker = "The following call raised this error:"
+    if marker in text:
+        after = text.split(marker, 1)[1].strip().split("\n\n")[0]
+        lines.append(f"at {after.strip()}")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

@@ -54,19 +54,23 @@ def compare(refs: Sequence[torch.Tensor], outs: Sequence[torch.Tensor]) -> Metri
 
 
 def _agreement(refs: Sequence[torch.Tensor], outs: Sequence[torch.Tensor], scale: float):
-    """Top-1 agreement (ties within _TIE of the scale count as agreement) and top-5 set overlap."""
-    rows_ref = [r.detach().double().reshape(-1, r.shape[-1]) for r in refs if r.dim() >= 1 and r.shape[-1] > 1]
-    rows_out = [o.detach().double().reshape(-1, o.shape[-1]) for o in outs if o.dim() >= 1 and o.shape[-1] > 1]
-    if not rows_ref:
-        return None, None
-    ref, out = torch.cat(rows_ref), torch.cat(rows_out)
-    picked = ref.gather(1, out.argmax(1, keepdim=True)).squeeze(1)
-    top1 = float((picked >= ref.max(1).values - _TIE * scale).double().mean())
-    if ref.shape[1] < 5:
-        return top1, None
-    ref5, out5 = ref.topk(5, 1).indices, out.topk(5, 1).indices
-    overlap = [len(set(a.tolist()) & set(b.tolist())) / 5 for a, b in zip(ref5, out5)]
-    return top1, sum(overlap) / len(overlap)
+    """Top-1 agreement (ties within _TIE of the scale count as agreement) and top-5 set overlap.
+
+    Every row along the last axis of every output with more than one class counts as one sample.
+    """
+    top1_hits, top5_overlap, rows, rows5 = 0.0, 0.0, 0, 0
+    for r, o in zip(refs, outs):
+        if r.dim() == 0 or r.shape[-1] < 2:
+            continue
+        ref, out = r.detach().double().reshape(-1, r.shape[-1]), o.detach().double().reshape(-1, o.shape[-1])
+        picked = ref.gather(1, out.argmax(1, keepdim=True)).squeeze(1)
+        top1_hits += float((picked >= ref.max(1).values - _TIE * scale).sum())
+        rows += ref.shape[0]
+        if ref.shape[1] >= 5:
+            for a, b in zip(ref.topk(5, 1).indices, out.topk(5, 1).indices):
+                top5_overlap += len(set(a.tolist()) & set(b.tolist())) / 5
+            rows5 += ref.shape[0]
+    return (top1_hits / rows if rows else None), (top5_overlap / rows5 if rows5 else None)
 
 
 @dataclass

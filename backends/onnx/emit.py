@@ -43,6 +43,10 @@ def _to_onnx(program: ExportedProgram, options: EmitOptions) -> onnx.ModelProto:
             opset_version=int(options.settings["opset"]),
             input_names=[s.name for s in manifest.inputs], output_names=[s.name for s in manifest.outputs])
     model = onnx_program.model_proto
+    written = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    if written != int(options.settings["opset"]):  # torch.onnx falls back silently when it cannot convert
+        raise XportError(f"torch.onnx could not write opset {options.settings['opset']} (it wrote {written}); "
+                         f"choose an opset from 18 to {onnx.defs.onnx_opset_version()}")
     entry = model.metadata_props.add()
     entry.key, entry.value = MANIFEST_KEY, manifest.to_json()
     model.producer_name = "xport"
