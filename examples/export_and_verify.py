@@ -1,0 +1,26 @@
+"""Export a model to every available backend and verify each artifact in its runtime.
+
+    python examples/export_and_verify.py [OUT_DIR]
+"""
+
+from __future__ import annotations
+
+import sys
+
+import xport
+from xport.efficient_ops import create_model
+
+
+def main(out_dir: str = "xport-out/example") -> None:
+    model = create_model("tiny_video_cnn")
+    clip = model.default_cfg.example_input()
+    for name, report in xport.check(model, clip).items():
+        print(report, end="\n\n")
+    for backend in xport.backends.available():
+        artifact = xport.export(model, clip, backend, f"{out_dir}/{backend}", overwrite=True)
+        print(artifact)
+        print(xport.verify(model, artifact), end="\n\n")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

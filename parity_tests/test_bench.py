@@ -1,0 +1,26 @@
+"""The latency protocol's logic (interleaving, statistics), without asserting on times."""
+
+from __future__ import annotations
+
+import pytest
+
+from xport.bench import Latency, interleaved
+
+
+def test_runs_are_interleaved_after_warmup():
+    calls = []
+    interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, runs=3, warmup=2)
+    assert calls == ["a", "b"] * 5
+
+
+def test_sample_counts_and_statistics():
+    result = interleaved({"x": lambda: None}, runs=7, warmup=0)
+    assert len(result["x"].samples_ms) == 7
+    lat = Latency((5.0, 1.0, 3.0, 2.0, 4.0))
+    assert lat.median_ms == 3.0
+    assert Latency(tuple(float(i) for i in range(1, 11))).p90_ms == 9.0
+
+
+def test_runs_must_be_positive():
+    with pytest.raises(ValueError):
+        interleaved({"x": lambda: None}, runs=0)

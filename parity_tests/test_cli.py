@@ -1,0 +1,82 @@
+"""The ``xport`` command line: every verb, exit codes, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from xport.cli import main
+
+from .helpers import require_backend
+
+
+def xport_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "xport.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("verb", ["demo", "export", "check", "verify", "backends", "spec"])
+def test_help_on_every_verb(verb, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([verb, "--help"])
+    assert done.value.code == 0
+    assert "usage: xport" in capsys.readouterr().out
+
+
+def test_backends_and_spec(capsys):
+    assert main(["backends"]) == 0
+    out = capsys.readouterr().out
+    assert "torchscript" in out and "onnx" in out and "option decompose" in out
+    assert main(["spec"]) == 0
+    assert "conv" in capsys.readouterr().out
+
+
+def test_check(capsys):
+    assert main(["-q", "check", "tiny_video_cnn"]) == 0
+    out = capsys.readouterr().out
+    assert "torchscript @ fp32" in out and "onnx @ fp32" in out and "conv2d tap" in out
+
+
+def test_check_fails_for_unsupported_model(capsys):
+    code = main(["-q", "check", "parity_tests.test_bad_input:WithOutOfSpecOps", "--input-shape", "1,3,8,8",
+                 "--backend", "onnx"])
+    assert code == 1
+    assert "unsupported" in capsys.readouterr().out
+
+
+def test_export_then_verify(tmp_path, backend, capsys):
+    out = tmp_path / "art"
+    assert main(["-q", "export", "tiny_video_cnn", "--backend", backend, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "parity PASSED" in printed
+    artifact = next(p for p in out.iterdir() if p.suffix in (".ptl", ".onnx"))
+    assert main(["-q", "verify", "tiny_video_cnn", str(artifact)]) == 0
+
+
+def test_export_with_option_and_name(tmp_path, capsys):
+    require_backend("onnx")
+    code = main(["-q", "export", "tiny_video_cnn", "--backend", "onnx", "--out", str(tmp_path), "--name", "clip",
+                 "--option", "ort_format=False", "--no-verify"])
+    assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.onnx"]
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path):
+    done = xport_cli("export", "no_such_model", "--backend", "onnx", "--out", str(tmp_path))
+    assert done.returncode == 2
+    assert "error: unknown model 'no_such_model'" in done.stderr and "Traceback" not in done.stderr
+    (tmp_path / "x.onnx").write_bytes(b"not a model")
+    done = xport_cli("verify", "tiny_video_cnn", str(tmp_path / "x.onnx"))
+    assert done.returncode == 2 and "not a valid ONNX model" in done.stderr
+
+
+def test_demo_prints_the_table(tmp_path):
+    done = xport_cli("demo", "--out", str(tmp_path), "--runs", "3")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:4] == ["backend", "artifact", "size", "max"]
+    assert any(line.startswith("eager") for line in lines)
+    for name in ("torchscript", "onnx"):
+        assert any(line.startswith(name) for line in lines) or f"skipped {name}" in done.stdout
+    assert "xport: [1/" in done.stderr  # progress went to stderr
