@@ -67,11 +67,7 @@ def load(path: Path | str) -> Artifact:
     """Open an artifact written by :func:`export`; the backend is chosen by file type."""
     path = Path(path)
     be = backend_registry.require(backend_registry.for_path(path))
-    runner = be.load(path)
-    m = runner.manifest
-    artifact = Artifact(m.backend, m.precision, path, (path,), m)
-    artifact._runner.append(runner)
-    return artifact
+    return Artifact.opened(path, be.load(path))
 
 
 def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence[torch.Tensor]] | None = None,
@@ -105,6 +101,6 @@ def check(model: torch.nn.Module, example_inputs: Any, backend: str | Sequence[s
     reports = {}
     for name in names:
         be = backend_registry.get(name)
-        decompose = dict((k, d) for k, (d, _) in be.OPTIONS.items()).get("decompose", ())
-        reports[name] = check_program(program, be.CAPS, precision, decompose)
+        defaults = resolve_settings(name, be.OPTIONS, {})
+        reports[name] = check_program(program, be.CAPS, precision, defaults.get("decompose", ()))
     return reports

@@ -69,6 +69,14 @@ class Artifact:
     example_inputs: tuple[torch.Tensor, ...] | None = field(default=None, repr=False, compare=False)
     _runner: list = field(default_factory=list, repr=False, compare=False)  # lazily loaded, cached
 
+    @classmethod
+    def opened(cls, path: Path, runner: Runner) -> "Artifact":
+        """An artifact found on disk and already loaded in its runtime."""
+        m = runner.manifest
+        artifact = cls(m.backend, m.precision, Path(path), (Path(path),), m)
+        artifact._runner.append(runner)
+        return artifact
+
     @property
     def runner(self) -> Runner:
         if not self._runner:
