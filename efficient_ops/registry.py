@@ -1,28 +1,48 @@
 """Model zoo registry (timm-style): ``@register_model`` factories, ``create_model`` and ``list_models``.
 
-Every model carries its card as ``model.default_cfg`` (input clip size, preprocessing, description), so
-exporters, the demo and packaging read one source of truth.
+Every model carries its card as ``model.default_cfg`` (input clip, preprocessing, GFLOPs, parameters,
+accuracy), so exporters, the demo, packaging and ``xport zoo`` read one source of truth.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import difflib
+import logging
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable
 
 import torch
 
+from xport.errors import XportError
+
+log = logging.getLogger("xport")
+
 
 @dataclass(frozen=True)
 class ModelCard:
-    """What a user needs to feed the model: clip shape (C, T, H, W) and preprocessing."""
+    """What a user needs to feed the model and what to expect of it.
+
+    Input is NCTHW float32 RGB: frames sampled uniformly over ``clip_seconds``, short side resized to
+    ``resize_short_side``, centre crop to H×W, pixel/255, then (x − mean) / std per channel.
+    """
 
     name: str
-    input_size: tuple[int, int, int, int]  # C, T, H, W (NCTHW layout, batch added by the user)
+    input_size: tuple[int, int, int, int]  # C, T, H, W (batch added by the user)
     num_classes: int
+    description: str = ""
     mean: tuple[float, ...] = (0.45, 0.45, 0.45)
     std: tuple[float, ...] = (0.225, 0.225, 0.225)
-    description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    resize_short_side: int | None = None
+    clip_seconds: float = 1.0
+    sampling: str = "uniform"
+    gflops: float | None = None  # 2 × multiply-accumulates of one clip
+    params: int | None = None
+    accuracy: tuple[float, float] | None = None  # top-1, top-5 of the named checkpoint
+    checkpoint: str = ""
+
+    @property
+    def frames(self) -> int:
+        return self.input_size[1]
 
     def example_input(self, batch: int = 1, seed: int = 0) -> torch.Tensor:
         """A seeded random clip of the model's input shape."""
@@ -54,24 +74,32 @@ def list_models() -> list[str]:
 
 
 def model_card(name: str) -> ModelCard:
+    """The card of zoo model ``name``; an unknown name lists the known ones and the closest matches."""
     if name not in _REGISTRY:
-        raise KeyError(f"unknown model '{name}'; the zoo has: {', '.join(list_models())}")
+        close = difflib.get_close_matches(name, list_models(), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise XportError(f"unknown model '{name}'.{hint} The zoo has: {', '.join(list_models())}")
     return _REGISTRY[name][1]
 
 
 def create_model(name: str, *, num_classes: int | None = None, pretrained: str | None = None,
                  **kwargs: Any) -> torch.nn.Module:
-    """Build zoo model ``name`` with its card attached as ``model.default_cfg``.
+    """Build zoo model ``name`` in eval mode, with its card attached as ``model.default_cfg``.
 
-    ``pretrained`` is a local checkpoint path (nothing is downloaded).
+    ``pretrained`` is a local checkpoint path (nothing is downloaded). With a ``num_classes`` different
+    from the checkpoint's, the classifier starts fresh and the skipped keys are reported (and kept in
+    ``model.pretrained_report``).
     """
     card = model_card(name)
     factory, _ = _REGISTRY[name]
     if num_classes is not None and num_classes != card.num_classes:
-        card = ModelCard(**(card.as_dict() | {"num_classes": num_classes}))
+        card = replace(card, num_classes=num_classes, accuracy=None)
     model = factory(num_classes=card.num_classes, **kwargs)
     if pretrained is not None:
-        state = torch.load(pretrained, map_location="cpu", weights_only=True)
-        model.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
+        loader = getattr(model, "load_pretrained", None)
+        if loader is None:
+            raise XportError(f"model '{name}' has no checkpoint loader; load its state_dict yourself")
+        model.pretrained_report = loader(pretrained)
+        log.info("%s", model.pretrained_report)
     model.default_cfg = card
-    return model
+    return model.eval()

@@ -1,0 +1,42 @@
+"""3-D squeeze-excitation: a per-channel gate from the clip-wide mean.
+
+Shapes: x (N, C, T, H, W) → mean (N, C, 1, 1, 1) → 1×1×1 conv C→R, ReLU, 1×1×1 conv R→C, sigmoid → x · gate.
+Parameter names ``se.block.0`` / ``se.block.2`` follow PyTorchVideo's efficient X3D checkpoints.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from .elementwise import GatedMul
+from .pooling import GlobalAvgPool3d
+
+
+def round_se_width(channels: int, ratio: float, divisor: int = 8, min_width: int = 8) -> int:
+    """Reduced SE width: ``channels · ratio`` rounded to a multiple of ``divisor`` (never < 90 % of it)."""
+    target = channels * ratio
+    width = max(min_width, int(target + divisor / 2) // divisor * divisor)
+    return width + divisor if width < 0.9 * target else width
+
+
+class _SEGate(nn.Module):
+    def __init__(self, channels: int, reduced: int):
+        super().__init__()
+        self.pool = GlobalAvgPool3d()
+        self.block = nn.Sequential(nn.Conv3d(channels, reduced, 1), nn.ReLU(), nn.Conv3d(reduced, channels, 1),
+                                   nn.Sigmoid())
+        self.gate = GatedMul()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.gate(x, self.block(self.pool(x)))
+
+
+class SqueezeExcitation3d(nn.Module):
+    """x · sigmoid(W2 relu(W1 mean(x))), with ``reduced`` hidden channels."""
+
+    def __init__(self, channels: int, reduced: int):
+        super().__init__()
+        self.se = _SEGate(channels, reduced)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.se(x)
