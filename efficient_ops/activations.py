@@ -11,8 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .base import EfficientBlock
 
-class Swish(nn.Module):
+
+class Swish(EfficientBlock):
     """x · sigmoid(x); memory-efficient in training (saves only x), one ``silu`` op when captured."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

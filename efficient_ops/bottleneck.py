@@ -13,13 +13,14 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
+from .base import EfficientBlock
 from .activations import make_activation
 from .conv_blocks import Conv3d3x3x3DwBnAct, Conv3dPwBnAct
 from .elementwise import ResidualAdd
 from .squeeze_excitation import SqueezeExcitation3d, round_se_width
 
 
-class X3dBottleneck(nn.Module):
+class X3dBottleneck(EfficientBlock):
     def __init__(self, in_channels: int, inner_channels: int, out_channels: int, spatial_stride: int = 1,
                  se_ratio: float = 0.0625, inner_activation: str = "swish", use_shortcut_bn: bool = True):
         super().__init__()

@@ -20,6 +20,7 @@ import torch
 from xport.errors import ModelFormatError, XportError
 
 _PROJECTION = ("projection.model.weight", "projection.model.bias")
+DEFAULT_CLASSES = 400  # Kinetics-400: the head of every official checkpoint
 
 
 class CheckpointMismatchError(XportError):
@@ -37,7 +38,7 @@ class LoadReport:
     def __str__(self) -> str:
         text = f"loaded {self.loaded} tensors from {self.path} ({self.layout} X3D checkpoint)"
         if self.skipped:
-            text += f"; skipped {', '.join(self.skipped)} (classifier size differs: it starts fresh)"
+            text += f"; skipped {', '.join(self.skipped)} (not used by this model: new or no classifier)"
         if self.filled:
             text += f"; filled {len(self.filled)} tensors of the stage-2 shortcut BN as identity"
         return text
@@ -122,20 +123,32 @@ def _normalise(obj: dict, model: torch.nn.Module) -> tuple[dict, str, list[str]]
     return dict(state), "efficient", []
 
 
+def _drop_head_keys(state: dict, own: dict) -> list[str]:
+    """Remove (and return) checkpoint keys the model deliberately does not take.
+
+    The classifier is skipped only when the model was built with a non-default ``num_classes`` (the user
+    asked for a new head); a checkpoint whose head differs from a default model is a mismatch, reported.
+    With ``enable_head=False`` the head's weights are not needed at all.
+    """
+    if "projection.model.weight" not in own:
+        dropped = [k for k in state if k.startswith(("head.", "projection."))]
+    elif own["projection.model.weight"].shape[0] != DEFAULT_CLASSES and "projection.model.weight" in state \
+            and state["projection.model.weight"].shape != own["projection.model.weight"].shape:
+        dropped = [k for k in _PROJECTION if k in state]
+    else:
+        dropped = []
+    for key in dropped:
+        del state[key]
+    return dropped
+
+
 def load_x3d_checkpoint(model: torch.nn.Module, path: str | Path) -> LoadReport:
     """Validate every key and shape of the checkpoint against ``model``, then load it (all or nothing)."""
     state, layout, filled = _normalise(_read(path), model)
     own = model.state_dict()
-    skipped = []
-    if "projection.model.weight" in own and "projection.model.weight" in state:
-        if state["projection.model.weight"].shape != own["projection.model.weight"].shape:
-            skipped = [k for k in _PROJECTION if k in state]
-            for k in skipped:
-                del state[k]
-    if not hasattr(model, "projection"):  # enable_head=False: the head's weights are not needed
-        skipped += [k for k in state if k.startswith(("head.", "projection."))]
-        state = {k: v for k, v in state.items() if not k.startswith(("head.", "projection."))}
-    missing = sorted(set(own) - set(state) - set(k for k in own if k in _PROJECTION and skipped))
+    skipped = _drop_head_keys(state, own)
+    expected_missing = set(_PROJECTION) if any(k in _PROJECTION for k in skipped) else set()
+    missing = sorted(set(own) - set(state) - expected_missing)
     unexpected = sorted(set(state) - set(own))
     wrong = sorted(f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
                    for k in set(state) & set(own) if state[k].shape != own[k].shape)
@@ -145,6 +158,7 @@ def load_x3d_checkpoint(model: torch.nn.Module, path: str | Path) -> LoadReport:
                  f"{len(wrong)} with other shapes: {wrong[:8]}" if wrong else ""]
         raise CheckpointMismatchError(
             f"{path} does not fit {type(model).__name__} ({layout} layout): " + "; ".join(p for p in parts if p)
-            + ". Is it the checkpoint of another model size (XS/S/M vs L) or another architecture?")
+            + ". Is it the checkpoint of another model size (XS/S/M vs L) or another architecture? "
+            "A fine-tuned checkpoint with another number of classes needs create_model(..., num_classes=N).")
     model.load_state_dict(state, strict=not skipped)
     return LoadReport(str(path), layout, len(state), skipped, filled)

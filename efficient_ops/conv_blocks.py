@@ -11,6 +11,7 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
+from .base import EfficientBlock
 from .activations import make_activation
 
 Triple = tuple[int, int, int]
@@ -20,7 +21,7 @@ def _triple(v: int | Triple) -> Triple:
     return (v, v, v) if isinstance(v, int) else tuple(v)  # type: ignore[return-value]
 
 
-class ConvBnAct3d(nn.Module):
+class ConvBnAct3d(EfficientBlock):
     """conv3d → batch norm (``use_bn``) → activation (by name, ``"identity"`` for none)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Triple, stride: int | Triple = 1,

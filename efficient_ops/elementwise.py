@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from .base import EfficientBlock
 
-class ResidualAdd(nn.Module):
+
+class ResidualAdd(EfficientBlock):
     """a + b (shapes broadcast)."""
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
         return a + b
 
 
-class GatedMul(nn.Module):
+class GatedMul(EfficientBlock):
     """x · gate, with gate broadcast over the dims where it has size 1 (squeeze-excitation)."""
 
     def forward(self, x: Tensor, gate: Tensor) -> Tensor:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from .base import EfficientBlock
 from .activations import make_activation
 from .conv_blocks import Conv3dPwBnAct
 from .pooling import GlobalAvgPool3d
 
 
-class FullyConnected(nn.Module):
+class FullyConnected(EfficientBlock):
     """Linear layer (+ activation) over the last dim; the weight lives at ``model`` (checkpoint naming)."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, activation: str = "identity"):
@@ -25,7 +26,7 @@ class FullyConnected(nn.Module):
         return self.act(self.model(x))
 
 
-class X3dHead(nn.Module):
+class X3dHead(EfficientBlock):
     """Feature head; its output (N, 2048, 1, 1, 1) feeds the projection."""
 
     def __init__(self, in_channels: int, inner_channels: int, features: int):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from .base import EfficientBlock
 
-class GlobalAvgPool3d(nn.Module):
+
+class GlobalAvgPool3d(EfficientBlock):
     """(N, C, T, H, W) → (N, C, 1, 1, 1), or (N, C) with ``keepdim=False``."""
 
     def __init__(self, keepdim: bool = True):

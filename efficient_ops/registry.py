@@ -82,19 +82,22 @@ def model_card(name: str) -> ModelCard:
     return _REGISTRY[name][1]
 
 
-def create_model(name: str, *, num_classes: int | None = None, pretrained: str | None = None,
+def create_model(name: str, *, num_classes: int | None = None, pretrained: str | None = None, seed: int = 0,
                  **kwargs: Any) -> torch.nn.Module:
     """Build zoo model ``name`` in eval mode, with its card attached as ``model.default_cfg``.
 
     ``pretrained`` is a local checkpoint path (nothing is downloaded). With a ``num_classes`` different
     from the checkpoint's, the classifier starts fresh and the skipped keys are reported (and kept in
-    ``model.pretrained_report``).
+    ``model.pretrained_report``). Initial weights are drawn from ``seed`` (the global RNG is left as it
+    was), so the same call always builds the same model — ``xport verify`` relies on that.
     """
     card = model_card(name)
     factory, _ = _REGISTRY[name]
     if num_classes is not None and num_classes != card.num_classes:
         card = replace(card, num_classes=num_classes, accuracy=None)
-    model = factory(num_classes=card.num_classes, **kwargs)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = factory(num_classes=card.num_classes, **kwargs)
     if pretrained is not None:
         loader = getattr(model, "load_pretrained", None)
         if loader is None:

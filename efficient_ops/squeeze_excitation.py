@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from .base import EfficientBlock
 from .elementwise import GatedMul
 from .pooling import GlobalAvgPool3d
 
@@ -19,7 +20,7 @@ def round_se_width(channels: int, ratio: float, divisor: int = 8, min_width: int
     return width + divisor if width < 0.9 * target else width
 
 
-class _SEGate(nn.Module):
+class _SEGate(EfficientBlock):
     def __init__(self, channels: int, reduced: int):
         super().__init__()
         self.pool = GlobalAvgPool3d()
@@ -31,7 +32,7 @@ class _SEGate(nn.Module):
         return self.gate(x, self.block(self.pool(x)))
 
 
-class SqueezeExcitation3d(nn.Module):
+class SqueezeExcitation3d(EfficientBlock):
     """x · sigmoid(W2 relu(W1 mean(x))), with ``reduced`` hidden channels."""
 
     def __init__(self, channels: int, reduced: int):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
+from .base import EfficientBlock
 from .bottleneck import X3dBottleneck
 from .conv_blocks import ConvBnAct3d, Conv3dTemporalBnAct
 from .head import FullyConnected, X3dHead
@@ -27,7 +28,7 @@ HEAD_FEATURES = 2048
 SE_RATIO = 0.0625  # on even-indexed blocks of every stage
 
 
-class EfficientX3d(nn.Module):
+class EfficientX3d(EfficientBlock):
     def __init__(self, depths: tuple[int, int, int, int] = (3, 5, 11, 7), num_classes: int = 400,
                  dropout: float = 0.5, enable_head: bool = True):
         super().__init__()

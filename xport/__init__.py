@@ -3,6 +3,7 @@
     artifact = xport.export(model, example_inputs, backend="onnx", output_dir="out/")
     report = xport.verify(model, artifact)      # runs the artifact in ONNX Runtime vs eager
     print(xport.check(model, example_inputs))   # how every node lowers on every backend
+    model, report = xport.transmute(model)      # vanilla modules → efficient blocks, same function
 """
 
 __version__ = "0.1.0"
@@ -21,9 +22,11 @@ from .errors import (  # noqa: E402
 )
 from .parity import ParityReport  # noqa: E402
 from .plan import CheckReport  # noqa: E402
+from .transmuter import TransmuteReport, register_rule, transmute  # noqa: E402
+from .transmuter_rules import Rule  # noqa: E402
 
 __all__ = [
     "__version__", "export", "load", "verify", "check", "Artifact", "Manifest", "ParityReport", "CheckReport",
     "XportError", "UnsupportedOpError", "InputSpecError", "ModelFormatError", "ParityError", "OutputDirError",
-    "BackendUnavailableError", "CaptureError",
+    "BackendUnavailableError", "CaptureError", "transmute", "TransmuteReport", "register_rule", "Rule",
 ]

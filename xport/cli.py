@@ -1,4 +1,4 @@
-"""``xport`` command line (verb first): demo, export, check, verify, backends, spec."""
+"""``xport`` command line (verb first): demo, export, check, verify, transmute, zoo, backends, spec."""
 
 from __future__ import annotations
 
@@ -15,9 +15,16 @@ log = logging.getLogger("xport")
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="zoo model name (e.g. tiny_video_cnn) or package.module:factory")
+    _add_model_ref(p)
     p.add_argument("--input-shape", metavar="N,C,T,H,W",
                    help="example input shape (default: the zoo model's card, batch 1)")
+
+
+def _add_model_ref(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="zoo model name (e.g. efficient_x3d_xs; `xport zoo` lists them) or "
+                                 "package.module:factory")
+    p.add_argument("--pretrained", metavar="PATH", help="local checkpoint for a zoo model (official X3D "
+                                                        "efficient or vanilla .pyth, or one saved by xport)")
 
 
 def _parse_options(pairs: Sequence[str]) -> dict:
@@ -39,7 +46,8 @@ def _parse_options(pairs: Sequence[str]) -> dict:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import format_table, run_demo
 
-    rows, eager_ms, skipped = run_demo(args.model, args.out, runs=args.runs, threads=args.threads)
+    rows, eager_ms, skipped = run_demo(args.model, args.out, runs=args.runs, threads=args.threads,
+                                       pretrained=args.pretrained)
     print(format_table(rows, eager_ms, skipped))
     return 0 if all(r.passed for r in rows) else 1
 
@@ -48,7 +56,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .api import export, verify
     from .model_ref import example_inputs, load_model, parse_shape
 
-    model = load_model(args.model)
+    model = load_model(args.model, args.pretrained)
     inputs = example_inputs(model, parse_shape(args.input_shape))
     artifact = export(model, inputs, args.backend, args.out, args.precision, name=args.name,
                       overwrite=args.overwrite, **_parse_options(args.option))
@@ -65,7 +73,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .api import check
     from .model_ref import example_inputs, load_model, parse_shape
 
-    model = load_model(args.model)
+    model = load_model(args.model, args.pretrained)
     reports = check(model, example_inputs(model, parse_shape(args.input_shape)), args.backend, args.precision)
     print("\n\n".join(str(r) for r in reports.values()))
     return 0 if args.backend is None or all(r.ok for r in reports.values()) else 1
@@ -75,9 +83,46 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .api import load, verify
     from .model_ref import load_model
 
-    report = verify(load_model(args.model), load(args.artifact), strict=False)
+    report = verify(load_model(args.model, args.pretrained), load(args.artifact), strict=False)
     print(report)
     return 0 if report.passed else 1
+
+
+def cmd_transmute(args: argparse.Namespace) -> int:
+    import torch
+
+    from .model_ref import example_inputs, load_model, parse_shape
+    from .transmuter import transmute
+
+    model = load_model(args.model, args.pretrained)
+    new, report = transmute(model, args.backend)
+    print(report)
+    inputs = example_inputs(model, parse_shape(args.input_shape))
+    with torch.no_grad():
+        diff = (new(*inputs) - model(*inputs)).abs().max().item()
+    print(f"max |transmuted − original| on the example input: {diff:.3g}")
+    if args.save:
+        torch.save(new, args.save)
+        print(f"saved the transmuted module (pickled, load with torch.load(weights_only=False)) to {args.save}")
+    return 0
+
+
+def cmd_zoo(args: argparse.Namespace) -> int:
+    from .efficient_ops import list_models, model_card
+
+    header = f"{'model':<18} {'clip (C,T,H,W)':<18} {'GFLOPs':>7} {'params':>10}  {'top-1/top-5':<12} preprocessing"
+    print(header)
+    for name in list_models():
+        c = model_card(name)
+        acc = f"{c.accuracy[0]}/{c.accuracy[1]}" if c.accuracy else "-"
+        prep = (f"{c.frames} frames over {c.clip_seconds:g} s, short side {c.resize_short_side or c.input_size[2]}, "
+                f"centre crop {c.input_size[2]}, /255, mean {c.mean[0]}, std {c.std[0]}")
+        gflops = f"{c.gflops:.2f}" if c.gflops else "-"
+        params = f"{c.params:,}" if c.params else "-"
+        print(f"{name:<18} {str(c.input_size):<18} {gflops:>7} {params:>10}  {acc:<12} {prep}")
+        if args.verbose and c.checkpoint:
+            print(f"{'':<18} official checkpoint: {c.checkpoint}")
+    return 0
 
 
 def cmd_backends(args: argparse.Namespace) -> int:
@@ -104,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     p = verbs.add_parser("demo", help="export the default model to every available backend and tabulate")
-    p.add_argument("--model", default="tiny_video_cnn", help="model to use (default: %(default)s)")
+    p.add_argument("--model", default="efficient_x3d_xs", help="model to use (default: %(default)s)")
+    p.add_argument("--pretrained", metavar="PATH", help="local checkpoint for the model")
     p.add_argument("--out", default="xport-out/demo", help="output directory (default: %(default)s)")
     p.add_argument("--runs", type=int, default=20, help="timed runs per candidate (default: %(default)s)")
     p.add_argument("--threads", type=int, default=2, help="CPU threads (default: %(default)s)")
@@ -129,9 +175,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     p = verbs.add_parser("verify", help="compare an exported artifact with the eager model")
-    p.add_argument("model", help="zoo model name or package.module:factory")
+    _add_model_ref(p)
     p.add_argument("artifact", type=Path, help="artifact file (.ptl, .onnx, .ort)")
     p.set_defaults(func=cmd_verify)
+
+    p = verbs.add_parser("transmute", help="swap vanilla modules for efficient blocks and report every change")
+    _add_model_args(p)
+    p.add_argument("--backend", choices=backend_registry.names(), help="target backend (recorded for rules)")
+    p.add_argument("--save", help="write the transmuted module here (torch.save)")
+    p.set_defaults(func=cmd_transmute)
+
+    p = verbs.add_parser("zoo", help="list zoo models with clip size, GFLOPs, parameters and preprocessing")
+    p.add_argument("-v", "--verbose", action="store_true", help="also name the official checkpoints")
+    p.set_defaults(func=cmd_zoo)
 
     p = verbs.add_parser("backends", help="list backends, whether they are available here, and their options")
     p.set_defaults(func=cmd_backends)

@@ -15,7 +15,7 @@ from .model_ref import example_inputs, load_model
 
 log = logging.getLogger("xport")
 
-DEFAULT_MODEL = "tiny_video_cnn"
+DEFAULT_MODEL = "efficient_x3d_xs"
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,9 @@ class DemoRow:
 
 
 def run_demo(model_ref: str = DEFAULT_MODEL, out_dir: Path | str = "xport-out/demo", runs: int = 20,
-             threads: int = 2) -> tuple[list[DemoRow], float, dict[str, str]]:
+             threads: int = 2, pretrained: str | None = None) -> tuple[list[DemoRow], float, dict[str, str]]:
     """Export ``model_ref`` to every available backend; return table rows, eager median (ms), skipped backends."""
-    model = load_model(model_ref)
+    model = load_model(model_ref, pretrained)
     inputs = example_inputs(model)
     out_dir = Path(out_dir)
     skipped = {name: reason for name, (ok, reason) in backend_registry.status().items() if not ok}

@@ -10,9 +10,12 @@ import torch
 from .errors import XportError
 
 
-def load_model(ref: str) -> torch.nn.Module:
-    """A zoo model (``tiny_video_cnn``) or ``package.module:factory`` called with no arguments."""
+def load_model(ref: str, pretrained: str | None = None) -> torch.nn.Module:
+    """A zoo model (``efficient_x3d_xs``, with an optional local checkpoint) or ``package.module:factory``
+    called with no arguments."""
     if ":" in ref:
+        if pretrained:
+            raise XportError("--pretrained applies to zoo models; load weights inside your factory instead")
         module_name, _, attr = ref.partition(":")
         try:
             factory = getattr(importlib.import_module(module_name), attr)
@@ -23,12 +26,9 @@ def load_model(ref: str) -> torch.nn.Module:
         if not isinstance(model, torch.nn.Module):
             raise XportError(f"'{ref}' gave a {type(model).__name__}, not a torch.nn.Module")
         return model.eval()
-    from .efficient_ops import create_model, list_models
+    from .efficient_ops import create_model
 
-    if ref not in list_models():
-        raise XportError(f"unknown model '{ref}'; zoo models: {', '.join(list_models())}; "
-                         "or name your own as package.module:factory")
-    return create_model(ref).eval()
+    return create_model(ref, pretrained=pretrained)
 
 
 def example_inputs(model: torch.nn.Module, shape: Sequence[int] | None = None) -> tuple[torch.Tensor, ...]:
