@@ -16,7 +16,7 @@ def xport_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "xport.cli", *args], capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.parametrize("verb", ["demo", "export", "check", "verify", "backends", "spec"])
+@pytest.mark.parametrize("verb", ["demo", "export", "check", "verify", "transmute", "zoo", "backends", "spec"])
 def test_help_on_every_verb(verb, capsys):
     with pytest.raises(SystemExit) as done:
         main([verb, "--help"])
@@ -63,9 +63,9 @@ def test_export_with_option_and_name(tmp_path, capsys):
 
 
 def test_errors_are_messages_not_tracebacks(tmp_path):
-    done = xport_cli("export", "no_such_model", "--backend", "onnx", "--out", str(tmp_path))
+    done = xport_cli("export", "efficient_x3d_sx", "--backend", "onnx", "--out", str(tmp_path))
     assert done.returncode == 2
-    assert "error: unknown model 'no_such_model'" in done.stderr and "Traceback" not in done.stderr
+    assert "error: unknown model 'efficient_x3d_sx'. Did you mean" in done.stderr and "Traceback" not in done.stderr
     (tmp_path / "x.onnx").write_bytes(b"not a model")
     done = xport_cli("verify", "tiny_video_cnn", str(tmp_path / "x.onnx"))
     assert done.returncode == 2 and "not a valid ONNX model" in done.stderr
@@ -80,3 +80,34 @@ def test_demo_prints_the_table(tmp_path):
     for name in ("torchscript", "onnx"):
         assert any(line.startswith(name) for line in lines) or f"skipped {name}" in done.stdout
     assert "xport: [1/" in done.stderr  # progress went to stderr
+
+
+def test_zoo_lists_cards(capsys):
+    assert main(["zoo", "-v"]) == 0
+    out = capsys.readouterr().out
+    assert "efficient_x3d_xs" in out and "3,794,322" in out and "1.21" in out
+    assert "efficient_x3d_xs_original_form.pyth" in out
+
+
+def test_transmute_verb(capsys):
+    code = main(["-q", "transmute", "xport.efficient_ops.vanilla_x3d:vanilla_x3d_xs", "--input-shape",
+                 "1,3,4,160,160"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "transmute: 143 swap(s)" in out and "max |transmuted − original|" in out
+
+
+def test_pretrained_checkpoint_on_the_command_line(tmp_path, capsys):
+    import torch
+
+    from xport.efficient_ops import create_model
+
+    require_backend("onnx")
+    ckpt = tmp_path / "xs.pyth"
+    torch.save(create_model("efficient_x3d_xs", seed=7).state_dict(), ckpt)
+    out = tmp_path / "art"
+    assert main(["-q", "export", "efficient_x3d_xs", "--pretrained", str(ckpt), "--backend", "onnx", "--out",
+                 str(out), "--option", "ort_format=False", "--no-verify"]) == 0
+    assert main(["-q", "verify", "efficient_x3d_xs", "--pretrained", str(ckpt), str(out / "model.onnx")]) == 0
+    assert main(["-q", "verify", "efficient_x3d_xs", str(out / "model.onnx")]) == 1  # other weights: fails
+    assert "parity FAILED" in capsys.readouterr().out

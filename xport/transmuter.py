@@ -80,19 +80,6 @@ def _describe(m: nn.Module) -> str:
     return type(m).__name__
 
 
-def _vanilla_modules(root: nn.Module):
-    """(path, module) of every module outside efficient blocks (their insides are final)."""
-
-    def walk(module: nn.Module, path: str):
-        yield path, module
-        for name, child in module.named_children():
-            if not isinstance(child, EfficientBlock):
-                yield from walk(child, f"{path}.{name}" if path else name)
-
-    if not isinstance(root, EfficientBlock):
-        yield from walk(root, "")
-
-
 def _agrees(before: nn.Module, after: nn.Module, x: torch.Tensor) -> bool:
     with torch.no_grad():
         a, b = before.eval()(x), after.eval()(x)
@@ -149,6 +136,31 @@ def _why_left(m: nn.Module) -> str:
     return "no rule matches; register one with xport.transmuter.register_rule"
 
 
+def _visit(module: nn.Module, path: str, report: TransmuteReport) -> None:
+    """Pre-order walk: a rule may replace a whole subtree (a user's SE block) before its insides are touched;
+    chains inside a Sequential are fused before the lone-conv rule sees their convs."""
+    if isinstance(module, nn.Sequential):
+        _fuse_chain(module, path, report)
+    for name, child in list(module.named_children()):
+        child_path = f"{path}.{name}" if path else name
+        if isinstance(child, EfficientBlock):
+            continue  # final: transmuting twice changes nothing
+        rule = next((r for r in _RULES if r.matches(child)), None)
+        if rule is not None:
+            replacement = rule.build(child)
+            if _agrees(child, replacement, rule.probe(child)):
+                module._modules[name] = replacement
+                report.swaps.append(Swap(child_path, _describe(child), _describe(replacement), rule.name))
+                continue
+            if not list(child.children()):
+                report.left_alone.append(LeftAlone(child_path, _describe(child), f"rule '{rule.name}' failed its probe"))
+                continue
+        if list(child.children()):
+            _visit(child, child_path, report)
+        elif rule is None:
+            report.left_alone.append(LeftAlone(child_path, _describe(child), _why_left(child)))
+
+
 def transmute(model: nn.Module, backend: str | None = None) -> tuple[nn.Module, TransmuteReport]:
     """A copy of ``model`` with vanilla modules swapped for efficient blocks, and the report of what changed.
 
@@ -160,21 +172,7 @@ def transmute(model: nn.Module, backend: str | None = None) -> tuple[nn.Module, 
         backends.get(backend)
     new = copy.deepcopy(model)
     report = TransmuteReport()
-    for path, module in list(_vanilla_modules(new)):
-        if isinstance(module, nn.Sequential):
-            _fuse_chain(module, path, report)
-    for path, module in list(_vanilla_modules(new)):
-        if not path or list(module.children()):
-            continue  # containers: their leaves are judged
-        rule = next((r for r in _RULES if r.matches(module)), None)
-        if rule is None:
-            report.left_alone.append(LeftAlone(path, _describe(module), _why_left(module)))
-            continue
-        replacement = rule.build(module)
-        if not _agrees(module, replacement, rule.probe(module)):
-            report.left_alone.append(LeftAlone(path, _describe(module), f"rule '{rule.name}' failed its probe"))
-            continue
-        new.set_submodule(path, replacement)
-        report.swaps.append(Swap(path, _describe(module), _describe(replacement), rule.name))
+    if not isinstance(new, EfficientBlock):
+        _visit(new, "", report)
     new.train(model.training)
     return new, report
