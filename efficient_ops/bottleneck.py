@@ -13,8 +13,8 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
-from .base import EfficientBlock
 from .activations import make_activation
+from .base import EfficientBlock
 from .conv_blocks import Conv3d3x3x3DwBnAct, Conv3dPwBnAct
 from .elementwise import ResidualAdd
 from .squeeze_excitation import SqueezeExcitation3d, round_se_width

@@ -11,8 +11,8 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
-from .base import EfficientBlock
 from .activations import make_activation
+from .base import EfficientBlock
 
 Triple = tuple[int, int, int]
 

@@ -7,7 +7,7 @@ name; they compute a plain ``add`` / ``mul`` node, which PT2E quantizers annotat
 
 from __future__ import annotations
 
-from torch import Tensor, nn
+from torch import Tensor
 
 from .base import EfficientBlock
 

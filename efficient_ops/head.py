@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from .base import EfficientBlock
 from .activations import make_activation
+from .base import EfficientBlock
 from .conv_blocks import Conv3dPwBnAct
 from .pooling import GlobalAvgPool3d
 

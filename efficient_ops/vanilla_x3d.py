@@ -111,7 +111,8 @@ class ResStage(nn.Module):
 class ProjectedPool(nn.Module):
     def __init__(self, cin: int, inner: int, features: int, pool_kernel: tuple[int, int, int]):
         super().__init__()
-        self.pre_conv, self.pre_norm, self.pre_act = nn.Conv3d(cin, inner, 1, bias=False), nn.BatchNorm3d(inner), nn.ReLU()
+        self.pre_conv, self.pre_norm = nn.Conv3d(cin, inner, 1, bias=False), nn.BatchNorm3d(inner)
+        self.pre_act = nn.ReLU()
         self.pool = nn.AvgPool3d(pool_kernel, stride=1)
         self.post_conv, self.post_act = nn.Conv3d(inner, features, 1, bias=False), nn.ReLU()
 

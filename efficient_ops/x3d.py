@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from .base import EfficientBlock
 from .bottleneck import X3dBottleneck
-from .conv_blocks import ConvBnAct3d, Conv3dTemporalBnAct
+from .conv_blocks import Conv3dTemporalBnAct, ConvBnAct3d
 from .head import FullyConnected, X3dHead
 from .registry import ModelCard, register_model
 

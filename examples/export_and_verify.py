@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import sys
 
-import xport
 from xport.efficient_ops import create_model
+
+import xport
 
 
 def main(out_dir: str = "xport-out/example") -> None:
-    model = create_model("tiny_video_cnn")
+    model = create_model("efficient_x3d_xs")
     clip = model.default_cfg.example_input()
-    for name, report in xport.check(model, clip).items():
+    for report in xport.check(model, clip).values():
         print(report, end="\n\n")
     for backend in xport.backends.available():
         artifact = xport.export(model, clip, backend, f"{out_dir}/{backend}", overwrite=True)

@@ -7,10 +7,13 @@ import pytest
 from xport.bench import Latency, interleaved
 
 
-def test_runs_are_interleaved_after_warmup():
+def test_runs_are_interleaved_in_blocks_after_warmup():
     calls = []
-    interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, runs=3, warmup=2)
-    assert calls == ["a", "b"] * 5
+    result = interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, runs=5, warmup=2,
+                         block=2)
+    # warm-up a b a b, then blocks: one settling run + up to 2 recorded runs per candidate per round
+    assert "".join(calls) == "abab" + "aaabbb" + "aaabbb" + "aabb"
+    assert all(len(lat.samples_ms) == 5 for lat in result.values())
 
 
 def test_sample_counts_and_statistics():
@@ -24,3 +27,5 @@ def test_sample_counts_and_statistics():
 def test_runs_must_be_positive():
     with pytest.raises(ValueError):
         interleaved({"x": lambda: None}, runs=0)
+    with pytest.raises(ValueError):
+        interleaved({"x": lambda: None}, block=0)

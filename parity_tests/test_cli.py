@@ -99,7 +99,6 @@ def test_transmute_verb(capsys):
 
 def test_pretrained_checkpoint_on_the_command_line(tmp_path, capsys):
     import torch
-
     from xport.efficient_ops import create_model
 
     require_backend("onnx")

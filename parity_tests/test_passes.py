@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from xport.capture import capture, describe
 from xport.caps import Capabilities, native
+from xport.capture import capture, describe
 from xport.passes import (
     Conv3dToConv2dTaps,
     FoldBatchNorm,

@@ -9,8 +9,8 @@ from torch import nn
 
 import xport
 from xport import backends
-from xport.capture import capture, decomposition_table, describe
 from xport.caps import native
+from xport.capture import capture, decomposition_table, describe
 from xport.spec import SPEC, ConvAttrs, OpRegistry, OpSpec, PoolAttrs
 from xport.tolerances import tolerance_for
 

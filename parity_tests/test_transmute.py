@@ -7,10 +7,10 @@ import copy
 import pytest
 import torch
 from torch import nn
+from xport.efficient_ops.vanilla_x3d import SqueezeExcitation, Swish, vanilla_x3d_xs
 
 import xport
 from xport import efficient_ops as eo
-from xport.efficient_ops.vanilla_x3d import SqueezeExcitation, Swish, vanilla_x3d_xs
 from xport.transmuter import unregister_rule
 
 from .helpers import export_verified, seeded
@@ -88,7 +88,7 @@ def test_sequential_chain_with_batch_norm_is_fused():
 
 def test_user_rule_in_a_few_lines(vanilla):
     def se_to_efficient(m: SqueezeExcitation) -> eo.SqueezeExcitation3d:
-        reduce, expand = m.block[0], m.block[2]
+        reduce = m.block[0]
         se = eo.SqueezeExcitation3d(reduce.in_channels, reduce.out_channels)
         se.se.block.load_state_dict(m.block.state_dict())
         return se

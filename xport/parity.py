@@ -105,7 +105,8 @@ class ParityReport:
             f"on {self.runtime}, {self.samples} input(s)",
             f"  max abs {m.max_abs:.3g}   max rel {m.max_rel:.3g} (tol {t.max_rel:g})",
             f"  SQNR {m.sqnr_db:.1f} dB (min {t.min_sqnr_db:g})   cosine {m.cosine:.7f} (min {t.min_cosine:g})",
-            f"  top-1 agreement {pct(m.top1_agreement)} (min {pct(t.min_top1)})   top-5 overlap {pct(m.top5_agreement)}",
+            f"  top-1 agreement {pct(m.top1_agreement)} (min {pct(t.min_top1)})"
+            f"   top-5 overlap {pct(m.top5_agreement)}",
         ]
         lines += [f"  FAIL: {f}" for f in self.failures]
         return "\n".join(lines)

@@ -14,8 +14,8 @@ from typing import Iterable, Sequence
 import torch.fx
 from torch.export import ExportedProgram
 
-from .capture import NodeInfo, describe
 from .caps import Capabilities
+from .capture import NodeInfo, describe
 from .errors import UnsupportedNode, UnsupportedOpError
 from .passes import GraphPass, PlanContext, build_pipeline, relift, unlift
 from .passes.graph import finish

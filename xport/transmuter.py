@@ -22,7 +22,7 @@ from torch import nn
 
 from .efficient_ops.base import EfficientBlock
 from .errors import XportError
-from .transmuter_rules import ACTIVATION_NAMES, BUILTIN_RULES, Rule, _clip, conv_is_supported, efficient_conv
+from .transmuter_rules import ACTIVATION_NAMES, BUILTIN_RULES, Rule, conv_is_supported, efficient_conv, probe_clip
 
 _RULES: list[Rule] = list(BUILTIN_RULES)
 _TOLERANCE = 1e-5  # relative to the output scale
@@ -110,7 +110,7 @@ def _fuse_chain(seq: nn.Sequential, path: str, report: TransmuteReport) -> None:
             continue
         original = nn.Sequential(*(seq._modules[n] for n in used))
         block = efficient_conv(conv, bn, act)
-        if _agrees(original, block, _clip(conv.in_channels)):
+        if _agrees(original, block, probe_clip(conv.in_channels)):
             seq._modules[used[0]] = block
             for n in used[1:]:
                 del seq._modules[n]
@@ -153,7 +153,8 @@ def _visit(module: nn.Module, path: str, report: TransmuteReport) -> None:
                 report.swaps.append(Swap(child_path, _describe(child), _describe(replacement), rule.name))
                 continue
             if not list(child.children()):
-                report.left_alone.append(LeftAlone(child_path, _describe(child), f"rule '{rule.name}' failed its probe"))
+                reason = f"rule '{rule.name}' failed its probe"
+                report.left_alone.append(LeftAlone(child_path, _describe(child), reason))
                 continue
         if list(child.children()):
             _visit(child, child_path, report)

@@ -33,7 +33,7 @@ class Rule:
     probe: Callable[[nn.Module], torch.Tensor]
 
 
-def _clip(channels: int = 4) -> torch.Tensor:
+def probe_clip(channels: int = 4) -> torch.Tensor:
     return torch.randn(2, channels, 5, 9, 9, generator=torch.Generator().manual_seed(0))
 
 
@@ -84,7 +84,8 @@ def _is_global_adaptive_pool(m: nn.Module) -> bool:
 
 BUILTIN_RULES = [
     Rule("conv3d", lambda m: type(m) is nn.Conv3d and conv_is_supported(m), efficient_conv,
-         lambda m: _clip(m.in_channels)),
-    Rule("swish", _is_foreign_swish, lambda m: eff_act.Swish(), lambda m: _clip()),
-    Rule("global_pool", _is_global_adaptive_pool, lambda m: GlobalAvgPool3d(keepdim=True), lambda m: _clip()),
+         lambda m: probe_clip(m.in_channels)),
+    Rule("swish", _is_foreign_swish, lambda m: eff_act.Swish(), lambda m: probe_clip()),
+    Rule("global_pool", _is_global_adaptive_pool, lambda m: GlobalAvgPool3d(keepdim=True),
+         lambda m: probe_clip()),
 ]

@@ -9,6 +9,7 @@ build has them, otherwise the CPU provider (and the artifact says which one ran)
 from __future__ import annotations
 
 import importlib.util
+
 from .caps import CAPS
 
 NAME = "onnx"

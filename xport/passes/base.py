@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import torch.fx
 
-from ..capture import NodeInfo, describe
 from ..caps import Capabilities
+from ..capture import NodeInfo, describe
 
 
 @dataclass(frozen=True)
