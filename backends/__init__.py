@@ -18,6 +18,7 @@ from xport.errors import BackendUnavailableError, ModelFormatError, XportError
 _PACKAGES = {
     "torchscript": "xport.backends.torchscript",
     "onnx": "xport.backends.onnx",
+    "openvino": "xport.backends.openvino",
 }
 
 

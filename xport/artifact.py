@@ -65,6 +65,8 @@ class Artifact:
     path: Path
     files: tuple[Path, ...]
     manifest: Manifest
+    # Files the runtime loads besides ``path`` (OpenVINO's .bin); counted in size_bytes, moved with the artifact.
+    companions: tuple[Path, ...] = ()
     # The example inputs of the export (kept in memory only; verify() reuses them).
     example_inputs: tuple[torch.Tensor, ...] | None = field(default=None, repr=False, compare=False)
     _runner: list = field(default_factory=list, repr=False, compare=False)  # lazily loaded, cached
@@ -73,7 +75,8 @@ class Artifact:
     def opened(cls, path: Path, runner: Runner) -> "Artifact":
         """An artifact found on disk and already loaded in its runtime."""
         m = runner.manifest
-        artifact = cls(m.backend, m.precision, Path(path), (Path(path),), m)
+        companions = tuple(Path(p) for p in getattr(runner, "companions", ()))
+        artifact = cls(m.backend, m.precision, Path(path), (Path(path), *companions), m, companions)
         artifact._runner.append(runner)
         return artifact
 
@@ -92,7 +95,8 @@ class Artifact:
 
     @property
     def size_bytes(self) -> int:
-        return self.path.stat().st_size
+        """Bytes an app ships for this model: the main file and its companions."""
+        return sum(f.stat().st_size for f in (self.path, *self.companions))
 
     def run(self, *inputs: torch.Tensor | np.ndarray) -> torch.Tensor | tuple[torch.Tensor, ...]:
         """Run the artifact in its runtime; inputs are checked against the manifest first."""
@@ -104,7 +108,7 @@ class Artifact:
         """The same artifact after its files were moved into ``directory``."""
         directory = Path(directory)
         return replace(self, path=directory / self.path.name, files=tuple(directory / f.name for f in self.files),
-                       _runner=[])
+                       companions=tuple(directory / f.name for f in self.companions), _runner=[])
 
     def __str__(self) -> str:
         return f"{self.backend} {self.precision} artifact {self.path} ({self.size_bytes / 1e6:.2f} MB)"

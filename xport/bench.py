@@ -17,6 +17,11 @@ from typing import Any, Callable, Mapping
 import torch
 
 
+# Threads every runtime gets unless told otherwise: the core count of the machines this project targets in CI
+# and of a phone's big cluster, so numbers compare across runtimes.
+DEFAULT_THREADS = 2
+
+
 @dataclass(frozen=True)
 class Latency:
     samples_ms: tuple[float, ...]
@@ -32,7 +37,7 @@ class Latency:
 
 
 def interleaved(candidates: Mapping[str, Callable[[], Any]], runs: int = 20, warmup: int = 3,
-                threads: int = 2, block: int = 5) -> dict[str, Latency]:
+                threads: int = DEFAULT_THREADS, block: int = 5) -> dict[str, Latency]:
     """``runs`` latency samples (ms) of each zero-argument callable, measured round-robin in blocks of ``block``."""
     if runs < 1 or block < 1:
         raise ValueError("runs and block must be at least 1")

@@ -23,6 +23,14 @@ TOLERANCES: dict[tuple[str, str], Tolerance] = {
         max_rel=1e-4, min_sqnr_db=70.0, min_cosine=0.99999, min_top1=1.0,
         reason="fp32 everywhere: only summation order differs (BN folding, conv taps, runtime kernels); "
                "measured errors are ~1e-6 of the output scale, 100x headroom for other CPUs' kernels"),
+    ("openvino", "bf16"): Tolerance(
+        max_rel=3e-2, min_sqnr_db=30.0, min_cosine=0.999, min_top1=0.75,
+        reason="bf16 keeps 8 significant bits (0.4 % steps) in every layer; measured on X3D-XS: max rel 0.43 %, "
+               "SQNR 48 dB; ~7x headroom. Top-1 may flip on one near-tie of the 4 default inputs"),
+    ("openvino", "fp16"): Tolerance(
+        max_rel=3e-2, min_sqnr_db=30.0, min_cosine=0.999, min_top1=0.75,
+        reason="CPUs without fp16 arithmetic (this one) run fp16 IR in bf16, which artifact.runtime reports; "
+               "measured on X3D-XS: max rel 0.45 %, SQNR 47 dB. True fp16 (11 bits) is tighter"),
 }
 
 

@@ -10,6 +10,7 @@ import onnx
 import onnxruntime as ort
 
 from xport.artifact import MANIFEST_KEY, Manifest
+from xport.bench import DEFAULT_THREADS
 from xport.errors import ModelFormatError
 
 log = logging.getLogger("xport")
@@ -17,7 +18,6 @@ log = logging.getLogger("xport")
 # Execution providers phones use, best first; ORT's PyPI wheel for x86/ARM Linux ships only the CPU one.
 _MOBILE_PROVIDERS = ("XnnpackExecutionProvider", "ACLExecutionProvider", "ArmNNExecutionProvider")
 _CPU = "CPUExecutionProvider"
-_THREADS = 2
 
 
 def choose_providers() -> tuple[list[str], str]:
@@ -42,7 +42,7 @@ def _manifest_from_onnx(path: Path) -> Manifest:
 
 
 class OrtRunner:
-    def __init__(self, path: Path, threads: int = _THREADS):
+    def __init__(self, path: Path, threads: int = DEFAULT_THREADS):
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelFormatError(self.path, "no such file")

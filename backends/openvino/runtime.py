@@ -1,0 +1,72 @@
+"""Run OpenVINO IR with the precision, device and thread count the artifact asks for, and say what ran."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import numpy as np
+import openvino as ov
+
+from xport.artifact import Manifest
+from xport.bench import DEFAULT_THREADS
+from xport.errors import BackendUnavailableError, ModelFormatError
+
+from .emit import MANIFEST_RT_KEY
+
+# Inference precision hint per xport precision.
+_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+_NAMES = {"f32": "fp32", "bf16": "bf16", "f16": "fp16"}
+
+
+def _check_files(xml: Path) -> None:
+    if not xml.is_file():
+        raise ModelFormatError(xml, "no such file")
+    if not xml.with_suffix(".bin").is_file():
+        raise ModelFormatError(xml, f"its weights file {xml.with_suffix('.bin').name} is missing",
+                               "copy the .bin next to the .xml")
+    try:
+        ElementTree.parse(xml)
+    except ElementTree.ParseError as exc:
+        raise ModelFormatError(xml, f"not a valid OpenVINO IR ({exc})", "the file is truncated or corrupt; "
+                               "export it again") from exc
+
+
+class OpenVinoRunner:
+    def __init__(self, path: Path, threads: int = DEFAULT_THREADS):
+        self.path = Path(path)
+        _check_files(self.path)
+        self.companions = (self.path.with_suffix(".bin"),)
+        core = ov.Core()
+        try:
+            model = core.read_model(str(self.path))
+            self.manifest = Manifest.from_json(model.get_rt_info(MANIFEST_RT_KEY).astype(str))
+        except RuntimeError as exc:
+            raise ModelFormatError(self.path, f"OpenVINO cannot read it ({str(exc).splitlines()[0][:300]})",
+                                   "the .xml/.bin pair is truncated, corrupt or mismatched; export it again") from exc
+        device = self.manifest.extra.get("device", "CPU")
+        present = core.available_devices
+        if device != "AUTO" and device not in present:
+            raise BackendUnavailableError(f"OpenVINO device '{device}' is not present here (present: "
+                                          f"{', '.join(present)}); re-export with device='CPU' or 'AUTO'")
+        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads,
+                  "INFERENCE_PRECISION_HINT": _HINTS[self.manifest.precision]}
+        try:
+            compiled = core.compile_model(model, device, config)
+        except RuntimeError as exc:
+            raise ModelFormatError(self.path, f"OpenVINO cannot compile it ({str(exc).splitlines()[0][:300]})",
+                                   "the .bin does not match the .xml; export it again") from exc
+        # The plugin may run another precision than asked (fp16 on a CPU without fp16 arithmetic): report it.
+        ran = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+        self.ran_precision = _NAMES.get(ran, ran)
+        self.runtime = f"openvino {ov.__version__.split('-')[0]} ({device}, {self.ran_precision})"
+        self._request = compiled.create_infer_request()
+
+    def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        result = self._request.infer(list(inputs))
+        return [np.array(result[i], copy=True) for i in range(len(result))]
+
+
+def load(path: Path) -> OpenVinoRunner:
+    """Open an IR in OpenVINO (ModelFormatError for a missing .bin or corrupt files)."""
+    return OpenVinoRunner(path)

@@ -1,0 +1,84 @@
+"""OpenVINO specifics: reduced precisions, the .xml/.bin pair, and devices."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+import xport
+from xport.efficient_ops import create_model
+
+from .helpers import export_verified, require_backend, seeded
+from .test_zoo import randomise_batch_norm
+
+
+@pytest.fixture(autouse=True)
+def _needs_openvino():
+    require_backend("openvino")
+
+
+@pytest.fixture(scope="module")
+def x3d_xs():
+    return randomise_batch_norm(create_model("efficient_x3d_xs"))
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
+def test_precisions_on_x3d_xs(x3d_xs, precision, tmp_path):
+    artifact, report = export_verified(x3d_xs, (x3d_xs.default_cfg.example_input(),), "openvino", tmp_path,
+                                       precision=precision)
+    assert artifact.precision == precision
+    ran = artifact.runtime.rsplit(", ", 1)[1].rstrip(")")
+    assert ran in {"fp32", "bf16", "fp16"}  # what the plugin actually ran is reported
+    if precision != "fp16":
+        assert ran == precision
+    if precision == "fp32":
+        assert report.max_rel < 1e-5
+
+
+def test_fp16_artifact_stores_half_size_weights(x3d_xs, tmp_path):
+    clip = x3d_xs.default_cfg.example_input()
+    fp32 = xport.export(x3d_xs, clip, "openvino", tmp_path / "fp32")
+    fp16 = xport.export(x3d_xs, clip, "openvino", tmp_path / "fp16", precision="fp16")
+    assert fp16.size_bytes < 0.6 * fp32.size_bytes
+    assert fp32.size_bytes > 15e6  # the .bin is counted, not only the .xml
+
+
+@pytest.fixture(scope="module")
+def ir(tmp_path_factory):
+    model = create_model("tiny_video_cnn")
+    return xport.export(model, model.default_cfg.example_input(), "openvino", tmp_path_factory.mktemp("ir"))
+
+
+def test_missing_bin(ir, tmp_path):
+    shutil.copy(ir.path, tmp_path / "model.xml")
+    with pytest.raises(xport.ModelFormatError, match=r"weights file model.bin is missing"):
+        xport.load(tmp_path / "model.xml")
+
+
+def test_corrupt_bin(ir, tmp_path):
+    shutil.copy(ir.path, tmp_path / "model.xml")
+    data = ir.path.with_suffix(".bin").read_bytes()
+    (tmp_path / "model.bin").write_bytes(data[: len(data) // 3])
+    with pytest.raises(xport.ModelFormatError, match="model.xml"):
+        xport.load(tmp_path / "model.xml")
+
+
+def test_absent_device_is_reported(tmp_path):
+    model = create_model("tiny_video_cnn")
+    artifact = xport.export(model, model.default_cfg.example_input(), "openvino", tmp_path, device="NPU")
+    with pytest.raises(xport.BackendUnavailableError, match=r"device 'NPU' is not present here \(present: CPU"):
+        artifact.run(seeded((1, 3, 4, 64, 64)))
+
+
+def test_loaded_artifact_knows_its_files(ir):
+    loaded = xport.load(ir.path)
+    assert loaded.companions == (ir.path.with_suffix(".bin"),)
+    assert loaded.size_bytes == ir.size_bytes
+    assert xport.verify(create_model("tiny_video_cnn"), loaded).passed
+
+
+def test_everything_is_native_on_openvino(x3d_xs):
+    report = xport.check(x3d_xs, x3d_xs.default_cfg.example_input(), "openvino")["openvino"]
+    assert report.ok and all(v.detail.startswith(("fold_batch_norm", "global_pool", "remove_noops"))
+                             for v in report.of("decomposed"))
