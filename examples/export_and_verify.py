@@ -17,10 +17,9 @@ def main(out_dir: str = "xport-out/example") -> None:
     clip = model.default_cfg.example_input()
     for report in xport.check(model, clip).values():
         print(report, end="\n\n")
-    for backend in xport.backends.available():
-        artifact = xport.export(model, clip, backend, f"{out_dir}/{backend}", overwrite=True)
+    for artifact, report in xport.export_all(model, clip, out_dir, overwrite=True).values():
         print(artifact)
-        print(xport.verify(model, artifact), end="\n\n")
+        print(report, end="\n\n")
 
 
 if __name__ == "__main__":

@@ -24,10 +24,9 @@ def main(checkpoint: str | None = None, out_dir: str = "xport-out/vanilla_x3d") 
         model, report = xport.transmute(vanilla_x3d_xs())
         print(report)
     clip = create_model("efficient_x3d_xs").default_cfg.example_input()
-    for backend in xport.backends.available():
-        artifact = xport.export(model, clip, backend, f"{out_dir}/{backend}", overwrite=True)
+    for artifact, report in xport.export_all(model, clip, out_dir, overwrite=True).values():
         print(artifact)
-        print(xport.verify(model, artifact), end="\n\n")
+        print(report, end="\n\n")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@
 
 __version__ = "0.1.0"
 
-from .api import check, export, load, verify  # noqa: E402
+from .api import check, export, export_all, load, verify  # noqa: E402
 from .artifact import Artifact, Manifest  # noqa: E402
 from .errors import (  # noqa: E402
     BackendUnavailableError,
@@ -26,7 +26,8 @@ from .transmuter import TransmuteReport, register_rule, transmute  # noqa: E402
 from .transmuter_rules import Rule  # noqa: E402
 
 __all__ = [
-    "__version__", "export", "load", "verify", "check", "Artifact", "Manifest", "ParityReport", "CheckReport",
+    "__version__", "export", "export_all", "load", "verify", "check",
+    "Artifact", "Manifest", "ParityReport", "CheckReport",
     "XportError", "UnsupportedOpError", "InputSpecError", "ModelFormatError", "ParityError", "OutputDirError",
     "BackendUnavailableError", "CaptureError", "transmute", "TransmuteReport", "register_rule", "Rule",
 ]

@@ -31,30 +31,36 @@ def _check_precision(backend: str, caps, precision: str) -> None:
 
 
 def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir: Path | str,
-           precision: str = "fp32", *, name: str = "model", overwrite: bool = False, **options: Any) -> Artifact:
+           precision: str = "fp32", *, name: str = "model", overwrite: bool = False, dynamic_batch: bool = False,
+           **options: Any) -> Artifact:
     """Capture ``model``, plan it for ``backend``, and write the artifact into ``output_dir``.
 
-    ``example_inputs`` (a tensor or tuple of tensors) fixes the static input shapes. Backend options are
-    keyword arguments (``xport backends`` lists them). Files are written atomically: on any error,
-    ``output_dir`` is left as it was.
+    ``example_inputs`` (a tensor or tuple of tensors) fixes the input shapes; with ``dynamic_batch`` axis 0
+    takes any size (where the backend allows it; static shapes are faster). Backend options are keyword
+    arguments (``xport backends`` lists them). Files are written atomically: on any error, ``output_dir``
+    is left as it was.
     """
     if not name or Path(name).name != name or name.startswith("."):
         raise XportError(f"name '{name}' must be a plain file stem such as 'model' (no folders, no leading dot)")
     be = backend_registry.require(backend)
     _check_precision(backend, be.CAPS, precision)
     settings = resolve_settings(backend, be.OPTIONS, options)
+    if dynamic_batch and not be.CAPS.dynamic_batch:
+        able = [n for n in backend_registry.names() if backend_registry.get(n).CAPS.dynamic_batch]
+        raise XportError(f"backend '{backend}' artifacts have a fixed batch size; dynamic_batch works with "
+                         f"{', '.join(able)}")
     prepare_output_dir(output_dir, overwrite)  # fail fast, before minutes of work
     inputs = as_input_tuple(example_inputs)
 
     log.info("capturing %s with torch.export", type(model).__name__)
-    program = capture(model, inputs)
+    program = capture(model, inputs, dynamic_batch)
     log.info("planning for %s (%s)", backend, precision)
     planned = plan(program, be.CAPS, precision, settings.get("decompose", ()))
     manifest = Manifest(
         backend=backend, precision=precision,
-        inputs=tuple(TensorSpec.of(n, x) for n, x in zip(input_names(program), inputs)),
-        outputs=describe_outputs(planned, inputs), source=f"{type(model).__module__}.{type(model).__qualname__}",
-        xport_version=__version__)
+        inputs=tuple(TensorSpec.of(n, x, dynamic_batch) for n, x in zip(input_names(program), inputs)),
+        outputs=describe_outputs(planned, inputs, dynamic_batch),
+        source=f"{type(model).__module__}.{type(model).__qualname__}", xport_version=__version__)
     log.info("writing %s artifact", backend)
     with staged_output(output_dir, overwrite) as stage:
         artifact = be.emit(planned, EmitOptions(precision, name, manifest, settings), stage)
@@ -82,7 +88,8 @@ def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence
         if artifact.example_inputs is not None:
             inputs = default_inputs(artifact.example_inputs)
         else:  # a loaded artifact: its manifest gives the shapes, and there is no example to reuse
-            shapes = tuple(torch.zeros(s.shape, dtype=getattr(torch, s.dtype)) for s in artifact.manifest.inputs)
+            shapes = tuple(torch.zeros(s.example_shape(), dtype=getattr(torch, s.dtype))
+                           for s in artifact.manifest.inputs)
             inputs = default_inputs(shapes)[1:]
     report = measure(model, artifact, inputs)
     if strict and not report.passed:
@@ -104,3 +111,20 @@ def check(model: torch.nn.Module, example_inputs: Any, backend: str | Sequence[s
         defaults = resolve_settings(name, be.OPTIONS, {})
         reports[name] = check_program(program, be.CAPS, precision, defaults.get("decompose", ()))
     return reports
+
+
+def export_all(model: torch.nn.Module, example_inputs: Any, output_dir: Path | str, precision: str = "fp32",
+               backends: Sequence[str] | None = None, **kwargs: Any) -> dict[str, tuple[Artifact, ParityReport]]:
+    """Export to every available backend (or those named) into ``output_dir/<backend>/`` and verify each.
+
+    Returns backend → (artifact, parity report); parity failures are reported, not raised. ``kwargs`` go to
+    :func:`export` (``overwrite``, ``dynamic_batch``, ...).
+    """
+    names = list(backends) if backends is not None else backend_registry.available()
+    results = {}
+    for i, name in enumerate(names, 1):
+        log.info("[%d/%d] %s: export", i, len(names), name)
+        artifact = export(model, example_inputs, name, Path(output_dir) / name, precision, **kwargs)
+        log.info("[%d/%d] %s: verify in %s", i, len(names), name, artifact.runtime)
+        results[name] = (artifact, verify(model, artifact, strict=False))
+    return results

@@ -114,11 +114,11 @@ class Artifact:
         return f"{self.backend} {self.precision} artifact {self.path} ({self.size_bytes / 1e6:.2f} MB)"
 
 
-def describe_outputs(program, example_inputs: Sequence[torch.Tensor]) -> tuple[TensorSpec, ...]:
+def describe_outputs(program, example_inputs: Sequence[torch.Tensor],
+                     dynamic_batch: bool = False) -> tuple[TensorSpec, ...]:
     """Output specs of a captured program, named ``output`` / ``output_0``, ``output_1``, ..."""
     with torch.no_grad():
         result = program.module()(*example_inputs)
     outs = result if isinstance(result, (tuple, list)) else (result,)
-    if len(outs) == 1:
-        return (TensorSpec.of("output", outs[0]),)
-    return tuple(TensorSpec.of(f"output_{i}", o) for i, o in enumerate(outs))
+    names = ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
+    return tuple(TensorSpec.of(n, o, dynamic_batch) for n, o in zip(names, outs))

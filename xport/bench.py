@@ -16,7 +16,6 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-
 # Threads every runtime gets unless told otherwise: the core count of the machines this project targets in CI
 # and of a phone's big cluster, so numbers compare across runtimes.
 DEFAULT_THREADS = 2

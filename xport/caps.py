@@ -45,6 +45,8 @@ class Capabilities:
     backend: str
     precisions: tuple[str, ...]
     ops: Mapping[str, Support]
+    # Whether artifacts can take any batch size (export(..., dynamic_batch=True)).
+    dynamic_batch: bool = False
 
     def rejects(self, op: str, attrs: Any, precision: str) -> str | None:
         """Why the backend cannot run ``op`` with ``attrs`` natively, or ``None`` if it can."""

@@ -39,8 +39,19 @@ def as_input_tuple(example_inputs: Any) -> tuple[torch.Tensor, ...]:
     return inputs
 
 
-def capture(model: torch.nn.Module, example_inputs: Any) -> ExportedProgram:
-    """Export ``model`` in eval mode with static shapes taken from ``example_inputs``.
+MAX_BATCH = 1024
+
+
+def batch_dims(inputs: Sequence[torch.Tensor], dynamic_batch: bool) -> tuple | None:
+    """``dynamic_shapes`` for torch.export: one shared batch dimension on axis 0 of every input, or None."""
+    if not dynamic_batch:
+        return None
+    batch = torch.export.Dim("batch", min=1, max=MAX_BATCH)
+    return tuple({0: batch} for _ in inputs)
+
+
+def capture(model: torch.nn.Module, example_inputs: Any, dynamic_batch: bool = False) -> ExportedProgram:
+    """Export ``model`` in eval mode with the shapes of ``example_inputs`` (axis 0 symbolic if ``dynamic_batch``).
 
     The model itself is left untouched (a copy is put in eval mode).
     """
@@ -48,7 +59,7 @@ def capture(model: torch.nn.Module, example_inputs: Any) -> ExportedProgram:
     model = copy.deepcopy(model).eval()
     try:
         with torch.no_grad(), quiet_export():
-            program = torch.export.export(model, inputs)
+            program = torch.export.export(model, inputs, dynamic_shapes=batch_dims(inputs, dynamic_batch))
             return program.run_decompositions(decomposition_table())
     except Exception as exc:  # torch.export raises many unrelated types; keep the cause chained
         raise CaptureError(
@@ -102,8 +113,15 @@ def module_path(node: torch.fx.Node) -> str:
 
 
 def _is_structural(node: torch.fx.Node) -> bool:
-    # Tuple unpacking of multi-output ops (batch norm returns (out, mean, invstd)) computes nothing.
-    return node.op != "call_function" or node.target.__name__ == "getitem"
+    # Tuple unpacking of multi-output ops (batch norm returns (out, mean, invstd)) computes nothing, and
+    # sym_size reads the batch size of a dynamic-batch program for later reshapes.
+    return node.op != "call_function" or node.target.__name__ == "getitem" or str(node.target) == "aten.sym_size.int"
+
+
+def is_dynamic_program(program: ExportedProgram) -> bool:
+    """Whether any user input of ``program`` has a symbolic dimension."""
+    placeholders = [n for n in program.graph.nodes if n.op == "placeholder" and n.name in input_names(program)]
+    return any(not isinstance(d, int) for n in placeholders for d in n.meta["val"].shape)
 
 
 def describe(graph: torch.fx.Graph) -> list[NodeInfo]:

@@ -60,7 +60,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     model = load_model(args.model, args.pretrained)
     inputs = example_inputs(model, parse_shape(args.input_shape))
     artifact = export(model, inputs, args.backend, args.out, args.precision, name=args.name,
-                      overwrite=args.overwrite, **_parse_options(args.option))
+                      overwrite=args.overwrite, dynamic_batch=args.dynamic_batch, **_parse_options(args.option))
     for f in artifact.files:
         print(f)
     if args.no_verify:
@@ -166,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace files in a non-empty output directory")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option (see `xport backends`), repeatable")
+    p.add_argument("--dynamic-batch", action="store_true",
+                   help="let the artifact take any batch size (onnx, openvino; static shapes run faster)")
     p.add_argument("--no-verify", action="store_true", help="skip the parity check after export")
     p.set_defaults(func=cmd_export)
 

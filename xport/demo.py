@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from . import backends as backend_registry
-from .api import export, verify
+from .api import export_all
 from .bench import interleaved
 from .model_ref import example_inputs, load_model
 
@@ -37,13 +37,9 @@ def run_demo(model_ref: str = DEFAULT_MODEL, out_dir: Path | str = "xport-out/de
     inputs = example_inputs(model)
     out_dir = Path(out_dir)
     skipped = {name: reason for name, (ok, reason) in backend_registry.status().items() if not ok}
-    names = backend_registry.available()
-    artifacts, reports = {}, {}
-    for i, name in enumerate(names, 1):
-        log.info("[%d/%d] %s: export", i, len(names), name)
-        artifacts[name] = export(model, inputs, name, out_dir / name, overwrite=True)
-        log.info("[%d/%d] %s: verify in %s", i, len(names), name, artifacts[name].runtime)
-        reports[name] = verify(model, artifacts[name], strict=False)
+    results = export_all(model, inputs, out_dir, overwrite=True)
+    artifacts = {name: artifact for name, (artifact, _) in results.items()}
+    reports = {name: report for name, (_, report) in results.items()}
 
     log.info("timing eager and %d artifact(s), %d interleaved runs each", len(artifacts), runs)
 

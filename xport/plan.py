@@ -15,7 +15,7 @@ import torch.fx
 from torch.export import ExportedProgram
 
 from .caps import Capabilities
-from .capture import NodeInfo, describe
+from .capture import NodeInfo, describe, is_dynamic_program
 from .errors import UnsupportedNode, UnsupportedOpError
 from .passes import GraphPass, PlanContext, build_pipeline, relift, unlift
 from .passes.graph import finish
@@ -101,6 +101,7 @@ def plan(program: ExportedProgram, caps: Capabilities, precision: str = "fp32",
     """Apply the pass pipeline for ``caps``; raise if any node is still not native afterwards."""
     ctx = PlanContext(caps, precision, frozenset(prefer_decomposed))
     inputs = program.example_inputs[0]
+    dynamic = is_dynamic_program(program)
     gm = unlift(program)
     leftover = assess(gm.graph, ctx).of("unsupported")
     if leftover:  # fail before spending time on rewrites, and name every node at once
@@ -111,4 +112,4 @@ def plan(program: ExportedProgram, caps: Capabilities, precision: str = "fp32",
     after = assess(gm.graph, ctx, passes=())
     if not after.ok:
         raise UnsupportedOpError(caps.backend, after.unsupported_nodes())
-    return relift(gm, inputs)
+    return relift(gm, inputs, dynamic)

@@ -13,15 +13,28 @@ from .errors import InputSpecError
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """Name, static shape and dtype (a NumPy dtype name such as ``"float32"``) of one model input/output."""
+    """Name, shape and dtype (a NumPy dtype name such as ``"float32"``) of one model input/output.
+
+    A dimension of -1 takes any size (the batch axis of a ``dynamic_batch`` export).
+    """
 
     name: str
     shape: tuple[int, ...]
     dtype: str
 
     @classmethod
-    def of(cls, name: str, tensor: torch.Tensor) -> "TensorSpec":
-        return cls(name, tuple(int(d) for d in tensor.shape), str(tensor.dtype).removeprefix("torch."))
+    def of(cls, name: str, tensor: torch.Tensor, dynamic_batch: bool = False) -> "TensorSpec":
+        shape = tuple(int(d) for d in tensor.shape)
+        if dynamic_batch and shape:
+            shape = (-1, *shape[1:])
+        return cls(name, shape, str(tensor.dtype).removeprefix("torch."))
+
+    def matches(self, shape: tuple[int, ...]) -> bool:
+        return len(shape) == len(self.shape) and all(s in (-1, d) for s, d in zip(self.shape, shape))
+
+    def example_shape(self, batch: int = 1) -> tuple[int, ...]:
+        """The shape with any dynamic dimension set to ``batch``."""
+        return tuple(batch if d == -1 else d for d in self.shape)
 
     @classmethod
     def from_dict(cls, d: dict) -> "TensorSpec":
@@ -31,7 +44,8 @@ class TensorSpec:
         return asdict(self) | {"shape": list(self.shape)}
 
     def describe(self) -> str:
-        return f"{self.dtype} tensor of shape {list(self.shape)}"
+        dims = ", ".join("N" if d == -1 else str(d) for d in self.shape)
+        return f"{self.dtype} tensor of shape [{dims}]"
 
 
 def _as_numpy(value: Any) -> np.ndarray | None:
@@ -55,7 +69,7 @@ def validate_inputs(values: Sequence[Any], specs: Sequence[TensorSpec]) -> list[
         got = f"{array.dtype} tensor of shape {list(array.shape)}"
         if str(array.dtype) != spec.dtype:
             raise InputSpecError(spec.name, i, spec.describe(), got, f"convert with .to(torch.{spec.dtype})")
-        if tuple(array.shape) != spec.shape:
+        if not spec.matches(tuple(array.shape)):
             hint = ("the artifact was exported with static shapes; re-export with example inputs of the shape "
                     "you will feed")
             if len(array.shape) == len(spec.shape) - 1:

@@ -11,6 +11,7 @@ _FP32 = ("fp32",)
 CAPS = Capabilities(
     backend="onnx",
     precisions=_FP32,
+    dynamic_batch=True,
     ops={
         **{name: native(*_FP32) for name in (
             "conv", "batch_norm", "linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish",

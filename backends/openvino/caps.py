@@ -12,5 +12,6 @@ PRECISIONS = ("fp32", "bf16", "fp16")
 CAPS = Capabilities(
     backend="openvino",
     precisions=PRECISIONS,
+    dynamic_batch=True,
     ops={op.name: native(*PRECISIONS) for op in SPEC},
 )

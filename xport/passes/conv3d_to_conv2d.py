@@ -20,7 +20,9 @@ import torch
 import torch.fx
 
 from ..capture import NodeInfo
+from ..errors import XportError
 from ..spec import ConvAttrs, shape_of
+from ..spec.attrs import tensor_meta
 from .base import GraphPass, PlanContext
 from .graph import NodeBuilder, get_attr_value
 
@@ -49,6 +51,9 @@ class Conv3dToConv2dTaps(GraphPass):
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
         node, a = info.node, info.attrs
         x, weight, bias = node.args[0], node.args[1], node.args[2]
+        if not isinstance(tensor_meta(x).shape[0], int):  # the taps fold time into a fixed-size batch
+            raise XportError(f"conv '{info.module_path}': the conv3d → conv2d rewrite needs a static batch size; "
+                             "export with dynamic_batch=False, or keep conv3d native (decompose=())")
         n, c, t, h, w = shape_of(x)
         _, c_out, t_out, h_out, w_out = shape_of(node)
         b = NodeBuilder(gm, node)

@@ -33,12 +33,15 @@ def unlift(program: ExportedProgram) -> torch.fx.GraphModule:
     return gm
 
 
-def relift(gm: torch.fx.GraphModule, example_inputs: Sequence[torch.Tensor]) -> ExportedProgram:
+def relift(gm: torch.fx.GraphModule, example_inputs: Sequence[torch.Tensor],
+           dynamic_batch: bool = False) -> ExportedProgram:
     """Re-export an edited module as an ExportedProgram (node provenance survives re-tracing)."""
-    from ..capture import decomposition_table
+    from ..capture import batch_dims, decomposition_table
 
+    inputs = tuple(example_inputs)
     with torch.no_grad(), quiet_export():
-        return torch.export.export(gm, tuple(example_inputs)).run_decompositions(decomposition_table())
+        program = torch.export.export(gm, inputs, dynamic_shapes=batch_dims(inputs, dynamic_batch))
+        return program.run_decompositions(decomposition_table())
 
 
 def _meta_val(value: Any) -> Any:
