@@ -69,16 +69,31 @@ CONV3D_CASES = {
 
 @pytest.mark.parametrize("case", sorted(CONV3D_CASES))
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
-def test_conv3d_to_conv2d_taps(case, bias):
+@pytest.mark.parametrize("frames", [5, 13], ids=["T5", "T13"])  # T=13 makes banded too costly: taps
+def test_conv3d_to_conv2d(case, bias, frames):
     cin, cout, kernel, stride, padding, dilation, groups = CONV3D_CASES[case]
     torch.manual_seed(0)
     conv = nn.Conv3d(cin, cout, kernel, stride, padding, dilation, groups, bias=bias).eval()
-    shape = (2, cin, 5, 8, 8)
+    shape = (2, cin, frames, 8, 8)
     before, after, count = run_pass(conv, (seeded(shape),), Conv3dToConv2dTaps())
     assert count == 1
     assert_same(before, after, shape)
     convs = [i.attrs for i in describe(after.graph) if i.op == "conv"]
     assert convs and all(a.rank == 2 for a in convs)
+
+
+@pytest.mark.parametrize("kernel, stride, frames, expected", [
+    (1, 1, 4, "pointwise"), ((5, 1, 1), 1, 4, "temporal"), (3, (1, 2, 2), 4, "banded"), (3, 1, 13, "taps"),
+    ((1, 3, 3), (1, 2, 2), 4, "taps"),
+])
+def test_lowering_choice(kernel, stride, frames, expected):
+    from xport.passes.conv3d_to_conv2d import choose
+
+    conv = nn.Conv3d(4, 4, kernel, stride, tuple(k // 2 for k in nn.modules.utils._triple(kernel)), groups=4)
+    (info,) = [i for i in describe(capture(conv, (seeded((1, 4, frames, 8, 8)),)).graph) if i.op == "conv"]
+    assert choose(info, weight_is_constant=True) == expected
+    if expected == "banded":
+        assert choose(info, weight_is_constant=False) == "taps"
 
 
 def test_conv3d_left_alone_when_native():

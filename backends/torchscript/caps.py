@@ -1,7 +1,8 @@
 """What the PyTorch lite interpreter runs natively (fp32; int8 arrives with the quantization issue).
 
 conv3d is native but is a slow reference kernel on phones (no XNNPACK/NNPACK 3-D path), which is why
-the backend prefers the conv2d-tap decomposition by default (see ``DEFAULT_DECOMPOSE``).
+the backend lowers conv3d to conv2d by default (the ``decompose`` option in ``__init__``). On x86 the
+lite interpreter's native conv3d is faster; ``decompose=()`` keeps it.
 """
 
 from xport.caps import Capabilities, native
