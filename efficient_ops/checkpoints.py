@@ -106,13 +106,11 @@ def _normalise(obj: dict, model: torch.nn.Module) -> tuple[dict, str, list[str]]
     """(state_dict with efficient names, layout, keys filled in)."""
     if "model_state" in obj or any(str(k).startswith("blocks.") for k in obj):
         vanilla = obj.get("model_state", obj)
-        renamed, unknown = {}, []
-        for key, value in vanilla.items():
-            new = vanilla_to_efficient_name(key)
-            (unknown.append(key) if new is None else renamed.__setitem__(new, value))
+        unknown = [key for key in vanilla if vanilla_to_efficient_name(key) is None]
         if unknown:
             raise CheckpointMismatchError(f"vanilla X3D keys with no efficient counterpart: {unknown[:10]}"
                                           f"{' …' if len(unknown) > 10 else ''}")
+        renamed = {vanilla_to_efficient_name(key): value for key, value in vanilla.items()}
         prefix = "s2.pathway0_res0._res_proj.kernel.bn"
         filled = {}
         if f"{prefix}.weight" not in renamed and f"{prefix}.weight" in model.state_dict():

@@ -9,7 +9,7 @@ from torch import nn
 from xport.caps import Capabilities, native
 from xport.capture import capture, describe
 from xport.passes import (
-    Conv3dToConv2dTaps,
+    Conv3dToConv2d,
     FoldBatchNorm,
     GlobalPoolToMean,
     PlanContext,
@@ -75,7 +75,7 @@ def test_conv3d_to_conv2d(case, bias, frames):
     torch.manual_seed(0)
     conv = nn.Conv3d(cin, cout, kernel, stride, padding, dilation, groups, bias=bias).eval()
     shape = (2, cin, frames, 8, 8)
-    before, after, count = run_pass(conv, (seeded(shape),), Conv3dToConv2dTaps())
+    before, after, count = run_pass(conv, (seeded(shape),), Conv3dToConv2d())
     assert count == 1
     assert_same(before, after, shape)
     convs = [i.attrs for i in describe(after.graph) if i.op == "conv"]
@@ -99,9 +99,9 @@ def test_lowering_choice(kernel, stride, frames, expected):
 def test_conv3d_left_alone_when_native():
     caps_3d = Capabilities("test-3d", ("fp32",), {"conv": native(rank=(1, 2, 3))})
     program = capture(nn.Conv3d(4, 4, 3), (seeded((1, 4, 3, 8, 8)),))
-    assert Conv3dToConv2dTaps().run(unlift(program), PlanContext(caps_3d)) == 0
+    assert Conv3dToConv2d().run(unlift(program), PlanContext(caps_3d)) == 0
     forced = PlanContext(caps_3d, prefer_decomposed=frozenset({"conv3d"}))
-    assert Conv3dToConv2dTaps().run(unlift(program), forced) == 1
+    assert Conv3dToConv2d().run(unlift(program), forced) == 1
 
 
 def test_fold_batch_norm_into_conv():
@@ -167,7 +167,7 @@ def test_planned_graph_keeps_module_paths_after_relift(tiny_model):
     x = tiny_model.default_cfg.example_input()
     program = capture(tiny_model, (x,))
     gm = unlift(program)
-    Conv3dToConv2dTaps().run(gm, CTX)
+    Conv3dToConv2d().run(gm, CTX)
     finish(gm)
     relifted = relift(gm, (x,))
     paths = {i.module_path for i in describe(relifted.graph) if i.op == "conv"}

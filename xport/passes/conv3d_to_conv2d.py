@@ -48,7 +48,7 @@ _DESCRIPTIONS = {
 }
 
 
-class Conv3dToConv2dTaps(GraphPass):
+class Conv3dToConv2d(GraphPass):
     name = "conv3d_to_conv2d"
 
     def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:

@@ -8,7 +8,7 @@ Order matters: batch norm is folded before conv3d is split, so every tap carries
 from __future__ import annotations
 
 from .base import GraphPass
-from .conv3d_to_conv2d import Conv3dToConv2dTaps
+from .conv3d_to_conv2d import Conv3dToConv2d
 from .fold_batch_norm import FoldBatchNorm
 from .global_pool_to_mean import GlobalPoolToMean
 from .remove_noops import RemoveNoOps
@@ -16,4 +16,4 @@ from .remove_noops import RemoveNoOps
 
 def build_pipeline() -> list[GraphPass]:
     """The ordered passes every planned graph goes through."""
-    return [RemoveNoOps(), FoldBatchNorm(), GlobalPoolToMean(), Conv3dToConv2dTaps()]
+    return [RemoveNoOps(), FoldBatchNorm(), GlobalPoolToMean(), Conv3dToConv2d()]
