@@ -1,0 +1,41 @@
+"""Every script in examples/ runs to completion and prints what it promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .helpers import require_backend
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_every_example_is_tested():
+    assert {p.name for p in EXAMPLES.glob("*.py")} == {"export_and_verify.py", "vanilla_x3d_to_phone.py",
+                                                       "bench_openvino.py"}
+
+
+def test_export_and_verify(tmp_path):
+    out = run_example("export_and_verify.py", str(tmp_path))
+    assert "parity PASSED" in out and "parity FAILED" not in out
+
+
+def test_vanilla_x3d_to_phone(tmp_path):
+    out = run_example("vanilla_x3d_to_phone.py", "", str(tmp_path))
+    assert "transmute: 143 swap(s)" in out and "parity FAILED" not in out
+
+
+def test_bench_openvino():
+    require_backend("openvino")
+    out = run_example("bench_openvino.py", "efficient_x3d_xs")
+    assert "| efficient_x3d_xs | xport fp32 |" in out and "| efficient_x3d_xs | OpenVINO own bf16 |" in out
