@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from .helpers import require_backend
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
