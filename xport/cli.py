@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("verify", help="compare an exported artifact with the eager model")
     _add_model_ref(p)
-    p.add_argument("artifact", type=Path, help="artifact file (.ptl, .onnx, .ort)")
+    p.add_argument("artifact", type=Path, help="artifact file (.ptl, .onnx, .ort, OpenVINO .xml)")
     p.set_defaults(func=cmd_verify)
 
     p = verbs.add_parser("transmute", help="swap vanilla modules for efficient blocks and report every change")
