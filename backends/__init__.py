@@ -18,6 +18,8 @@ from xport.errors import BackendUnavailableError, ModelFormatError, XportError
 _PACKAGES = {
     "torchscript": "xport.backends.torchscript",
     "onnx": "xport.backends.onnx",
+    "tflite": "xport.backends.tflite",
+    "executorch": "xport.backends.executorch",
     "openvino": "xport.backends.openvino",
 }
 

@@ -9,10 +9,13 @@ from torch import nn
 from xport.caps import Capabilities, native
 from xport.capture import capture, describe
 from xport.passes import (
+    BatchNormToAffine,
+    Conv1dToConv2d,
     Conv3dToConv2d,
     FoldBatchNorm,
     GlobalPoolToMean,
     PlanContext,
+    PoolToPool2d,
     RemoveNoOps,
     relift,
     unlift,
@@ -28,13 +31,18 @@ CAPS_2D = Capabilities("test-2d", ("fp32",), {
         "add", "reshape", "permute", "slice", "cat", "full", "relu", "mean", "batch_norm", "linear")},
 })
 CTX = PlanContext(CAPS_2D)
+# A target like TFLite: only 2-D convs and pools, no batch norm.
+ONLY_2D = PlanContext(Capabilities("test-only-2d", ("fp32",), {
+    "conv": native(rank=(2,)), "avg_pool": native(rank=(2,)), "max_pool": native(rank=(2,)),
+    **{op: native() for op in ("add", "mul", "reshape", "permute")},
+}))
 
 
-def run_pass(model: nn.Module, inputs, graph_pass) -> tuple[torch.fx.GraphModule, torch.fx.GraphModule, int]:
+def run_pass(model: nn.Module, inputs, graph_pass, ctx: PlanContext = CTX):
     """(graph before, graph after, rewrite count) for one pass on ``model``."""
     program = capture(model, inputs)
     before, after = unlift(program), unlift(program)
-    count = graph_pass.run(after, CTX)
+    count = graph_pass.run(after, ctx)
     finish(after)
     return before, after, count
 
@@ -147,6 +155,50 @@ def test_global_pool_to_mean(pool):
 def test_windowed_pool_is_not_global():
     before, after, count = run_pass(nn.AvgPool3d((1, 2, 2)), (seeded((1, 4, 3, 8, 8)),), GlobalPoolToMean())
     assert count == 0
+
+
+POOLS = {
+    "avg_3d_spatial": (nn.AvgPool3d((1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1)), (1, 4, 3, 9, 9)),
+    "avg_3d_box_no_pad_count": (nn.AvgPool3d(3, stride=2, padding=1, count_include_pad=False), (1, 4, 5, 9, 9)),
+    "avg_3d_temporal": (nn.AvgPool3d((2, 1, 1)), (1, 4, 4, 5, 5)),
+    "max_3d_box": (nn.MaxPool3d(3, stride=(1, 2, 2), padding=1), (1, 4, 5, 9, 9)),
+    "max_3d_dilated": (nn.MaxPool3d((2, 2, 2), dilation=(1, 2, 2)), (1, 4, 4, 9, 9)),
+    "avg_1d": (nn.AvgPool1d(3, stride=2, padding=1), (2, 4, 11)),
+    "max_1d": (nn.MaxPool1d(2), (2, 4, 10)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(POOLS))
+def test_pool_to_pool2d(case):
+    pool, shape = POOLS[case]
+    before, after, count = run_pass(pool, (seeded(shape),), PoolToPool2d(), ONLY_2D)
+    assert count == 1
+    assert all(info.attrs.rank == 2 for info in describe(after.graph) if info.op in ("avg_pool", "max_pool"))
+    assert_same(before, after, shape)
+
+
+def test_ceil_mode_pool_is_left_alone():
+    _, _, count = run_pass(nn.AvgPool3d(2, ceil_mode=True), (seeded((1, 4, 3, 5, 5)),), PoolToPool2d(), ONLY_2D)
+    assert count == 0
+
+
+@pytest.mark.parametrize("conv", [nn.Conv1d(4, 6, 3, stride=2, padding=1), nn.Conv1d(4, 4, 3, dilation=2, groups=4)],
+                         ids=["strided", "depthwise_dilated"])
+def test_conv1d_to_conv2d(conv):
+    shape = (2, 4, 12)
+    before, after, count = run_pass(conv, (seeded(shape),), Conv1dToConv2d(), ONLY_2D)
+    assert count == 1
+    assert [info.attrs.rank for info in describe(after.graph) if info.op == "conv"] == [2]
+    assert_same(before, after, shape)
+
+
+def test_standalone_batch_norm_to_affine():
+    model = nn.Sequential(nn.ReLU(), _bn(4)).eval()
+    shape = (2, 4, 3, 5, 5)
+    before, after, count = run_pass(model, (seeded(shape),), BatchNormToAffine(), ONLY_2D)
+    assert count == 1
+    assert "batch_norm" not in ops_of(after) and {"mul", "add"} <= set(ops_of(after))
+    assert_same(before, after, shape)
 
 
 def test_remove_noops():
