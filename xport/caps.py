@@ -47,6 +47,9 @@ class Capabilities:
     ops: Mapping[str, Support]
     # Whether artifacts can take any batch size (export(..., dynamic_batch=True)).
     dynamic_batch: bool = False
+    # Whether the backend stores activations channels-last (NHWC/NTHWC). Lowerings that are free views in
+    # PyTorch's layout but copies in channels-last (and the reverse) are chosen by it.
+    channels_last: bool = False
 
     def rejects(self, op: str, attrs: Any, precision: str) -> str | None:
         """Why the backend cannot run ``op`` with ``attrs`` natively, or ``None`` if it can."""

@@ -15,7 +15,6 @@ from .caps import CAPS
 NAME = "tflite"
 SUFFIXES = (".tflite",)
 OPTIONS = {
-    "input_layout": ("NCTHW", "layout of the video input the app feeds: NCTHW (as the PyTorch model) or NTHWC"),
     "decompose": ((), "spec ops to decompose even though they are native"),
 }
 

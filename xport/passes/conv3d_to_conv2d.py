@@ -27,15 +27,19 @@ from .graph import NodeBuilder, get_attr_value
 MAX_BANDED_OVERHEAD = 2.0
 
 
-def choose(info: NodeInfo, weight_is_constant: bool) -> str:
-    """Which lowering a conv3d gets: pointwise, temporal, banded or taps."""
+def choose(info: NodeInfo, weight_is_constant: bool, channels_last: bool = False) -> str:
+    """Which lowering a conv3d gets: pointwise, temporal, banded or taps.
+
+    Channels-last backends get taps instead of banded: in NTHWC the taps' frames are free views, while the
+    banded (N, C·T, H, W) view would need channels stored before time, a transpose around every conv.
+    """
     a: ConvAttrs = info.attrs
     n, c, t, h, w = shape_of(info.node.args[0])
     if lower.is_pointwise(a, h):
         return "pointwise"
     if lower.is_temporal(a):
         return "temporal"
-    if weight_is_constant and lower.banded_overhead(a, t) <= MAX_BANDED_OVERHEAD:
+    if weight_is_constant and not channels_last and lower.banded_overhead(a, t) <= MAX_BANDED_OVERHEAD:
         return "banded"
     return "taps"
 
@@ -57,7 +61,7 @@ class Conv3dToConv2d(GraphPass):
         if ctx.native(info) and "conv3d" not in ctx.prefer_decomposed:
             return None
         weight = info.node.args[1]
-        strategy = choose(info, isinstance(weight, torch.fx.Node) and weight.op == "get_attr")
+        strategy = choose(info, isinstance(weight, torch.fx.Node) and weight.op == "get_attr", ctx.caps.channels_last)
         return _DESCRIPTIONS[strategy].format(kt=info.attrs.kernel[0], spatial=info.attrs.kernel[1:])
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
@@ -69,7 +73,7 @@ class Conv3dToConv2d(GraphPass):
         shape_in, shape_out = shape_of(x), shape_of(node)
         weight_value = get_attr_value(gm, weight)
         b = NodeBuilder(gm, node)
-        strategy = choose(info, weight_value is not None)
+        strategy = choose(info, weight_value is not None, ctx.caps.channels_last)
         if strategy == "pointwise":
             y = lower.pointwise(b, x, weight, bias, a, shape_in, shape_out)
         elif strategy == "temporal":

@@ -1,0 +1,210 @@
+"""Planned FX graph → one TFLite subgraph: walk the nodes, track each value's layout, lower each spec op.
+
+Values are either runtime tensors (:class:`Value`: index, logical shape, layout) or constants (NumPy
+arrays), which never become ops: a node whose inputs are all constants (a weight reshape, a ``full``) is
+evaluated here with torch, and a constant is written as a buffer in whatever layout its consumer needs.
+The per-op lowerings live in ``lowerings``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import torch.fx
+
+from xport.capture import NodeInfo, describe
+from xport.errors import UnsupportedNode, UnsupportedOpError, XportError
+from xport.passes.graph import get_attr_value
+from xport.spec import SPEC, shape_of
+
+from . import NAME
+from .flatbuffer import Activation, BuiltinOperator, BuiltinOptions, ModelWriter, schema
+from .layout import Perm, identity, physical_shape, transpose_perm
+
+
+@dataclass(frozen=True)
+class Value:
+    """A runtime tensor of the TFLite graph: its index, PyTorch (logical) shape and stored layout."""
+
+    index: int
+    shape: tuple[int, ...]
+    perm: Perm
+
+
+class LoweringError(Exception):
+    """A node this writer cannot express in builtin TFLite ops (reason, and how to fix it)."""
+
+    def __init__(self, reason: str, hint: str):
+        super().__init__(reason)
+        self.reason, self.hint = reason, hint
+
+
+# clamp(min, max) ranges TFLite ops can apply as their fused activation.
+_FUSABLE_CLAMPS = {(0.0, 6.0): Activation.RELU6, (-1.0, 1.0): Activation.RELU_N1_TO_1, (0.0, None): Activation.RELU}
+
+Lowering = Callable[["Converter", NodeInfo], "Value | np.ndarray"]
+
+
+class Converter:
+    """Converts an unlifted, planned GraphModule into a :class:`ModelWriter`'s subgraph."""
+
+    def __init__(self, gm: torch.fx.GraphModule, lowerings: dict[str, Lowering]):
+        self.gm, self.lowerings = gm, lowerings
+        self.writer = ModelWriter()
+        self.values: dict[torch.fx.Node, Any] = {}
+        self._layouts: dict[tuple[int, Perm], int] = {}
+        # Activation nodes a producer absorbed as its fused activation (skipped when the walk reaches them).
+        self.absorbed: set[torch.fx.Node] = set()
+        self._ends: set[int] = set()  # tensors that are graph inputs or outputs
+        self._fused_into: dict[torch.fx.Node, torch.fx.Node] = {}  # producer → the activation it absorbed
+
+    # --- values -------------------------------------------------------------------------------------------
+    def value(self, arg: Any) -> Any:
+        """The converted value of a node argument (Values, arrays, and plain Python scalars/lists)."""
+        if isinstance(arg, torch.fx.Node):
+            return self.values[arg]
+        if isinstance(arg, (list, tuple)):
+            return type(arg)(self.value(a) for a in arg)
+        return arg
+
+    def new(self, node: torch.fx.Node, shape: Sequence[int], perm: Perm, suffix: str = "") -> Value:
+        """A fresh float tensor for (part of) ``node``'s result, stored in layout ``perm``."""
+        shape = tuple(int(d) for d in shape)
+        index = self.writer.tensor(node.name + suffix, physical_shape(shape, perm))
+        return Value(index, shape, perm)
+
+    def output_of(self, node: torch.fx.Node, perm: Perm) -> Value:
+        return self.new(node, shape_of(node), perm)
+
+    def in_layout(self, value: Any, perm: Perm, name: str = "const") -> int:
+        """Tensor index of ``value`` stored in layout ``perm`` (a TRANSPOSE or a transposed constant)."""
+        if not isinstance(value, Value):
+            array = np.asarray(value, dtype=np.float32)
+            return self.writer.constant(name, np.transpose(array, perm) if array.ndim else array)
+        if value.perm == tuple(perm):
+            return value.index
+        key = (value.index, tuple(perm))
+        if key not in self._layouts:
+            out = self.writer.tensor(f"{self.writer.tensors[value.index].name}_t",
+                                     physical_shape(value.shape, perm))
+            self.op(BuiltinOperator.TRANSPOSE, [value.index, self.ints(transpose_perm(value.perm, perm))], [out],
+                    BuiltinOptions.TransposeOptions, schema.TransposeOptionsT())
+            self._layouts[key] = out
+        return self._layouts[key]
+
+    def ints(self, values: Sequence[int]) -> int:
+        """A constant int32 vector (axes, shapes, paddings)."""
+        return self.writer.constant("ints", np.asarray(list(values), dtype=np.int32))
+
+    def op(self, code: int, inputs: Sequence[int], outputs: Sequence[int], options_type: int = 0,
+           options: Any = None) -> None:
+        self.writer.op(code, inputs, outputs, options_type, options)
+
+    def fused_activation(self, node: torch.fx.Node) -> int:
+        """Absorb ``node``'s only user if it is an activation TFLite can fuse into the op; return its code."""
+        users = list(node.users)
+        if len(users) != 1 or users[0].op != "call_function":
+            return Activation.NONE
+        user = users[0]
+        spec = SPEC.match(user)
+        code = None
+        if spec is not None and spec.name == "relu":
+            code = Activation.RELU
+        elif spec is not None and spec.name == "clamp":
+            a = spec.attrs(user)
+            code = _FUSABLE_CLAMPS.get((a.min, a.max))
+        if code is None:
+            return Activation.NONE
+        self.absorbed.add(user)
+        self._fused_into[node] = user
+        return code
+
+    # --- the walk -----------------------------------------------------------------------------------------
+    def convert(self, input_names: Sequence[str], output_names: Sequence[str]) -> tuple[list, list]:
+        """Lower every node; returns the (name, tensor index) pairs of the graph inputs and outputs."""
+        infos = {info.node: info for info in describe(self.gm.graph)}
+        inputs, outputs = [], []
+        for node in self.gm.graph.nodes:
+            if node.op == "placeholder":
+                name = input_names[len(inputs)]
+                shape = shape_of(node)
+                value = Value(self.writer.tensor(name, shape), tuple(shape), identity(len(shape)))
+                self.values[node] = value
+                inputs.append((name, value.index))
+                self._ends.add(value.index)
+            elif node.op == "get_attr":
+                self.values[node] = get_attr_value(self.gm, node).detach().numpy()
+            elif node.op == "call_function" and node not in self.absorbed:
+                self.values[node] = self._lower(node, infos.get(node))
+                if node in self._fused_into:
+                    self.values[self._fused_into[node]] = self.values[node]
+            elif node.op == "output":
+                results = node.args[0] if isinstance(node.args[0], (list, tuple)) else [node.args[0]]
+                for name, result in zip(output_names, results):
+                    outputs.append((name, self._graph_output(name, self.values[result])))
+        return inputs, outputs
+
+    def _lower(self, node: torch.fx.Node, info: NodeInfo | None) -> Any:
+        if _all_constant(node.args, self.values) and _all_constant(node.kwargs, self.values):
+            return _evaluate(node, self.values)
+        if info is None or info.spec is None:
+            raise self._unsupported(info, node, f"ATen op '{node.target}' is outside the op spec",
+                                    "run `xport check` to see the op spec")
+        lowering = self.lowerings.get(info.op)
+        if lowering is None:
+            raise self._unsupported(info, node, f"the TFLite writer has no lowering for '{info.op}'",
+                                    "export to another backend, or open an issue with the model")
+        try:
+            return lowering(self, info)
+        except LoweringError as exc:
+            raise self._unsupported(info, node, exc.reason, exc.hint) from None
+
+    def _unsupported(self, info: NodeInfo | None, node: torch.fx.Node, reason: str, hint: str) -> UnsupportedOpError:
+        op = info.op if info is not None else str(node.target)
+        path = info.module_path if info is not None else ""
+        return UnsupportedOpError(NAME, [UnsupportedNode(node.name, op, path, NAME, reason, hint)])
+
+    def _graph_output(self, name: str, value: Any) -> int:
+        """The output tensor, in PyTorch layout, named as the manifest says."""
+        if not isinstance(value, Value):
+            raise XportError(f"output '{name}' is a constant: a TFLite graph output must be computed")
+        index = self.in_layout(value, identity(len(value.shape)))
+        if index in self._ends:
+            # The same tensor cannot be two graph ends with two names: give the output its own copy.
+            copy = self.writer.tensor(name, value.shape)
+            self.op(BuiltinOperator.RESHAPE, [index, self.ints(value.shape)], [copy])
+            return copy
+        self.writer.tensors[index].name = name
+        self._ends.add(index)
+        return index
+
+
+def _all_constant(args: Any, values: dict) -> bool:
+    if isinstance(args, torch.fx.Node):
+        return isinstance(values.get(args), np.ndarray)
+    if isinstance(args, (list, tuple)):
+        return all(_all_constant(a, values) for a in args)
+    if isinstance(args, dict):
+        return all(_all_constant(a, values) for a in args.values())
+    return True
+
+
+def _as_torch(value: Any, values: dict) -> Any:
+    if isinstance(value, torch.fx.Node):
+        return torch.from_numpy(np.ascontiguousarray(values[value]))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_torch(v, values) for v in value)
+    return value
+
+
+def _evaluate(node: torch.fx.Node, values: dict) -> np.ndarray:
+    """Fold a node whose inputs are all constants (weight views, ``full``) into a constant."""
+    args = _as_torch(node.args, values)
+    kwargs = {k: _as_torch(v, values) for k, v in node.kwargs.items()}
+    kwargs.pop("device", None)
+    kwargs.pop("pin_memory", None)
+    with torch.no_grad():
+        return node.target(*args, **kwargs).detach().numpy()

@@ -1,0 +1,43 @@
+"""Planned ExportedProgram → ``<name>.tflite`` + ``<name>.operators.txt`` (builtin ops for a selective build).
+
+The manifest rides inside the flatbuffer as the metadata entry ``xport.json``; the graph's single signature
+(``serving_default``) names the inputs and outputs as the manifest does, so Android code can call it by name.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from torch.export import ExportedProgram
+
+from xport.artifact import MANIFEST_KEY, Artifact
+from xport.emit_options import EmitOptions
+from xport.passes import unlift
+
+from . import NAME
+from .convert import Converter
+from .flatbuffer import BuiltinOperator
+from .lowerings import LOWERINGS
+
+log = logging.getLogger("xport")
+
+
+def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
+    manifest = options.manifest
+    converter = Converter(unlift(program), LOWERINGS)
+    inputs, outputs = converter.convert([s.name for s in manifest.inputs], [s.name for s in manifest.outputs])
+    writer = converter.writer
+    ops = writer.op_names()
+    transposes = writer.count(BuiltinOperator.TRANSPOSE)
+    manifest.extra["tflite_ops"] = len(writer.operators)
+    manifest.extra["tflite_transposes"] = transposes
+    log.info("%s.tflite: %d ops (%d TRANSPOSE), builtin op types: %s", options.name, len(writer.operators),
+             transposes, ", ".join(ops))
+    writer.add_metadata(MANIFEST_KEY, manifest.to_json().encode())
+    path = Path(out_dir) / f"{options.name}.tflite"
+    path.write_bytes(writer.finish(inputs, outputs, description=f"xport {manifest.xport_version}: {manifest.source}"))
+    ops_path = Path(out_dir) / f"{options.name}.operators.txt"
+    ops_path.write_text("# Builtin LiteRT operators of this model, for a selective LiteRT build\n"
+                        + "".join(f"{op}\n" for op in ops))
+    return Artifact(NAME, options.precision, path, (path, ops_path), manifest)

@@ -1,0 +1,121 @@
+"""Lowerings of the data-movement ops: reshape, permute, cat, slice, select, pad.
+
+A permute only relabels axes (no op is written), and a reshape is free whenever the stored layout allows it;
+cat, slice and pad work on whatever layout their input is stored in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from xport.capture import NodeInfo
+from xport.spec import shape_of
+
+from .convert import Converter, LoweringError, Value
+from .flatbuffer import BuiltinOperator, BuiltinOptions, schema
+from .layout import after_dropping, after_permute, channels_last
+from .lower_elementwise import reshape_value
+
+
+def reshape(cv: Converter, info: NodeInfo) -> Value:
+    node = info.node
+    x = cv.value(node.args[0])
+    shape = shape_of(node)
+    preferred = (x.perm,) if len(shape) == len(x.shape) else ()
+    return reshape_value(cv, x, shape, node.name, preferred=(*preferred, channels_last(len(shape))))
+
+
+def permute(cv: Converter, info: NodeInfo) -> Value:
+    x = cv.value(info.node.args[0])
+    dims = [int(d) % len(x.shape) for d in info.node.args[1]]
+    return Value(x.index, tuple(shape_of(info.node)), after_permute(x.perm, dims))
+
+
+def cat(cv: Converter, info: NodeInfo) -> Value:
+    node, dim = info.node, info.attrs.dim
+    parts = [cv.value(p) for p in node.args[0]]
+    perm = next(p.perm for p in parts if isinstance(p, Value))
+    inputs = [cv.in_layout(p, perm, f"{node.name}_part") for p in parts]
+    out = cv.output_of(node, perm)
+    options = schema.ConcatenationOptionsT()
+    options.axis = perm.index(dim)
+    cv.op(BuiltinOperator.CONCATENATION, inputs, [out.index], BuiltinOptions.ConcatenationOptions, options)
+    return out
+
+
+def _bounds(size: int, start, end) -> tuple[int, int]:
+    """PyTorch slice bounds (None, negative, past the end) as 0 ≤ start ≤ end ≤ size."""
+    start = 0 if start is None else int(start)
+    end = size if end is None else int(end)
+    start = min(max(start + size if start < 0 else start, 0), size)
+    end = min(max(end + size if end < 0 else end, 0), size)
+    return start, max(end, start)
+
+
+def _slice(cv: Converter, x: Value, dim: int, start: int, end: int, step: int, node, shape) -> Value:
+    axis = x.perm.index(dim)
+    out = cv.new(node, shape, x.perm, "" if tuple(shape) == tuple(shape_of(node)) else "_slice")
+    begin = [0] * len(x.shape)
+    begin[axis] = start
+    if step == 1:
+        size = [x.shape[a] for a in x.perm]
+        size[axis] = end - start
+        cv.op(BuiltinOperator.SLICE, [x.index, cv.ints(begin), cv.ints(size)], [out.index],
+              BuiltinOptions.SliceOptions, schema.SliceOptionsT())
+    else:
+        stop = [x.shape[a] for a in x.perm]
+        stop[axis] = end
+        strides = [1] * len(x.shape)
+        strides[axis] = step
+        cv.op(BuiltinOperator.STRIDED_SLICE, [x.index, cv.ints(begin), cv.ints(stop), cv.ints(strides)],
+              [out.index], BuiltinOptions.StridedSliceOptions, schema.StridedSliceOptionsT())
+    return out
+
+
+def slice_(cv: Converter, info: NodeInfo) -> Value:
+    node = info.node
+    x = cv.value(node.args[0])
+    dim = info.attrs.dim
+    args = list(node.args) + [None] * (4 - len(node.args))
+    start, end = _bounds(x.shape[dim], args[2], args[3])
+    step = int(node.args[4]) if len(node.args) > 4 else 1
+    return _slice(cv, x, dim, start, end, step, node, shape_of(node))
+
+
+def select(cv: Converter, info: NodeInfo) -> Value:
+    node = info.node
+    x = cv.value(node.args[0])
+    dim = info.attrs.dim
+    index = int(node.args[2]) % x.shape[dim]
+    kept = list(x.shape)
+    kept[dim] = 1
+    sliced = _slice(cv, x, dim, index, index + 1, 1, node, kept)
+    # Dropping a size-1 axis never moves memory: a RESHAPE to the same bytes.
+    out = cv.output_of(node, after_dropping(x.perm, [dim]))
+    physical = [out.shape[a] for a in out.perm]
+    options = schema.ReshapeOptionsT()
+    options.newShape = physical
+    cv.op(BuiltinOperator.RESHAPE, [sliced.index, cv.ints(physical)], [out.index], BuiltinOptions.ReshapeOptions,
+          options)
+    return out
+
+
+def pad(cv: Converter, info: NodeInfo) -> Value:
+    node = info.node
+    x = cv.value(node.args[0])
+    flat = [int(p) for p in node.args[1]]
+    value = float(node.args[2]) if len(node.args) > 2 else 0.0
+    if any(p < 0 for p in flat):
+        raise LoweringError("negative padding (cropping) has no PAD form", "crop with slicing instead")
+    logical = [[0, 0] for _ in x.shape]
+    for k in range(len(flat) // 2):  # PyTorch lists (before, after) pairs from the last axis backwards
+        logical[len(x.shape) - 1 - k] = flat[2 * k:2 * k + 2]
+    paddings = cv.writer.constant("paddings", np.asarray([logical[a] for a in x.perm], dtype=np.int32))
+    out = cv.output_of(node, x.perm)
+    if value == 0.0:
+        cv.op(BuiltinOperator.PAD, [x.index, paddings], [out.index], BuiltinOptions.PadOptions, schema.PadOptionsT())
+    else:
+        fill = cv.writer.constant("pad_value", np.asarray(value, dtype=np.float32))
+        cv.op(BuiltinOperator.PADV2, [x.index, paddings, fill], [out.index], BuiltinOptions.PadV2Options,
+              schema.PadV2OptionsT())
+    return out

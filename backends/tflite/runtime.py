@@ -1,0 +1,60 @@
+"""Run a ``.tflite`` in the LiteRT interpreter (``ai-edge-litert``), which applies XNNPACK by default."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+from xport.artifact import MANIFEST_KEY, Manifest
+from xport.bench import DEFAULT_THREADS
+from xport.errors import ModelFormatError
+
+from .flatbuffer import has_identifier, read_metadata
+
+
+def read_manifest(path: Path, data: bytes) -> Manifest:
+    """The manifest stored in a ``.tflite``'s metadata; anything unreadable raises ModelFormatError."""
+    if not has_identifier(data):
+        raise ModelFormatError(path, "not a TFLite flatbuffer (no TFL3 identifier)",
+                               "the file is truncated or corrupt; export it again")
+    try:
+        text = read_metadata(data, MANIFEST_KEY)
+    except Exception as exc:  # flatbuffers raises struct/index errors on damaged tables
+        raise ModelFormatError(path, f"its flatbuffer tables are damaged ({type(exc).__name__})",
+                               "the file is truncated or corrupt; export it again") from exc
+    if text is None:
+        raise ModelFormatError(path, "no xport manifest in its metadata", "export it with xport")
+    return Manifest.from_json(text.decode())
+
+
+class TfliteRunner:
+    def __init__(self, path: Path, threads: int = DEFAULT_THREADS):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelFormatError(self.path, "no such file")
+        data = self.path.read_bytes()
+        self.manifest = read_manifest(self.path, data)
+        try:
+            # LiteRT verifies the flatbuffer before building the graph, so truncation is caught here.
+            self._interpreter = Interpreter(model_content=data, num_threads=threads)
+            self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ModelFormatError(self.path, f"LiteRT cannot load it ({str(exc).splitlines()[0][:300]})",
+                                   "the file is truncated or corrupt; export it again") from exc
+        self._inputs = [d["index"] for d in self._interpreter.get_input_details()]
+        self._outputs = [d["index"] for d in self._interpreter.get_output_details()]
+        self.runtime = f"ai-edge-litert {version('ai-edge-litert')} (LiteRT interpreter, {threads} threads)"
+
+    def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        for index, x in zip(self._inputs, inputs):
+            self._interpreter.set_tensor(index, x)
+        self._interpreter.invoke()
+        return [self._interpreter.get_tensor(index).copy() for index in self._outputs]
+
+
+def load(path: Path) -> TfliteRunner:
+    """Open ``path`` in LiteRT (raises ModelFormatError for missing, truncated or corrupt files)."""
+    return TfliteRunner(path)
