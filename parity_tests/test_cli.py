@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from xport import backends
 from xport.cli import main
 
 from .helpers import require_backend
@@ -50,7 +51,7 @@ def test_export_then_verify(tmp_path, backend, capsys):
     assert main(["-q", "export", "tiny_video_cnn", "--backend", backend, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "parity PASSED" in printed
-    artifact = next(p for p in out.iterdir() if p.suffix in (".ptl", ".onnx", ".xml"))
+    artifact = next(p for p in out.iterdir() if p.suffix == backends.get(backend).SUFFIXES[0])
     assert main(["-q", "verify", "tiny_video_cnn", str(artifact)]) == 0
 
 

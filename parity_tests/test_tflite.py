@@ -1,0 +1,133 @@
+"""TFLite-specific checks: the layout rules, what the written flatbuffer contains, and its errors.
+
+Parity of every spec op and zoo model on TFLite runs in the shared backend-parametrized tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import xport
+
+from .helpers import export_verified, require_backend, seeded
+
+CLIP = (1, 3, 4, 16, 16)
+
+
+@pytest.fixture(autouse=True)
+def _needs_litert():
+    require_backend("tflite")
+
+
+def _ops(artifact: xport.Artifact) -> list[str]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    return [op["op_name"] for op in Interpreter(model_path=str(artifact.path))._get_ops_details()]
+
+
+def test_reshape_layout_rules():
+    from xport.backends.tflite.layout import after_permute, after_reshape, channels_last
+
+    ntchw_stored_nthwc = after_permute(channels_last(5), [0, 2, 1, 3, 4])  # x.permute(0, 2, 1, 3, 4) of NTHWC
+    assert ntchw_stored_nthwc == (0, 1, 3, 4, 2)
+    # Taps fold frames into the batch: free on NTHWC, and lands as NHWC.
+    assert after_reshape((2, 4, 8, 5, 5), ntchw_stored_nthwc, (8, 8, 5, 5)) == (0, 2, 3, 1)
+    # A 1×1×1 conv's (N, C, T·H, W) view is free too.
+    assert after_reshape((2, 8, 4, 5, 5), channels_last(5), (2, 8, 20, 5), [channels_last(4)]) == (0, 2, 3, 1)
+    # The banded (N, C·T, H, W) view would need channels stored before time: not free.
+    assert after_reshape((2, 8, 4, 5, 5), channels_last(5), (2, 32, 5, 5)) is None
+    # Size-1 axes go where the preferred layout puts them.
+    assert after_reshape((1, 8, 1, 1, 1), channels_last(5), (1, 8)) == (0, 1)
+
+
+def test_video_model_stores_channels_last_with_one_transpose(tiny_model, tmp_path):
+    artifact, _ = export_verified(tiny_model, (seeded(CLIP),), "tflite", tmp_path)
+    ops = _ops(artifact)
+    # Only the NCTHW input is transposed once; every conv3d lowering in between is a free view.
+    assert ops.count("TRANSPOSE") == 1 == artifact.manifest.extra["tflite_transposes"]
+    assert "DEPTHWISE_CONV_2D" in ops and "CONV_2D" in ops
+
+
+def test_activation_fused_into_conv(tmp_path):
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU6(), nn.Conv2d(8, 8, 3, groups=8), nn.ReLU()).eval()
+    artifact, _ = export_verified(model, (seeded((1, 3, 12, 12)),), "tflite", tmp_path)
+    ops = _ops(artifact)
+    assert ops.count("CONV_2D") == 1 and ops.count("DEPTHWISE_CONV_2D") == 1
+    assert not {"RELU", "RELU6"} & set(ops), ops
+
+
+@pytest.mark.parametrize("padding, expected_pad_ops", [(1, 0), ((2, 0), 1)], ids=["same", "explicit"])
+def test_conv_padding_as_same_or_pad(padding, expected_pad_ops, tmp_path):
+    model = nn.Conv2d(3, 4, 3, padding=padding).eval()
+    artifact, _ = export_verified(model, (seeded((1, 3, 9, 9)),), "tflite", tmp_path)
+    assert _ops(artifact).count("PAD") == expected_pad_ops
+
+
+def test_grouped_conv2d(tmp_path):
+    export_verified(nn.Conv2d(8, 12, 3, groups=4, padding=1).eval(), (seeded((1, 8, 10, 10)),), "tflite", tmp_path)
+
+
+def test_signature_and_operator_list(tiny_model, tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    artifact = xport.export(tiny_model, seeded(CLIP), "tflite", tmp_path)
+    signature = Interpreter(model_path=str(artifact.path)).get_signature_list()["serving_default"]
+    assert signature["inputs"] == [artifact.manifest.inputs[0].name]
+    assert signature["outputs"] == [artifact.manifest.outputs[0].name]
+    listed = (tmp_path / "model.operators.txt").read_text().split("\n", 1)[1].split()
+    assert sorted(set(_ops(artifact)) - {"DELEGATE"}) == listed
+
+
+def test_transposed_conv_is_named_with_module_path(tmp_path):
+    model = nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(3, 4, 3)).eval()
+    with pytest.raises(xport.UnsupportedOpError) as info:
+        xport.export(model, seeded((1, 3, 8, 8)), "tflite", tmp_path / "out")
+    text = str(info.value)
+    assert "conv" in text and "module '1'" in text and "Fix:" in text
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_writer_error_names_op_and_leaves_nothing(tmp_path):
+    # Averaging only real elements with padding PyTorch's way has no TFLite form (SAME pads differently).
+    model = nn.Sequential(nn.Identity(), nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)).eval()
+    with pytest.raises(xport.UnsupportedOpError) as info:
+        xport.export(model, seeded((1, 3, 8, 8)), "tflite", tmp_path / "out")
+    text = str(info.value)
+    assert "avg_pool" in text and "count_include_pad=True" in text
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_file_without_manifest_is_rejected(tmp_path):
+    from xport.backends.tflite.flatbuffer import ModelWriter
+
+    writer = ModelWriter()
+    x = writer.tensor("x", (1, 4))
+    y = writer.tensor("y", (1, 4))
+    writer.op(xport.backends.tflite.flatbuffer.BuiltinOperator.RELU, [x], [y])
+    path = tmp_path / "foreign.tflite"
+    path.write_bytes(writer.finish([("x", x)], [("y", y)], "not from xport"))
+    with pytest.raises(xport.ModelFormatError, match="no xport manifest"):
+        xport.load(path)
+
+
+def test_tail_truncation_is_caught_by_the_runtime(tiny_model, tmp_path):
+    artifact = xport.export(tiny_model, seeded(CLIP), "tflite", tmp_path / "ok")
+    cut = tmp_path / "cut.tflite"
+    cut.write_bytes(artifact.path.read_bytes()[:-8])
+    with pytest.raises(xport.ModelFormatError, match="truncated or corrupt"):
+        xport.load(cut)
+
+
+def test_batch_of_two_and_broadcast_gate(tmp_path):
+    class Gate(nn.Module):  # squeeze-excitation-style gate over a batch of two clips
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv3d(4, 4, (3, 3, 3), padding=1, groups=4)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return y * torch.sigmoid(y.mean(dim=(2, 3, 4), keepdim=True)) + x[:, :, :1]
+
+    export_verified(Gate().eval(), (seeded((2, 4, 5, 6, 6)),), "tflite", tmp_path)
