@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import xport
+
 from .helpers import require_backend
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -20,7 +22,7 @@ def run_example(name: str, *args: str) -> str:
 
 def test_every_example_is_tested():
     assert {p.name for p in EXAMPLES.glob("*.py")} == {"export_and_verify.py", "vanilla_x3d_to_phone.py",
-                                                       "bench_openvino.py"}
+                                                       "bench_openvino.py", "bench_phone_backends.py"}
 
 
 def test_export_and_verify(tmp_path):
@@ -37,3 +39,10 @@ def test_bench_openvino():
     require_backend("openvino")
     out = run_example("bench_openvino.py", "efficient_x3d_xs")
     assert "| efficient_x3d_xs | xport fp32 |" in out and "| efficient_x3d_xs | OpenVINO own bf16 |" in out
+
+
+def test_bench_phone_backends():
+    out = run_example("bench_phone_backends.py", "--runs", "3", "tiny_video_cnn")
+    rows = [line for line in out.splitlines() if line.startswith("| tiny_video_cnn |")]
+    assert len(rows) == 1 + len(set(xport.backends.available()) & {"tflite", "executorch", "torchscript", "onnx"})
+    assert any("tflite .tflite fp32" in row for row in rows) or "tflite" not in xport.backends.available()

@@ -9,7 +9,9 @@ All are exact. With x (N, C, T, H, W) and a kt×kh×kw kernel:
                  layout copies at all, at T/kt times the multiply-adds: the fastest form for short clips
                  (X3D-XS, T=4: 3-20× faster than taps on this CPU, and faster than native conv3d).
 - ``taps``       kt conv2d taps over frames folded into the batch, summed (PyTorchVideo Accelerator's form);
-                 costs a permute and a copy per tap, but no extra multiply-adds: the choice for long clips.
+                 each tap convolves only the frames it reads (no padded copy of the clip, no work on zero
+                 frames); costs a permute and a copy per tap in NCTHW, and is copy-free for the centre tap in
+                 channels-last (NTHWC) runtimes: the choice for long clips and channels-last targets.
 """
 
 from __future__ import annotations
@@ -84,29 +86,48 @@ def banded(b: NodeBuilder, weight_value: torch.Tensor, bias_value: torch.Tensor 
     return b.call(aten.reshape.default, y, list(shape_out))
 
 
+def _tap_frames(i: int, a: ConvAttrs, frames: int, frames_out: int) -> tuple[int, int]:
+    """The output frames [lo, hi) whose tap ``i`` reads a real input frame (not time padding)."""
+    st, pt, dt = a.stride[0], a.padding[0], a.dilation[0]
+    lo = max(0, -((i * dt - pt) // st))  # first t' with t'·st − pt + i·dt ≥ 0
+    hi = min(frames_out, (frames - 1 + pt - i * dt) // st + 1)
+    return lo, max(lo, hi)
+
+
 def taps(b: NodeBuilder, weight_value: torch.Tensor | None, x, weight, bias, a: ConvAttrs, shape_in: Shape5,
          shape_out: Shape5, hint: str):
     n, c, t, h, w = shape_in
     _, c_out, t_out, h_out, w_out = shape_out
-    kt, st, pt, dt = a.kernel[0], a.stride[0], a.padding[0], a.dilation[0]
+    st, pt, dt = a.stride[0], a.padding[0], a.dilation[0]
     frames = b.call(aten.permute.default, x, [0, 2, 1, 3, 4])  # N, T, C, H, W
-    if pt:  # zero frames by cat, not a 5-D pad (XNNPACK's int8 path rejects the pad)
-        zeros = b.call(aten.full.default, [n, pt, c, h, w], 0.0)
-        frames = b.call(aten.cat.default, [zeros, frames, zeros], 1)
-    total = None
-    for i in range(kt):
-        start = i * dt
-        stop = start + st * (t_out - 1) + 1
+    total, bias_done = None, bias is None
+    for i in range(a.kernel[0]):
+        # Each tap convolves only the frames it reads for real; the output frames it would read from time
+        # padding get zeros afterwards (no padded copy of the input, no multiply-adds on zero frames).
+        lo, hi = _tap_frames(i, a, t, t_out)
+        if lo == hi:
+            continue
+        first = lo * st - pt + i * dt
         tap_in = frames
-        if (start, stop, st) != (0, t + 2 * pt, 1):
-            tap_in = b.call(aten.slice.Tensor, frames, 1, start, stop, st)
-        tap_in = b.call(aten.reshape.default, tap_in, [n * t_out, c, h, w])
+        if (first, hi - lo, st) != (0, t, 1):
+            tap_in = b.call(aten.slice.Tensor, frames, 1, first, first + (hi - lo - 1) * st + 1, st)
+        tap_in = b.call(aten.reshape.default, tap_in, [n * (hi - lo), c, h, w])
         if weight_value is not None:  # own constant per tap (ExecuTorch's XNNPACK delegate needs that)
             tap_w = b.const(f"{hint}_tap{i}", weight_value[:, :, i])
         else:  # computed weight: select the tap in the graph
             tap_w = b.call(aten.select.int, weight, 2, i)
-        tap = _conv2d(b, tap_in, tap_w, bias if i == 0 else None, a.stride[1:], a.padding[1:], a.dilation[1:],
-                      a.groups)
+        full = (lo, hi) == (0, t_out)
+        tap = _conv2d(b, tap_in, tap_w, bias if full and not bias_done else None, a.stride[1:], a.padding[1:],
+                      a.dilation[1:], a.groups)
+        bias_done = bias_done or full
+        tap = b.call(aten.reshape.default, tap, [n, hi - lo, c_out, h_out, w_out])
+        if not full:  # zero frames by cat, not a 5-D pad (XNNPACK's int8 path rejects the pad)
+            parts = [b.call(aten.full.default, [n, k, c_out, h_out, w_out], 0.0) if k else None
+                     for k in (lo, t_out - hi)]
+            tap = b.call(aten.cat.default, [p for p in (parts[0], tap, parts[1]) if p is not None], 1)
         total = tap if total is None else b.call(aten.add.Tensor, total, tap)
-    y = b.call(aten.reshape.default, total, [n, t_out, c_out, h_out, w_out])
-    return b.call(aten.permute.default, y, [0, 2, 1, 3, 4])
+    if total is None:  # every tap reads only padding (a clip shorter than the padding): zeros
+        total = b.call(aten.full.default, [n, t_out, c_out, h_out, w_out], 0.0)
+    if not bias_done:
+        total = b.call(aten.add.Tensor, total, b.call(aten.reshape.default, bias, [1, 1, c_out, 1, 1]))
+    return b.call(aten.permute.default, total, [0, 2, 1, 3, 4])
