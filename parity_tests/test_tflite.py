@@ -65,6 +65,14 @@ def test_conv_padding_as_same_or_pad(padding, expected_pad_ops, tmp_path):
     assert _ops(artifact).count("PAD") == expected_pad_ops
 
 
+def test_fp16_stores_half_weights(tiny_model, tmp_path):
+    fp32 = xport.export(tiny_model, seeded(CLIP), "tflite", tmp_path / "fp32")
+    fp16, report = export_verified(tiny_model, (seeded(CLIP),), "tflite", tmp_path / "fp16", precision="fp16")
+    assert fp16.manifest.precision == "fp16" and "DEQUANTIZE" in _ops(fp16)
+    assert fp16.size_bytes < 0.6 * fp32.size_bytes
+    assert report.sqnr_db > 50
+
+
 def test_grouped_conv2d(tmp_path):
     export_verified(nn.Conv2d(8, 12, 3, groups=4, padding=1).eval(), (seeded((1, 8, 10, 10)),), "tflite", tmp_path)
 

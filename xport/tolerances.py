@@ -31,6 +31,11 @@ TOLERANCES: dict[tuple[str, str], Tolerance] = {
         max_rel=3e-2, min_sqnr_db=30.0, min_cosine=0.999, min_top1=0.75,
         reason="CPUs without fp16 arithmetic (this one) run fp16 IR in bf16, which artifact.runtime reports; "
                "measured on X3D-XS: max rel 0.45 %, SQNR 47 dB. True fp16 (11 bits) is tighter"),
+    ("tflite", "fp16"): Tolerance(
+        max_rel=1e-2, min_sqnr_db=40.0, min_cosine=0.9999, min_top1=0.75,
+        reason="float16 weights (11 significant bits), fp32 activations on CPUs without fp16 arithmetic; "
+               "measured on X3D-XS: max rel 3.4e-4, SQNR 73 dB (30x headroom). Phones with fp16 units may also "
+               "compute in fp16 (XNNPACK), which this x86 check cannot show; top-1 may flip on a near-tie"),
 }
 
 

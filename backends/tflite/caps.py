@@ -1,4 +1,4 @@
-"""What xport's TFLite writer lowers to builtin LiteRT ops (fp32).
+"""What xport's TFLite writer lowers to builtin LiteRT ops (fp32, and fp16 weights).
 
 TFLite convolutions and pools are 2-D (CONV_3D exists but only with groups=1 and is slow), so 1-D and 3-D
 forms are left out here and the planner rewrites them to 2-D. Batch norm after a conv is folded; a standalone
@@ -8,21 +8,22 @@ that are free views in NTHWC (taps, not the banded grouped conv).
 
 from xport.caps import Capabilities, native
 
-_FP32 = ("fp32",)
+# fp16 is TFLite's float16 format: conv and linear weights stored in half precision (see convert.weight).
+_PRECISIONS = ("fp32", "fp16")
 
 CAPS = Capabilities(
     backend="tflite",
-    precisions=_FP32,
+    precisions=_PRECISIONS,
     channels_last=True,
     ops={
-        **{name: native(*_FP32) for name in (
+        **{name: native(*_PRECISIONS) for name in (
             "linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh",
             "add", "sub", "mul", "div", "mean", "sum", "softmax", "cat", "slice", "select", "reshape",
             "permute", "pad", "full", "identity",
         )},
-        "conv": native(*_FP32, rank=(2,), transposed=(False,)),
+        "conv": native(*_PRECISIONS, rank=(2,), transposed=(False,)),
         # ceil_mode windows run past the input: no SAME/VALID form.
-        "avg_pool": native(*_FP32, rank=(2,), ceil_mode=(False,)),
-        "max_pool": native(*_FP32, rank=(2,), ceil_mode=(False,)),
+        "avg_pool": native(*_PRECISIONS, rank=(2,), ceil_mode=(False,)),
+        "max_pool": native(*_PRECISIONS, rank=(2,), ceil_mode=(False,)),
     },
 )

@@ -51,8 +51,9 @@ Lowering = Callable[["Converter", NodeInfo], "Value | np.ndarray"]
 class Converter:
     """Converts an unlifted, planned GraphModule into a :class:`ModelWriter`'s subgraph."""
 
-    def __init__(self, gm: torch.fx.GraphModule, lowerings: dict[str, Lowering]):
+    def __init__(self, gm: torch.fx.GraphModule, lowerings: dict[str, Lowering], half_weights: bool = False):
         self.gm, self.lowerings = gm, lowerings
+        self.half_weights = half_weights
         self.writer = ModelWriter()
         self.values: dict[torch.fx.Node, Any] = {}
         self._layouts: dict[tuple[int, Perm], int] = {}
@@ -94,6 +95,19 @@ class Converter:
                     BuiltinOptions.TransposeOptions, schema.TransposeOptionsT())
             self._layouts[key] = out
         return self._layouts[key]
+
+    def weight(self, name: str, array: np.ndarray) -> int:
+        """A conv/linear weight or bias; fp16 artifacts store it as float16 behind a DEQUANTIZE op.
+
+        That is TFLite's float16 format: half the file size, and runtimes dequantize once at load (XNNPACK
+        computes in fp32 on CPUs without fp16 arithmetic, in fp16 on those with it).
+        """
+        if not self.half_weights:
+            return self.writer.constant(name, array)
+        half = self.writer.tensor(f"{name}_fp16", array.shape, np.float16, array.astype(np.float16))
+        out = self.writer.tensor(name, array.shape)
+        self.op(BuiltinOperator.DEQUANTIZE, [half], [out])
+        return out
 
     def ints(self, values: Sequence[int]) -> int:
         """A constant int32 vector (axes, shapes, paddings)."""

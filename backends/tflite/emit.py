@@ -25,7 +25,7 @@ log = logging.getLogger("xport")
 
 def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
     manifest = options.manifest
-    converter = Converter(unlift(program), LOWERINGS)
+    converter = Converter(unlift(program), LOWERINGS, half_weights=options.precision == "fp16")
     inputs, outputs = converter.convert([s.name for s in manifest.inputs], [s.name for s in manifest.outputs])
     writer = converter.writer
     ops = writer.op_names()

@@ -15,6 +15,7 @@ from xport.capture import NodeInfo
 from .convert import Converter, LoweringError, Value
 from .flatbuffer import BuiltinOperator, BuiltinOptions, Padding, schema
 from .layout import channels_last, identity
+from .lower_layout import padded
 
 NHWC = channels_last(4)
 _LOWEST = float(np.finfo(np.float32).min)  # the padding value under which max pooling ignores a pad
@@ -49,20 +50,10 @@ def padded_input(cv: Converter, x: Value, kernel, stride, dilation, padding, pad
     if pad_value is None:
         raise LoweringError("this padding has no TFLite form (SAME would change which elements are averaged)",
                             "use count_include_pad=True, or padding that matches TFLite's SAME")
-    n, c = x.shape[:2]
-    shape = (n, h + 2 * padding[0], w + 2 * padding[1], c)
-    out = cv.writer.tensor(f"{cv.writer.tensors[index].name}_padded", shape)
-    pads = cv.writer.constant("paddings", np.asarray(pads_of(padding), dtype=np.int32))
-    if pad_value == 0.0:
-        cv.op(BuiltinOperator.PAD, [index, pads], [out], BuiltinOptions.PadOptions, schema.PadOptionsT())
-    else:
-        fill = cv.writer.constant("pad_value", np.asarray(pad_value, dtype=np.float32))
-        cv.op(BuiltinOperator.PADV2, [index, pads, fill], [out], BuiltinOptions.PadV2Options, schema.PadV2OptionsT())
-    return out, Padding.VALID
-
-
-def pads_of(padding) -> list[list[int]]:
-    return [[0, 0], [padding[0], padding[0]], [padding[1], padding[1]], [0, 0]]
+    # Pad the stored NHWC tensor's H and W (logical axes 2 and 3).
+    nhwc = Value(index, x.shape, NHWC)
+    pads = {2: (padding[0], padding[0]), 3: (padding[1], padding[1])}
+    return padded(cv, nhwc, pads, pad_value, f"{cv.writer.tensors[index].name}_padded").index, Padding.VALID
 
 
 def conv(cv: Converter, info: NodeInfo) -> Value:
@@ -87,8 +78,8 @@ def conv(cv: Converter, info: NodeInfo) -> Value:
     options.padding, options.fusedActivationFunction = padding, activation
     options.strideH, options.strideW = a.stride
     options.dilationHFactor, options.dilationWFactor = a.dilation
-    weight_index = cv.writer.constant(f"{node.name}_filter", filters)
-    bias_index = cv.writer.constant(f"{node.name}_bias", bias)
+    weight_index = cv.weight(f"{node.name}_filter", filters)
+    bias_index = cv.weight(f"{node.name}_bias", bias)
     cv.op(code, [index, weight_index, bias_index], [out.index], options_type, options)
     return out
 
@@ -130,8 +121,8 @@ def linear(cv: Converter, info: NodeInfo) -> Value:
     options.keepNumDims = rank > 2
     options.fusedActivationFunction = cv.fused_activation(node)
     out = cv.output_of(node, identity(rank))
-    inputs = [cv.in_layout(x, identity(rank)), cv.writer.constant(f"{node.name}_weight", weight),
-              cv.writer.constant(f"{node.name}_bias", bias)]
+    inputs = [cv.in_layout(x, identity(rank)), cv.weight(f"{node.name}_weight", weight),
+              cv.weight(f"{node.name}_bias", bias)]
     cv.op(BuiltinOperator.FULLY_CONNECTED, inputs, [out.index], BuiltinOptions.FullyConnectedOptions, options)
     return out
 

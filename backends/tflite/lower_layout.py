@@ -31,10 +31,21 @@ def permute(cv: Converter, info: NodeInfo) -> Value:
     return Value(x.index, tuple(shape_of(info.node)), after_permute(x.perm, dims))
 
 
+def _zero_frames(part) -> bool:
+    return not isinstance(part, Value) and not np.any(part)
+
+
 def cat(cv: Converter, info: NodeInfo) -> Value:
     node, dim = info.node, info.attrs.dim
     parts = [cv.value(p) for p in node.args[0]]
-    perm = next(p.perm for p in parts if isinstance(p, Value))
+    tensors = [p for p in parts if isinstance(p, Value)]
+    k = next(i for i, p in enumerate(parts) if isinstance(p, Value))
+    if len(tensors) == 1 and all(_zero_frames(p) for i, p in enumerate(parts) if i != k):
+        # Zeros around one tensor (time padding of conv taps): a PAD, with no constant zeros in the file.
+        before = sum(p.shape[dim] for p in parts[:k])
+        after = sum(p.shape[dim] for p in parts[k + 1:])
+        return padded(cv, tensors[0], {dim: (before, after)}, 0.0, node.name)
+    perm = tensors[0].perm
     inputs = [cv.in_layout(p, perm, f"{node.name}_part") for p in parts]
     out = cv.output_of(node, perm)
     options = schema.ConcatenationOptionsT()
@@ -107,11 +118,16 @@ def pad(cv: Converter, info: NodeInfo) -> Value:
     value = float(node.args[2]) if len(node.args) > 2 else 0.0
     if any(p < 0 for p in flat):
         raise LoweringError("negative padding (cropping) has no PAD form", "crop with slicing instead")
-    logical = [[0, 0] for _ in x.shape]
-    for k in range(len(flat) // 2):  # PyTorch lists (before, after) pairs from the last axis backwards
-        logical[len(x.shape) - 1 - k] = flat[2 * k:2 * k + 2]
-    paddings = cv.writer.constant("paddings", np.asarray([logical[a] for a in x.perm], dtype=np.int32))
-    out = cv.output_of(node, x.perm)
+    # PyTorch lists (before, after) pairs from the last axis backwards.
+    pads = {len(x.shape) - 1 - k: (flat[2 * k], flat[2 * k + 1]) for k in range(len(flat) // 2)}
+    return padded(cv, x, pads, value, node.name)
+
+
+def padded(cv: Converter, x: Value, pads: dict[int, tuple[int, int]], value: float, name: str) -> Value:
+    """``x`` padded by (before, after) per logical axis with ``value`` (PAD, or PADV2 for non-zero values)."""
+    shape = tuple(d + sum(pads.get(a, (0, 0))) for a, d in enumerate(x.shape))
+    out = Value(cv.writer.tensor(name, [shape[a] for a in x.perm]), shape, x.perm)
+    paddings = cv.writer.constant("paddings", np.asarray([pads.get(a, (0, 0)) for a in x.perm], dtype=np.int32))
     if value == 0.0:
         cv.op(BuiltinOperator.PAD, [x.index, paddings], [out.index], BuiltinOptions.PadOptions, schema.PadOptionsT())
     else:
