@@ -50,6 +50,19 @@ def test_video_model_stores_channels_last_with_one_transpose(tiny_model, tmp_pat
     assert "DEPTHWISE_CONV_2D" in ops and "CONV_2D" in ops
 
 
+def test_channels_last_input_needs_no_transpose(tiny_model, tmp_path):
+    artifact, _ = export_verified(tiny_model, (seeded(CLIP),), "tflite", tmp_path, input_layout="NTHWC")
+    spec = artifact.manifest.inputs[0]
+    assert (spec.layout, spec.shape) == ("NTHWC", (1, 4, 16, 16, 3))
+    assert "TRANSPOSE" not in _ops(artifact)
+    with pytest.raises(xport.InputSpecError, match=r"\[1, 4, 16, 16, 3\] \(NTHWC\)"):
+        artifact.run(seeded(CLIP))
+    reloaded = xport.load(artifact.path)
+    assert reloaded.manifest.inputs[0].layout == "NTHWC"
+    with pytest.raises(xport.XportError, match="input_layout='NCHTW'"):
+        xport.export(tiny_model, seeded(CLIP), "tflite", tmp_path / "bad", input_layout="NCHTW")
+
+
 def test_activation_fused_into_conv(tmp_path):
     model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU6(), nn.Conv2d(8, 8, 3, groups=8), nn.ReLU()).eval()
     artifact, _ = export_verified(model, (seeded((1, 3, 12, 12)),), "tflite", tmp_path)

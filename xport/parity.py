@@ -138,7 +138,9 @@ def measure(model: torch.nn.Module, artifact, inputs: Iterable[Sequence[torch.Te
         for args in inputs:
             args = tuple(args)
             ref = _as_tuple(model(*args))
-            out = _as_tuple(artifact.run(*args))
+            # Channels-last artifact inputs get the same clip in their own axis order.
+            fed = (spec.from_model_layout(x) for spec, x in zip(artifact.manifest.inputs, args))
+            out = _as_tuple(artifact.run(*fed))
             if len(ref) != len(out):
                 raise ParityError(f"eager returns {len(ref)} output(s), the artifact {len(out)}")
             refs += ref

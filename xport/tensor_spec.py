@@ -15,12 +15,15 @@ from .errors import InputSpecError
 class TensorSpec:
     """Name, shape and dtype (a NumPy dtype name such as ``"float32"``) of one model input/output.
 
-    A dimension of -1 takes any size (the batch axis of a ``dynamic_batch`` export).
+    A dimension of -1 takes any size (the batch axis of a ``dynamic_batch`` export). ``layout`` names the axis
+    order when the artifact's differs from the model's (``"NTHWC"`` for a channels-last video input); the
+    shape is then in that order, and :meth:`from_model_layout` converts a tensor the model takes.
     """
 
     name: str
     shape: tuple[int, ...]
     dtype: str
+    layout: str = ""
 
     @classmethod
     def of(cls, name: str, tensor: torch.Tensor, dynamic_batch: bool = False) -> "TensorSpec":
@@ -36,16 +39,28 @@ class TensorSpec:
         """The shape with any dynamic dimension set to ``batch``."""
         return tuple(batch if d == -1 else d for d in self.shape)
 
+    def channels_last(self) -> "TensorSpec":
+        """This input with the channel axis moved last (NCTHW → NTHWC, NCHW → NHWC)."""
+        perm = (0, *range(2, len(self.shape)), 1)
+        layout = {5: "NTHWC", 4: "NHWC"}.get(len(self.shape), "channels-last")
+        return TensorSpec(self.name, tuple(self.shape[p] for p in perm), self.dtype, layout)
+
+    def from_model_layout(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` as the model takes it, rearranged into this spec's layout."""
+        if not self.layout:
+            return x
+        return x.permute(0, *range(2, x.dim()), 1).contiguous()
+
     @classmethod
     def from_dict(cls, d: dict) -> "TensorSpec":
-        return cls(d["name"], tuple(d["shape"]), d["dtype"])
+        return cls(d["name"], tuple(d["shape"]), d["dtype"], d.get("layout", ""))
 
     def to_dict(self) -> dict:
         return asdict(self) | {"shape": list(self.shape)}
 
     def describe(self) -> str:
         dims = ", ".join("N" if d == -1 else str(d) for d in self.shape)
-        return f"{self.dtype} tensor of shape [{dims}]"
+        return f"{self.dtype} tensor of shape [{dims}]" + (f" ({self.layout})" if self.layout else "")
 
 
 def _as_numpy(value: Any) -> np.ndarray | None:

@@ -15,6 +15,8 @@ from .caps import CAPS
 NAME = "tflite"
 SUFFIXES = (".tflite",)
 OPTIONS = {
+    "input_layout": ("NCTHW", "axis order of the inputs the app feeds: as the PyTorch model (NCTHW/NCHW), or "
+                              "channels-last (NTHWC/NHWC), which saves the one TRANSPOSE at the graph's input"),
     "decompose": ((), "spec ops to decompose even though they are native"),
 }
 

@@ -19,10 +19,11 @@ from xport.capture import NodeInfo, describe
 from xport.errors import UnsupportedNode, UnsupportedOpError, XportError
 from xport.passes.graph import get_attr_value
 from xport.spec import SPEC, shape_of
+from xport.tensor_spec import TensorSpec
 
 from . import NAME
 from .flatbuffer import Activation, BuiltinOperator, BuiltinOptions, ModelWriter, schema
-from .layout import Perm, identity, physical_shape, transpose_perm
+from .layout import Perm, channels_last, identity, physical_shape, transpose_perm
 
 
 @dataclass(frozen=True)
@@ -137,15 +138,20 @@ class Converter:
         return code
 
     # --- the walk -----------------------------------------------------------------------------------------
-    def convert(self, input_names: Sequence[str], output_names: Sequence[str]) -> tuple[list, list]:
-        """Lower every node; returns the (name, tensor index) pairs of the graph inputs and outputs."""
+    def convert(self, input_specs: Sequence[TensorSpec], output_names: Sequence[str]) -> tuple[list, list]:
+        """Lower every node; returns the (name, tensor index) pairs of the graph inputs and outputs.
+
+        An input spec with a channels-last layout makes that graph input channels-last: the first conv then
+        needs no TRANSPOSE.
+        """
         infos = {info.node: info for info in describe(self.gm.graph)}
         inputs, outputs = [], []
         for node in self.gm.graph.nodes:
             if node.op == "placeholder":
-                name = input_names[len(inputs)]
-                shape = shape_of(node)
-                value = Value(self.writer.tensor(name, shape), tuple(shape), identity(len(shape)))
+                spec = input_specs[len(inputs)]
+                name, shape = spec.name, tuple(shape_of(node))
+                perm = channels_last(len(shape)) if spec.layout else identity(len(shape))
+                value = Value(self.writer.tensor(name, physical_shape(shape, perm)), shape, perm)
                 self.values[node] = value
                 inputs.append((name, value.index))
                 self._ends.add(value.index)

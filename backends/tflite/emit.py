@@ -7,12 +7,14 @@ The manifest rides inside the flatbuffer as the metadata entry ``xport.json``; t
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from torch.export import ExportedProgram
 
 from xport.artifact import MANIFEST_KEY, Artifact
 from xport.emit_options import EmitOptions
+from xport.errors import XportError
 from xport.passes import unlift
 
 from . import NAME
@@ -25,8 +27,12 @@ log = logging.getLogger("xport")
 
 def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
     manifest = options.manifest
+    channels_last = _channels_last_inputs(options.settings["input_layout"])
+    if channels_last:
+        manifest = replace(manifest, inputs=tuple(s.channels_last() if len(s.shape) >= 3 else s
+                                                  for s in manifest.inputs))
     converter = Converter(unlift(program), LOWERINGS, half_weights=options.precision == "fp16")
-    inputs, outputs = converter.convert([s.name for s in manifest.inputs], [s.name for s in manifest.outputs])
+    inputs, outputs = converter.convert(manifest.inputs, [s.name for s in manifest.outputs])
     writer = converter.writer
     ops = writer.op_names()
     transposes = writer.count(BuiltinOperator.TRANSPOSE)
@@ -41,3 +47,12 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
     ops_path.write_text("# Builtin LiteRT operators of this model, for a selective LiteRT build\n"
                         + "".join(f"{op}\n" for op in ops))
     return Artifact(NAME, options.precision, path, (path, ops_path), manifest)
+
+
+def _channels_last_inputs(layout: str) -> bool:
+    if layout.upper() in ("NCTHW", "NCHW"):
+        return False
+    if layout.upper() in ("NTHWC", "NHWC"):
+        return True
+    raise XportError(f"input_layout='{layout}' is not a layout the TFLite backend writes; use NCTHW (as the "
+                     "PyTorch model) or NTHWC (channels-last)")
