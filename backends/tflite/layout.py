@@ -88,7 +88,7 @@ def after_reshape(shape_in: Sequence[int], perm: Perm, shape_out: Sequence[int],
         if where != list(range(where[0], where[0] + len(ga))):
             return None  # the run is not stored contiguously, major to minor
     order: list[int] = []
-    for ga, gb in sorted(groups, key=lambda g: position[g[0][0]]):
+    for _, gb in sorted(groups, key=lambda g: position[g[0][0]]):
         order.extend(gb)
     for candidate in (*preferred, identity(len(shape_out))):
         if [axis for axis in candidate if shape_out[axis] != 1] == order:
