@@ -4,6 +4,7 @@
     report = xport.verify(model, artifact)      # runs the artifact in ONNX Runtime vs eager
     print(xport.check(model, example_inputs))   # how every node lowers on every backend
     model, report = xport.transmute(model)      # vanilla modules → efficient blocks, same function
+    xport.verify_migration(model, example_inputs, "out/")  # .ptl (lite interpreter) vs .pte (ExecuTorch)
 """
 
 __version__ = "0.1.0"
@@ -20,6 +21,7 @@ from .errors import (  # noqa: E402
     UnsupportedOpError,
     XportError,
 )
+from .migration import MigrationReport, verify_migration  # noqa: E402
 from .parity import ParityReport  # noqa: E402
 from .plan import CheckReport  # noqa: E402
 from .transmuter import TransmuteReport, register_rule, transmute  # noqa: E402
@@ -30,4 +32,5 @@ __all__ = [
     "Artifact", "Manifest", "ParityReport", "CheckReport",
     "XportError", "UnsupportedOpError", "InputSpecError", "ModelFormatError", "ParityError", "OutputDirError",
     "BackendUnavailableError", "CaptureError", "transmute", "TransmuteReport", "register_rule", "Rule",
+    "verify_migration", "MigrationReport",
 ]

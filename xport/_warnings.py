@@ -7,6 +7,9 @@ is silenced globally: these apply only inside the ``with`` blocks that use them.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+import sys
 import warnings
 from typing import Iterator
 
@@ -34,3 +37,70 @@ def quiet_torchscript() -> contextlib.AbstractContextManager:
 
 def quiet_export() -> contextlib.AbstractContextManager:
     return _ignoring(_PYTREE)
+
+
+# ExecuTorch 1.5.1, on import and while lowering: its edge dialect and serializer read their schema files with
+# importlib.resources' legacy calls; its Python runtime bindings announce that they are experimental; modules
+# it imports still script helpers with torch.jit; and torch.export's pytree notice (above) repeats per program.
+_EXECUTORCH = (
+    (r"(read_text|open_text|read_binary|open_binary) is deprecated", DeprecationWarning,
+     r"(executorch\.|importlib\.resources\.)"),
+    (r"This API is experimental and subject to change without notice", Warning,
+     r"executorch\.extension\.pybindings\."),
+    (r"`torch\.jit\.script_method` is deprecated", DeprecationWarning, r"torch\.jit\."),
+)
+# Loggers that print once when ExecuTorch imports torchao: CUDA kernels missing from a CPU build, and a notice
+# about how torchao registers an enum with torch's pytree. Raised to ERROR only for the duration of the block.
+_EXECUTORCH_IMPORT_LOGGERS = ("torchao", "torch.utils._pytree")
+
+
+@contextlib.contextmanager
+def _muted_loggers(names: tuple[str, ...]) -> Iterator[None]:
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+@contextlib.contextmanager
+def _root_logger_kept() -> Iterator[None]:
+    # ExecuTorch's XNNPACK partitioner calls logging.basicConfig() when imported: the root logger gains a handler,
+    # and every record of every library (xport's progress included) would print a second time.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+
+
+@contextlib.contextmanager
+def quiet_executorch() -> Iterator[None]:
+    """For ExecuTorch imports, lowering and program loading (see ``_EXECUTORCH``)."""
+    with _ignoring(_EXECUTORCH + _PYTREE), _muted_loggers(_EXECUTORCH_IMPORT_LOGGERS), _root_logger_kept():
+        yield
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 to /dev/null, for one native call whose only output is diagnostics.
+
+    ExecuTorch's thread pool, when first created, logs from C++ how it probed the CPU (ARM identification
+    files that do not exist elsewhere) straight to the process's stderr, where no Python filter reaches.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

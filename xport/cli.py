@@ -1,4 +1,4 @@
-"""``xport`` command line (verb first): demo, export, check, verify, transmute, zoo, backends, spec."""
+"""``xport`` command line (verb first): demo, export, check, verify, migrate, transmute, zoo, backends, spec."""
 
 from __future__ import annotations
 
@@ -85,6 +85,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .model_ref import load_model
 
     report = verify(load_model(args.model, args.pretrained), load(args.artifact), strict=False)
+    print(report)
+    return 0 if report.passed else 1
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .migration import verify_migration
+    from .model_ref import example_inputs, load_model, parse_shape
+
+    model = load_model(args.model, args.pretrained)
+    report = verify_migration(model, example_inputs(model, parse_shape(args.input_shape)), args.out, ptl=args.ptl,
+                              overwrite=args.overwrite, strict=False, **_parse_options(args.option))
     print(report)
     return 0 if report.passed else 1
 
@@ -179,8 +190,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("verify", help="compare an exported artifact with the eager model")
     _add_model_ref(p)
-    p.add_argument("artifact", type=Path, help="artifact file (.ptl, .onnx, .ort, OpenVINO .xml)")
+    p.add_argument("artifact", type=Path, help="artifact file (.ptl, .pte, .onnx, .ort, OpenVINO .xml)")
     p.set_defaults(func=cmd_verify)
+
+    p = verbs.add_parser("migrate", help="prove a .pte (ExecuTorch) computes what the .ptl (lite interpreter) did")
+    _add_model_args(p)
+    p.add_argument("--ptl", type=Path, metavar="PATH",
+                   help="the .ptl the app ships today (default: export one from the model)")
+    p.add_argument("--out", default="xport-out/migrate", help="output directory (default: %(default)s)")
+    p.add_argument("--overwrite", action="store_true", help="replace files in a non-empty output directory")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="executorch backend option (e.g. strict=True), repeatable")
+    p.set_defaults(func=cmd_migrate)
 
     p = verbs.add_parser("transmute", help="swap vanilla modules for efficient blocks and report every change")
     _add_model_args(p)

@@ -1,24 +1,44 @@
-"""What ExecuTorch's XNNPACK delegate takes (fp32; int8 arrives with quantization).
+"""What ExecuTorch runs natively (fp32; int8 arrives with quantization), and which forms XNNPACK delegates.
 
-XNNPACK has no 3-D convolution or 3-D pooling, and the portable kernels reject 5-D conv and avg_pool3d, so
-those are left out: the planner rewrites them to 2-D forms before lowering.
+"Native" here means ExecuTorch runs the op as it is: in the XNNPACK delegate where XNNPACK's partitioner takes
+it, else on ExecuTorch's portable kernels (correct, but single-threaded, and every boundary with XNNPACK costs a
+layout conversion). Every export writes ``<name>.delegation.json`` saying which nodes went where, and
+``strict=True`` fails on any portable node. Measured with executorch 1.5.1 on every case of
+``parity_tests/op_models.py`` (all pass parity):
+
+- XNNPACK has no 3-D convolution or pooling, and the portable kernels reject 5-D conv and avg_pool3d, so those
+  are left out: the planner rewrites them to 2-D forms (conv3d → conv2d, pool3d → pool2d), which XNNPACK takes.
+  conv1d is delegated as it is (XNNPACK views it as conv2d itself); grouped and depthwise conv2d are delegated.
+- Delegated whole: linear, matmul/bmm, relu, clamp/relu6, sigmoid, silu, hardswish, hardsigmoid, tanh, add, sub,
+  mul, div, cat (2 to 5 inputs), permute, pad (constant, non-negative), softmax over the last dim, max_pool2d
+  (stride ≤ kernel; ceil_mode with static shapes), view-style reshapes; batch norm is folded or becomes a
+  multiply-add.
+- Portable-kernel forms (the ``note`` of each entry): ``mean`` unless it is over dims (2, 3) of a 4-D tensor with
+  keepdim (so every 5-D global pool of a video model, see the zoo test); ``sum``, ``select``, ``full`` (ExecuTorch
+  does not constant-fold it) always; ``slice`` with a step other than 1; ``squeeze`` and ``unsqueeze`` of a
+  non-trailing dim; ``avg_pool`` with padding counted in the average (``count_include_pad=True``) or ``ceil_mode``.
 """
 
 from xport.caps import Capabilities, native
 
 _FP32 = ("fp32",)
+_PLAIN = ("linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "add", "sub",
+          "mul", "div", "softmax", "cat", "permute", "pad", "identity")
 
 CAPS = Capabilities(
     backend="executorch",
     precisions=_FP32,
     ops={
-        **{name: native(*_FP32) for name in (
-            "linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh",
-            "add", "sub", "mul", "div", "mean", "sum", "softmax", "cat", "slice", "select", "reshape",
-            "permute", "pad", "full", "identity",
-        )},
+        **{name: native(*_FP32) for name in _PLAIN},
+        "mean": native(*_FP32, note="XNNPACK: only over dims (2, 3) of a 4-D tensor with keepdim=True"),
+        "sum": native(*_FP32, note="portable kernel: XNNPACK has no sum"),
+        "select": native(*_FP32, note="portable kernel: XNNPACK has no select"),
+        "full": native(*_FP32, note="portable kernel: ExecuTorch does not constant-fold full"),
+        "slice": native(*_FP32, note="XNNPACK: step 1 only"),
+        "reshape": native(*_FP32, note="XNNPACK: views, and unsqueeze of the trailing dim; squeeze is portable"),
         "conv": native(*_FP32, rank=(1, 2)),
-        "avg_pool": native(*_FP32, rank=(2,)),
-        "max_pool": native(*_FP32, rank=(2,)),
+        "avg_pool": native(*_FP32, rank=(2,), note="XNNPACK: no ceil_mode, no padding counted in the average, "
+                                                   "no divisor_override"),
+        "max_pool": native(*_FP32, rank=(2,), note="XNNPACK: stride <= kernel"),
     },
 )
