@@ -13,7 +13,9 @@ from xport.passes import (
     Conv1dToConv2d,
     Conv3dToConv2d,
     FoldBatchNorm,
+    FullToConstant,
     GlobalPoolToMean,
+    MeanToSpatialMean,
     PlanContext,
     PoolToPool2d,
     RemoveNoOps,
@@ -198,6 +200,35 @@ def test_standalone_batch_norm_to_affine():
     before, after, count = run_pass(model, (seeded(shape),), BatchNormToAffine(), ONLY_2D)
     assert count == 1
     assert "batch_norm" not in ops_of(after) and {"mul", "add"} <= set(ops_of(after))
+    assert_same(before, after, shape)
+
+
+class Fn(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+@pytest.mark.parametrize("dims, keepdim", [((2, 3, 4), True), ((-1, -2), False), ((1,), True), ((1, 3), False),
+                                           ((0, 1, 2, 3, 4), False)])
+def test_mean_to_spatial_mean(dims, keepdim):
+    shape = (2, 4, 3, 5, 6)
+    model = Fn(lambda x: x.mean(dim=dims, keepdim=keepdim))
+    before, after, count = run_pass(model, (seeded(shape),), MeanToSpatialMean(), ONLY_2D)
+    assert count == 1
+    means = [info.attrs for info in describe(after.graph) if info.op == "mean"]
+    assert [(m.rank, m.dims, m.keepdim) for m in means] == [(4, (2, 3), True)]
+    assert_same(before, after, shape)
+
+
+def test_full_to_constant():
+    shape = (1, 4, 3, 5, 5)
+    model = Fn(lambda x: torch.cat([torch.full((1, 4, 1, 5, 5), 0.5), x], dim=2))
+    before, after, count = run_pass(model, (seeded(shape),), FullToConstant(), ONLY_2D)
+    assert count == 1 and "full" not in ops_of(after)
     assert_same(before, after, shape)
 
 

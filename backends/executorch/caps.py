@@ -13,10 +13,11 @@ layout conversion). Every export writes ``<name>.delegation.json`` saying which 
   mul, div, cat (2 to 5 inputs), permute, pad (constant, non-negative), softmax over the last dim, max_pool2d
   (stride ≤ kernel; ceil_mode with static shapes), view-style reshapes; batch norm is folded or becomes a
   multiply-add.
-- Portable-kernel forms (the ``note`` of each entry): ``mean`` unless it is over dims (2, 3) of a 4-D tensor with
-  keepdim (so every 5-D global pool of a video model, see the zoo test); ``sum``, ``select``, ``full`` (ExecuTorch
-  does not constant-fold it) always; ``slice`` with a step other than 1; ``squeeze`` and ``unsqueeze`` of a
-  non-trailing dim; ``avg_pool`` with padding counted in the average (``count_include_pad=True``) or ``ceil_mode``.
+- Rewritten by the planner into delegable forms: every ``mean`` becomes a mean over dims (2, 3) of a 4-D view
+  (the only mean XNNPACK takes), and ``full`` (which ExecuTorch does not constant-fold) becomes a constant.
+- Portable-kernel forms (the ``note`` of each entry): ``sum``, ``select`` always; ``slice`` with a step other
+  than 1; ``squeeze`` and ``unsqueeze`` of a non-trailing dim; ``avg_pool`` with padding counted in the
+  average (``count_include_pad=True``) or ``ceil_mode``.
 """
 
 from xport.caps import Capabilities, native
@@ -30,10 +31,10 @@ CAPS = Capabilities(
     precisions=_FP32,
     ops={
         **{name: native(*_FP32) for name in _PLAIN},
-        "mean": native(*_FP32, note="XNNPACK: only over dims (2, 3) of a 4-D tensor with keepdim=True"),
+        # XNNPACK's mean is a 4-D spatial mean; the planner views every other mean that way (mean_to_spatial_mean).
+        "mean": native(*_FP32, rank=(4,), dims=((2, 3),), keepdim=(True,)),
         "sum": native(*_FP32, note="portable kernel: XNNPACK has no sum"),
         "select": native(*_FP32, note="portable kernel: XNNPACK has no select"),
-        "full": native(*_FP32, note="portable kernel: ExecuTorch does not constant-fold full"),
         "slice": native(*_FP32, note="XNNPACK: step 1 only"),
         "reshape": native(*_FP32, note="XNNPACK: views, and unsqueeze of the trailing dim; squeeze is portable"),
         "conv": native(*_FP32, rank=(1, 2)),

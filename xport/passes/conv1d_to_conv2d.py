@@ -6,6 +6,7 @@ import torch
 import torch.fx
 
 from ..capture import NodeInfo
+from ..spec import shape_of
 from .base import GraphPass, PlanContext
 from .graph import NodeBuilder, get_attr_value
 
@@ -24,13 +25,14 @@ class Conv1dToConv2d(GraphPass):
         node = info.node
         x, weight, bias, stride, padding, dilation, _transposed, _out_pad, groups = node.args[:9]
         b = NodeBuilder(gm, node)
-        x2 = b.call(aten.unsqueeze.default, x, 2)
+        n, c, length = shape_of(x)
+        x2 = b.call(aten.reshape.default, x, [n, c, 1, length])  # a view, not unsqueeze: XNNPACK takes views
         weight_value = get_attr_value(gm, weight)
         # A stored weight gets a reshaped constant (delegates want constant weights, not a view of one).
         w2 = (b.call(aten.unsqueeze.default, weight, 2) if weight_value is None
               else b.const(f"{weight.name}_2d", weight_value.unsqueeze(2)))
         y = b.call(aten.convolution.default, x2, w2, bias, [1, *stride], [0, *padding], [1, *dilation], False,
                    [0, 0], groups)
-        y = b.call(aten.squeeze.dims, y, [2])
+        y = b.call(aten.reshape.default, y, list(shape_of(node)))
         node.replace_all_uses_with(y)
         gm.graph.erase_node(node)

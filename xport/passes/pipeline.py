@@ -4,7 +4,8 @@ The list is explicit and the same for every backend; each pass rewrites only the
 selects under the backend's capabilities (a backend that runs conv3d natively gets no conv3d taps).
 Order matters: batch norm is folded before conv3d is split, so every tap carries folded weights, and only
 batch norms with no conv to fold into become a multiply-add; global pools become means before any other
-pool rewrite sees them.
+pool rewrite sees them; means and ``full`` are rewritten last, because earlier passes create them (global
+pools, the zero frames of conv3d taps).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from .batch_norm_to_affine import BatchNormToAffine
 from .conv1d_to_conv2d import Conv1dToConv2d
 from .conv3d_to_conv2d import Conv3dToConv2d
 from .fold_batch_norm import FoldBatchNorm
+from .full_to_constant import FullToConstant
 from .global_pool_to_mean import GlobalPoolToMean
+from .mean_to_spatial_mean import MeanToSpatialMean
 from .pool_to_pool2d import PoolToPool2d
 from .remove_noops import RemoveNoOps
 
@@ -22,4 +25,4 @@ from .remove_noops import RemoveNoOps
 def build_pipeline() -> list[GraphPass]:
     """The ordered passes every planned graph goes through."""
     return [RemoveNoOps(), FoldBatchNorm(), BatchNormToAffine(), GlobalPoolToMean(), PoolToPool2d(),
-            Conv1dToConv2d(), Conv3dToConv2d()]
+            Conv1dToConv2d(), Conv3dToConv2d(), MeanToSpatialMean(), FullToConstant()]

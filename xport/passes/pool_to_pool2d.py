@@ -54,10 +54,11 @@ class PoolToPool2d(GraphPass):
         dilation = (1,) * a.rank if is_avg else _dilation(node, a.rank)
         b = NodeBuilder(gm, node)
         x = node.args[0]
-        if a.rank == 1:
-            y = _pool2d(b, is_avg, b.call(aten.unsqueeze.default, x, 2), (1, *a.kernel), (1, *a.stride),
-                        (0, *a.padding), a, (1, *dilation))
-            y = b.call(aten.squeeze.dims, y, [2])
+        if a.rank == 1:  # views, not (un)squeeze: XNNPACK delegates views of any dim
+            n, c, length = shape_of(x)
+            y = _pool2d(b, is_avg, b.call(aten.reshape.default, x, [n, c, 1, length]), (1, *a.kernel),
+                        (1, *a.stride), (0, *a.padding), a, (1, *dilation))
+            y = b.call(aten.reshape.default, y, list(shape_of(node)))
         else:
             y = self._pool3d(b, is_avg, x, a, dilation)
         node.replace_all_uses_with(y)
