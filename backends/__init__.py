@@ -57,9 +57,14 @@ class Backend:
         """Write the artifact of a planned program into ``out_dir`` (``<pkg>/emit.py``)."""
         return importlib.import_module(f"{self.package.__name__}.emit").emit(program, options, out_dir)
 
-    def load(self, path: Path):
-        """Open an artifact in its runtime (``<pkg>/runtime.py``)."""
-        return importlib.import_module(f"{self.package.__name__}.runtime").load(Path(path))
+    def load(self, path: Path, threads: int | None = None):
+        """Open an artifact in its runtime (``<pkg>/runtime.py``), with ``threads`` CPU threads if given.
+
+        Runtimes size their thread pools when a model is opened, so the count is a load-time choice; the
+        lite interpreter follows ``torch.set_num_threads`` instead.
+        """
+        runtime = importlib.import_module(f"{self.package.__name__}.runtime")
+        return runtime.load(Path(path)) if threads is None else runtime.load(Path(path), threads=threads)
 
 
 def names() -> list[str]:

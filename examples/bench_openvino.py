@@ -16,7 +16,7 @@ import torch
 from xport.efficient_ops import create_model
 
 import xport
-from xport.bench import DEFAULT_THREADS, interleaved
+from xport.benchmark import DEFAULT_THREADS, interleaved
 
 HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
 

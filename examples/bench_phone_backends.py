@@ -17,7 +17,7 @@ import torch
 from xport.efficient_ops import create_model
 
 import xport
-from xport.bench import interleaved
+from xport.benchmark import interleaved
 
 PHONE_BACKENDS = ("tflite", "executorch", "torchscript", "onnx")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xport.bench import Latency, interleaved
+from xport.benchmark import Latency, interleaved
 
 
 def test_runs_are_interleaved_in_blocks_after_warmup():

@@ -16,7 +16,7 @@ from xport.efficient_ops import create_model
 
 import xport
 from xport._warnings import quiet_executorch, quiet_torchscript
-from xport.bench import DEFAULT_THREADS
+from xport.benchmark import DEFAULT_THREADS
 from xport.cli import main
 
 from .helpers import export_verified, require_backend, seeded

@@ -69,11 +69,14 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
     return artifact
 
 
-def load(path: Path | str) -> Artifact:
-    """Open an artifact written by :func:`export`; the backend is chosen by file type."""
+def load(path: Path | str, threads: int | None = None) -> Artifact:
+    """Open an artifact written by :func:`export`; the backend is chosen by file type.
+
+    ``threads`` sizes the runtime's thread pool (default: 2, see ``xport.benchmark.DEFAULT_THREADS``).
+    """
     path = Path(path)
     be = backend_registry.require(backend_registry.for_path(path))
-    return Artifact.opened(path, be.load(path))
+    return Artifact.opened(path, be.load(path, threads))
 
 
 def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence[torch.Tensor]] | None = None,

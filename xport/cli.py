@@ -1,4 +1,4 @@
-"""``xport`` command line (verb first): demo, export, check, verify, migrate, transmute, zoo, backends, spec."""
+"""``xport`` command line (verb first): demo, export, check, verify, migrate, bench, transmute, zoo, backends, spec."""
 
 from __future__ import annotations
 
@@ -98,6 +98,40 @@ def cmd_migrate(args: argparse.Namespace) -> int:
                               overwrite=args.overwrite, strict=False, **_parse_options(args.option))
     print(report)
     return 0 if report.passed else 1
+
+
+def _comma_list(values: Sequence[str]) -> list[str]:
+    return [v for text in values for v in text.split(",") if v]
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .benchmark import bench
+    from .model_ref import example_inputs, load_model, parse_shape
+    from .transmuter import transmute
+
+    model = load_model(args.model, args.pretrained)
+    inputs = example_inputs(model, parse_shape(args.input_shape))
+    vanilla = None
+    if args.transmute:
+        vanilla, (model, report) = model, transmute(model)
+        log.info("transmute: %d swap(s); the vanilla model is timed as a second baseline", len(report.swaps))
+    precisions = "all" if args.precision == "all" else _comma_list([args.precision])
+    out = Path(args.out)
+    with tempfile.TemporaryDirectory(prefix="xport-bench-") as scratch:
+        work_dir = out / "artifacts" if args.keep_artifacts else Path(scratch)
+        target = [Path(a) for a in args.artifact] if args.artifact else model
+        report = bench(target, inputs, model=None if target is model else model, vanilla=vanilla,
+                       backends=_comma_list(args.backend) or None, precisions=precisions, threads=args.threads,
+                       warmup=args.warmup, runs=args.runs, measure_memory=not args.no_memory, work_dir=work_dir,
+                       progress=not args.quiet)
+    print(report.table())
+    for note in report.notes:
+        print(f"note: {note}")
+    for path in report.save(out):
+        print(f"wrote {path}")
+    return 0 if all(r.parity_passed is not False for r in report.rows) else 1
 
 
 def cmd_transmute(args: argparse.Namespace) -> int:
@@ -202,6 +236,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="executorch backend option (e.g. strict=True), repeatable")
     p.set_defaults(func=cmd_migrate)
+
+    p = verbs.add_parser("bench", help="time artifacts against eager with one protocol; write JSON, markdown, PNG")
+    _add_model_args(p)
+    p.add_argument("--backend", action="append", default=[], metavar="NAME[,NAME]",
+                   help="backends to export to and time (default: every available one)")
+    p.add_argument("--precision", default="fp32", help="comma list, or 'all' for every precision each backend "
+                                                        "has (default: %(default)s)")
+    p.add_argument("--artifact", action="append", default=[], metavar="PATH",
+                   help="time these exported files instead of exporting (repeatable)")
+    p.add_argument("--transmute", action="store_true",
+                   help="the model is vanilla: transmute it first, and time the vanilla form as a second baseline")
+    p.add_argument("--runs", type=int, default=20, help="timed runs per candidate (default: %(default)s)")
+    p.add_argument("--warmup", type=int, default=3, help="warm-up rounds (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=2, help="threads for every runtime (default: %(default)s)")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
+    p.add_argument("--out", default="xport-out/bench", help="report directory (default: %(default)s)")
+    p.add_argument("--keep-artifacts", action="store_true", help="keep the exported files in OUT/artifacts")
+    p.set_defaults(func=cmd_bench)
 
     p = verbs.add_parser("transmute", help="swap vanilla modules for efficient blocks and report every change")
     _add_model_args(p)

@@ -10,7 +10,7 @@ import torch
 
 from . import backends as backend_registry
 from .api import export_all
-from .bench import interleaved
+from .benchmark import interleaved
 from .model_ref import example_inputs, load_model
 
 log = logging.getLogger("xport")

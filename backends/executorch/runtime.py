@@ -15,7 +15,7 @@ import torch
 
 from xport._warnings import native_stderr_silenced, quiet_executorch
 from xport.artifact import Manifest
-from xport.bench import DEFAULT_THREADS
+from xport.benchmark import DEFAULT_THREADS
 from xport.errors import BackendUnavailableError, ModelFormatError
 
 from .pte_format import DELEGATE, MANIFEST_METHOD, check_checksum, check_header
@@ -90,6 +90,6 @@ class PteRunner:
         return [o.numpy() for o in outputs]
 
 
-def load(path: Path) -> PteRunner:
+def load(path: Path, threads: int = DEFAULT_THREADS) -> PteRunner:
     """Open ``path`` in ExecuTorch (ModelFormatError for missing, truncated or corrupt files)."""
-    return PteRunner(path)
+    return PteRunner(path, threads)

@@ -10,7 +10,7 @@ import onnx
 import onnxruntime as ort
 
 from xport.artifact import MANIFEST_KEY, Manifest
-from xport.bench import DEFAULT_THREADS
+from xport.benchmark import DEFAULT_THREADS
 from xport.errors import ModelFormatError
 
 log = logging.getLogger("xport")
@@ -70,6 +70,6 @@ class OrtRunner:
         return self._session.run(None, dict(zip(self._names, inputs)))
 
 
-def load(path: Path) -> OrtRunner:
+def load(path: Path, threads: int = DEFAULT_THREADS) -> OrtRunner:
     """Open ``path`` in the runtime (raises ModelFormatError for missing, truncated or corrupt files)."""
-    return OrtRunner(path)
+    return OrtRunner(path, threads)

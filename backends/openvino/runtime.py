@@ -9,7 +9,7 @@ import numpy as np
 import openvino as ov
 
 from xport.artifact import Manifest
-from xport.bench import DEFAULT_THREADS
+from xport.benchmark import DEFAULT_THREADS
 from xport.errors import BackendUnavailableError, ModelFormatError
 
 from .emit import MANIFEST_RT_KEY
@@ -67,6 +67,6 @@ class OpenVinoRunner:
         return [np.array(result[i], copy=True) for i in range(len(result))]
 
 
-def load(path: Path) -> OpenVinoRunner:
+def load(path: Path, threads: int = DEFAULT_THREADS) -> OpenVinoRunner:
     """Open an IR in OpenVINO (ModelFormatError for a missing .bin or corrupt files)."""
-    return OpenVinoRunner(path)
+    return OpenVinoRunner(path, threads)

@@ -9,7 +9,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from xport.artifact import MANIFEST_KEY, Manifest
-from xport.bench import DEFAULT_THREADS
+from xport.benchmark import DEFAULT_THREADS
 from xport.errors import ModelFormatError
 
 from .flatbuffer import has_identifier, read_metadata
@@ -55,6 +55,6 @@ class TfliteRunner:
         return [self._interpreter.get_tensor(index).copy() for index in self._outputs]
 
 
-def load(path: Path) -> TfliteRunner:
+def load(path: Path, threads: int = DEFAULT_THREADS) -> TfliteRunner:
     """Open ``path`` in LiteRT (raises ModelFormatError for missing, truncated or corrupt files)."""
-    return TfliteRunner(path)
+    return TfliteRunner(path, threads)

@@ -48,6 +48,10 @@ class LiteRunner:
         return [o.numpy() for o in outs]
 
 
-def load(path: Path) -> LiteRunner:
-    """Open ``path`` in the runtime (raises ModelFormatError for missing, truncated or corrupt files)."""
+def load(path: Path, threads: int | None = None) -> LiteRunner:
+    """Open ``path`` in the runtime (raises ModelFormatError for missing, truncated or corrupt files).
+
+    ``threads`` is accepted for a uniform interface only: the lite interpreter runs on torch's process-wide
+    intra-op pool, which the caller sizes with ``torch.set_num_threads`` (as ``xport.bench`` does).
+    """
     return LiteRunner(path)

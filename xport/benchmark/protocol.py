@@ -23,6 +23,8 @@ DEFAULT_THREADS = 2
 
 @dataclass(frozen=True)
 class Latency:
+    """Latency samples of one candidate, in milliseconds, in the order they were measured."""
+
     samples_ms: tuple[float, ...]
 
     @property
@@ -36,8 +38,12 @@ class Latency:
 
 
 def interleaved(candidates: Mapping[str, Callable[[], Any]], runs: int = 20, warmup: int = 3,
-                threads: int = DEFAULT_THREADS, block: int = 5) -> dict[str, Latency]:
-    """``runs`` latency samples (ms) of each zero-argument callable, measured round-robin in blocks of ``block``."""
+                threads: int = DEFAULT_THREADS, block: int = 5,
+                on_sample: Callable[[str], None] | None = None) -> dict[str, Latency]:
+    """``runs`` latency samples (ms) of each zero-argument callable, measured round-robin in blocks of ``block``.
+
+    ``on_sample(name)`` is called after each recorded run (progress bars), outside the timed region.
+    """
     if runs < 1 or block < 1:
         raise ValueError("runs and block must be at least 1")
     previous = torch.get_num_threads()
@@ -54,6 +60,8 @@ def interleaved(candidates: Mapping[str, Callable[[], Any]], runs: int = 20, war
                     start = time.perf_counter()
                     fn()
                     samples[name].append((time.perf_counter() - start) * 1e3)
+                    if on_sample is not None:
+                        on_sample(name)
     finally:
         torch.set_num_threads(previous)
     return {name: Latency(tuple(s)) for name, s in samples.items()}

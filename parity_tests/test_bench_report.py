@@ -1,0 +1,126 @@
+"""``xport.bench`` and ``xport bench``: the report's logic and files, on real artifacts, without asserting on times."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+import xport
+from xport.benchmark import BenchReport, bench
+from xport.benchmark.flops import count_flops
+from xport.benchmark.machine import describe, matmul_peak_gflops
+from xport.benchmark.memory import MemoryUse, measure
+from xport.cli import main
+from xport.efficient_ops import create_model
+
+from .helpers import require_backend, seeded
+
+FAST = ("onnx", "torchscript")  # quick to export; the report logic is the same for every backend
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> BenchReport:
+    for name in FAST:
+        require_backend(name)
+    model = create_model("tiny_video_cnn")
+    vanilla = create_model("tiny_video_cnn")  # stands in for the pre-transmute form: any second baseline
+    return bench(model, vanilla=vanilla, backends=FAST, runs=4, warmup=1, block=2,
+                 work_dir=tmp_path_factory.mktemp("bench"), progress=False)
+
+
+def test_rows_protocol_and_ratios(report):
+    assert [r.label for r in report.rows] == ["eager (PyTorch fp32)", "vanilla (PyTorch fp32)", "onnx fp32",
+                                              "torchscript fp32"]
+    eager = report.row("eager (PyTorch fp32)")
+    assert eager.speedup == 1.0 and eager.kind == "eager"
+    assert report.protocol["runs"] == 4 and report.protocol["threads"] == 2
+    for r in report.rows:
+        assert len(r.samples_ms) == 4 and r.p90_ms >= r.median_ms > 0
+        assert r.speedup == pytest.approx(eager.median_ms / r.median_ms)
+        assert r.gflops_per_s == pytest.approx(report.flops / (r.median_ms / 1e3) / 1e9)
+        assert r.peak_fraction == pytest.approx(r.gflops_per_s / report.matmul_peak_gflops)
+        assert r.ms_per_clip_second == pytest.approx(r.median_ms / report.clip_seconds)
+    for label in ("onnx fp32", "torchscript fp32"):
+        r = report.row(label)
+        assert r.parity_passed and r.sqnr_db > 70 and r.size_mb > 0 and r.runtime.split()[0] in ("onnxruntime",
+                                                                                                 "torch")
+
+
+def test_flops_and_machine_facts(report):
+    model = create_model("tiny_video_cnn")
+    assert report.flops == count_flops(model, (model.default_cfg.example_input(),)) > 0
+    assert report.matmul_peak_gflops > 0 and report.machine["cpu"] and report.machine["threads"] == 2
+    assert {"python", "torch", "xport", "os"} <= set(describe(2))
+
+
+def test_zoo_flops_match_the_card():
+    model = create_model("efficient_x3d_xs")
+    flops = count_flops(model, (model.default_cfg.example_input(),))
+    assert flops / 1e9 == pytest.approx(model.default_cfg.gflops, rel=0.005)  # the card counts 2 × MACs
+
+
+def test_peak_memory_is_measured_per_candidate(report):
+    for r in report.rows:
+        assert r.peak_mb is not None and r.peak_mb > r.model_mb, r.memory_note
+    assert not report.notes
+
+
+def test_memory_probe_sees_the_weights(tmp_path):
+    """A model with 67 MB of weights must cost at least that much in its own process."""
+    path = tmp_path / "big.pt"
+    torch.save(nn.Linear(4096, 4096), path)
+    use = measure("eager", path, [(1, 4096)], runs=1)
+    assert isinstance(use, MemoryUse), use
+    assert use.model_mb > 60
+
+
+def test_report_files_round_trip(report, tmp_path):
+    json_path, md_path, png_path = report.save(tmp_path)
+    assert BenchReport.from_json(json_path.read_text()) == report
+    data = json.loads(json_path.read_text())
+    assert data["machine"]["cpu"] and data["protocol"]["block"] == 2 and len(data["rows"]) == 4
+    markdown = md_path.read_text()
+    assert "| candidate | runtime |" in markdown and all(f"| {r.label} |" in markdown for r in report.rows)
+    assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = report.table().splitlines()
+    assert table[0].startswith("candidate") and len(table) == 2 + len(report.rows)
+
+
+def test_bench_of_saved_artifacts(tmp_path, tiny_model):
+    require_backend("onnx")
+    clip = tiny_model.default_cfg.example_input()
+    artifact = xport.export(tiny_model, clip, "onnx", tmp_path / "onnx")
+    result = bench([artifact.path], clip, model=tiny_model, runs=2, warmup=0, measure_memory=False,
+                   progress=False)
+    assert [r.label for r in result.rows] == ["eager (PyTorch fp32)", "onnx fp32"]
+    assert result.row("onnx fp32").parity_passed and result.row("onnx fp32").peak_mb is None
+
+
+def test_wrong_input_shape_is_named_before_timing(tmp_path, tiny_model):
+    require_backend("onnx")
+    artifact = xport.export(tiny_model, tiny_model.default_cfg.example_input(), "onnx", tmp_path / "onnx")
+    with pytest.raises(xport.InputSpecError, match="expected"):
+        bench([artifact], seeded((1, 3, 4, 32, 32)), runs=1, measure_memory=False, progress=False)
+
+
+def test_precisions_a_backend_lacks_are_noted_or_refused(tiny_model, tmp_path):
+    require_backend("onnx")
+    with pytest.raises(xport.XportError, match="nothing to benchmark"):
+        bench(tiny_model, backends=["onnx"], precisions=["bf16"], work_dir=tmp_path, progress=False)
+    require_backend("openvino")
+    result = bench(tiny_model, backends=["onnx", "openvino"], precisions=["bf16"], runs=1, warmup=0,
+                   measure_memory=False, work_dir=tmp_path, progress=False)
+    assert [r.label for r in result.rows] == ["eager (PyTorch fp32)", "openvino bf16"]
+    assert any(note.startswith("onnx has no bf16") for note in result.notes)
+
+
+def test_cli_bench_writes_the_report(tmp_path, capsys):
+    require_backend("onnx")
+    code = main(["-q", "bench", "tiny_video_cnn", "--backend", "onnx", "--runs", "2", "--warmup", "0",
+                 "--no-memory", "--out", str(tmp_path / "report")])
+    out = capsys.readouterr().out
+    assert code == 0 and "onnx fp32" in out and "eager (PyTorch fp32)" in out
+    assert {p.name for p in (tmp_path / "report").iterdir()} == {"bench.json", "bench.md", "bench.png"}

@@ -1,0 +1,135 @@
+"""The benchmark's result: one row per candidate, plus what is needed to trust and compare the numbers.
+
+Speed-ups are ratios against the eager run of the same session; achieved GFLOP/s is counted FLOPs over the
+median latency, and its fraction of the machine's fp32 matmul peak (measured in the same run) says how
+much of the CPU a runtime actually uses. Writes JSON (everything, including raw samples), markdown and a
+terminal table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+EAGER = "eager"
+VANILLA = "vanilla"
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    """One candidate's numbers: the eager model, its vanilla form, or an exported artifact."""
+
+    label: str
+    kind: str  # "eager", "vanilla" or "artifact"
+    backend: str
+    precision: str
+    runtime: str
+    size_mb: float  # artifact files an app ships; for eager models, parameters and buffers
+    median_ms: float
+    p90_ms: float
+    samples_ms: tuple[float, ...]
+    speedup: float | None = None  # eager median / this median, same run
+    ms_per_clip_second: float | None = None  # median per second of video covered by the input
+    gflops_per_s: float | None = None
+    peak_fraction: float | None = None  # gflops_per_s / machine matmul peak
+    peak_mb: float | None = None  # peak resident memory of a process that loads and runs only this candidate
+    model_mb: float | None = None  # the peak minus that process's resident set before loading the model
+    memory_note: str = ""
+    sqnr_db: float | None = None  # parity against eager (artifacts only)
+    max_rel: float | None = None
+    parity_passed: bool | None = None
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    """Everything one :func:`xport.bench` run measured; ``save`` writes JSON, markdown and a PNG chart."""
+
+    model: str
+    input_shapes: tuple[tuple[int, ...], ...]
+    flops: int | None
+    clip_seconds: float | None
+    machine: dict[str, Any]
+    matmul_peak_gflops: float | None
+    protocol: dict[str, Any]
+    rows: tuple[BenchRow, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def row(self, label: str) -> BenchRow:
+        """The row called ``label``."""
+        for r in self.rows:
+            if r.label == label:
+                return r
+        raise KeyError(f"no row '{label}'; rows: {', '.join(r.label for r in self.rows)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def markdown(self) -> str:
+        """A markdown table, one row per candidate, with a header line naming the model and the machine."""
+        m = self.machine
+        peak = f"{self.matmul_peak_gflops:.0f} GFLOP/s" if self.matmul_peak_gflops else "not measured"
+        flops = f"{self.flops / 1e9:.2f} GFLOPs" if self.flops else "FLOPs unknown"
+        lines = [f"**{self.model}** {shape_text(self.input_shapes)}, {flops}; {m.get('cpu')}, "
+                 f"{self.protocol['threads']} threads, fp32 matmul peak {peak}; median of {self.protocol['runs']} "
+                 "interleaved runs", "",
+                 "| candidate | runtime | size MB | median ms | p90 ms | vs eager | ms per 1-s clip | GFLOP/s "
+                 "| % of peak | peak MB (model MB) | parity |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in self.rows:
+            lines.append("| " + " | ".join(_cells(r)) + " |")
+        lines += [f"\n{note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def table(self) -> str:
+        """The same numbers as :meth:`markdown`, aligned for a terminal."""
+        header = ("candidate", "size MB", "median ms", "p90 ms", "vs eager", "GFLOP/s", "% peak", "peak MB",
+                  "parity")
+        body = [tuple(_cells(r)[i] for i in (0, 2, 3, 4, 5, 7, 8, 9, 10)) for r in self.rows]
+        widths = [max(len(row[i]) for row in (header, *body)) for i in range(len(header))]
+        fmt = lambda row: "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
+        return "\n".join([fmt(header), fmt(tuple("-" * w for w in widths)), *map(fmt, body)])
+
+    def save(self, out_dir: Path | str, stem: str = "bench") -> list[Path]:
+        """Write ``<stem>.json``, ``<stem>.md`` and ``<stem>.png`` into ``out_dir``; the paths written."""
+        from .chart import draw
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = [out_dir / f"{stem}.json", out_dir / f"{stem}.md", out_dir / f"{stem}.png"]
+        written[0].write_text(self.to_json() + "\n")
+        written[1].write_text(self.markdown() + "\n")
+        draw(self, written[2])
+        return written
+
+    @classmethod
+    def from_json(cls, text: str) -> "BenchReport":
+        d = json.loads(text)
+        rows = tuple(BenchRow(**{**r, "samples_ms": tuple(r["samples_ms"])}) for r in d.pop("rows"))
+        shapes = tuple(tuple(s) for s in d.pop("input_shapes"))
+        return cls(**{**d, "rows": rows, "input_shapes": shapes, "notes": tuple(d.get("notes", ()))})
+
+
+def shape_text(shapes: tuple[tuple[int, ...], ...]) -> str:
+    return ", ".join("×".join(map(str, s)) for s in shapes)
+
+
+def _number(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _cells(r: BenchRow) -> list[str]:
+    memory = "-" if r.peak_mb is None else f"{r.peak_mb:.0f} ({r.model_mb:.0f})"
+    if r.parity_passed is None:
+        parity = ""
+    else:
+        parity = f"{'ok' if r.parity_passed else 'FAIL'}, SQNR {r.sqnr_db:.0f} dB"
+    return [r.label, r.runtime, f"{r.size_mb:.2f}", f"{r.median_ms:.2f}", f"{r.p90_ms:.2f}",
+            _number(r.speedup, ".2f") + ("x" if r.speedup is not None else ""), _number(r.ms_per_clip_second, ".2f"),
+            _number(r.gflops_per_s, ".1f"), _number(None if r.peak_fraction is None else 100 * r.peak_fraction, ".1f"),
+            memory, parity]

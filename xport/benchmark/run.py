@@ -1,0 +1,235 @@
+"""``xport.bench``: export (or take) artifacts, time them against eager with one protocol, report everything.
+
+Order of work, chosen so measurements do not disturb each other: exports and parity checks first; then the
+matmul peak, the interleaved timing of all candidates, and the peak again; then, one child process per
+candidate, peak memory (children run after timing, never alongside it).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import torch
+
+from .. import backends as backend_registry
+from ..artifact import Artifact
+from ..capture import as_input_tuple
+from ..errors import XportError
+from ..tensor_spec import validate_inputs
+from . import machine, memory
+from .flops import count_flops
+from .protocol import DEFAULT_THREADS, interleaved
+from .report import EAGER, VANILLA, BenchReport, BenchRow
+
+log = logging.getLogger("xport")
+
+EAGER_LABEL = "eager (PyTorch fp32)"
+VANILLA_LABEL = "vanilla (PyTorch fp32)"
+
+
+def _precisions_of(backend: str, wanted: Sequence[str] | str) -> tuple[list[str], list[str]]:
+    """(precisions to run, precisions asked for that the backend lacks)."""
+    have = list(backend_registry.get(backend).CAPS.precisions)
+    if wanted == "all":
+        return have, []
+    return [p for p in wanted if p in have], [p for p in wanted if p not in have]
+
+
+def _export_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], backends: Sequence[str],
+                       precisions: Sequence[str] | str, work_dir: Path, notes: list[str]) -> list[Artifact]:
+    from ..api import export
+
+    plan = []
+    for backend in backends:
+        run, missing = _precisions_of(backend, precisions)
+        plan += [(backend, p) for p in run]
+        if missing:
+            notes.append(f"{backend} has no {', '.join(missing)} (it has "
+                         f"{', '.join(backend_registry.get(backend).CAPS.precisions)}); not benchmarked")
+    if not plan:
+        raise XportError(f"nothing to benchmark: no backend among {', '.join(backends)} has precision(s) "
+                         f"{precisions}")
+    artifacts = []
+    for i, (backend, precision) in enumerate(plan, 1):
+        log.info("[%d/%d] exporting to %s %s", i, len(plan), backend, precision)
+        artifacts.append(export(model, inputs, backend, work_dir / f"{backend}_{precision}", precision,
+                                overwrite=True))
+    return artifacts
+
+
+def _label(artifact: Artifact, taken: set[str]) -> str:
+    label = f"{artifact.backend} {artifact.precision}"
+    if label in taken:
+        label = f"{label} ({artifact.path.name})"
+    taken.add(label)
+    return label
+
+
+def _eager_size_mb(model: torch.nn.Module) -> float:
+    tensors = [*model.parameters(), *model.buffers()]
+    return sum(t.numel() * t.element_size() for t in tensors) / 1e6
+
+
+def _eager_memory(model: torch.nn.Module, name: str, inputs, work_dir: Path, runs: int, threads: int):
+    path = work_dir / f"{name}.pt"
+    try:
+        torch.save(model, path)
+    except Exception as exc:  # noqa: BLE001 (any pickling failure: local classes, lambdas, open handles)
+        return f"the model cannot be pickled for the memory probe ({type(exc).__name__}: {exc})"
+    return memory.measure("eager", path, [tuple(x.shape) for x in inputs], runs=runs, threads=threads)
+
+
+def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any = None, *,
+          model: torch.nn.Module | None = None, vanilla: torch.nn.Module | None = None,
+          backends: Sequence[str] | None = None, precisions: Sequence[str] | str = ("fp32",),
+          threads: int = DEFAULT_THREADS, warmup: int = 3, runs: int = 20, block: int = 5, measure_memory: bool = True,
+          work_dir: Path | str | None = None, name: str | None = None, progress: bool = True) -> BenchReport:
+    """Time artifacts against the eager model with one protocol, and report speed, efficiency and memory.
+
+    ``target`` is a model (exported here to ``backends`` × ``precisions``; default every available backend,
+    fp32; ``precisions="all"`` takes every precision each backend has) or a list of artifacts / artifact
+    paths (then pass ``model`` for the eager baseline, FLOPs and parity). ``vanilla`` is the model before
+    :func:`xport.transmute`, timed as a second baseline. ``inputs`` (tensor or tuple) default to the
+    model card's example clip or the artifacts' example inputs.
+
+    Protocol: every runtime pinned to ``threads``; ``warmup`` rounds; then ``runs`` samples per candidate,
+    interleaved in blocks of ``block`` (see :mod:`xport.benchmark.protocol`); medians and p90. Speed-ups are
+    against the eager run of this session. Exported files go to ``work_dir`` (default: a temporary folder).
+    """
+    if isinstance(target, torch.nn.Module):
+        if model is not None:
+            raise XportError("pass the model either as target or as model=, not both")
+        model = target
+    with tempfile.TemporaryDirectory(prefix="xport-bench-") as scratch:
+        out = Path(work_dir) if work_dir is not None else Path(scratch)
+        notes: list[str] = []
+        inputs = _resolve_inputs(inputs, model, target)
+        if isinstance(target, torch.nn.Module):
+            names = list(backends) if backends is not None else backend_registry.available()
+            artifacts = _export_candidates(model, inputs, names, precisions, out, notes)
+        else:
+            artifacts = [a if isinstance(a, Artifact) else _load(a) for a in target]
+        return _measure(model, vanilla, artifacts, inputs, notes, out, threads=threads, warmup=warmup, runs=runs,
+                        block=block, measure_memory=measure_memory, progress=progress,
+                        name=name or _model_name(model, artifacts))
+
+
+def _load(path: str | Path) -> Artifact:
+    from ..api import load
+
+    return load(path)
+
+
+def _model_name(model: torch.nn.Module | None, artifacts: Sequence[Artifact]) -> str:
+    card = getattr(model, "default_cfg", None)
+    if card is not None and getattr(card, "name", None):
+        return card.name
+    if model is not None:
+        return type(model).__name__
+    return artifacts[0].manifest.source or artifacts[0].path.stem if artifacts else "model"
+
+
+def _resolve_inputs(inputs: Any, model: torch.nn.Module | None, target) -> tuple[torch.Tensor, ...]:
+    if inputs is not None:
+        return as_input_tuple(inputs)
+    if model is not None and getattr(model, "default_cfg", None) is not None:
+        from ..model_ref import example_inputs
+
+        return example_inputs(model)
+    if not isinstance(target, torch.nn.Module):
+        for a in target:
+            if isinstance(a, Artifact) and a.example_inputs is not None:
+                return a.example_inputs
+    raise XportError("no inputs to benchmark with: pass inputs=(tensor, ...) (the model has no card with an "
+                     "example clip)")
+
+
+def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.Tensor, ...], notes: list[str],
+             work_dir: Path, *, threads: int, warmup: int, runs: int, block: int, measure_memory: bool,
+             progress: bool, name: str) -> BenchReport:
+    from ..api import load, verify
+
+    parity = {}
+    if model is not None:
+        for a in artifacts:
+            log.info("checking parity of %s %s in %s", a.backend, a.precision, a.runtime)
+            parity[a.path] = verify(model, a, strict=False)
+    taken: set[str] = set()
+    # Fresh runners with the pinned thread count: runtimes size their pools when a model is opened.
+    timed = {_label(a, taken): (a, load(a.path, threads=threads)) for a in artifacts}
+    for label, (a, _) in timed.items():
+        validate_inputs(inputs, a.manifest.inputs)  # InputSpecError names the input, expected and got
+    candidates = {}
+    baselines = {EAGER_LABEL: model, VANILLA_LABEL: vanilla}
+    for label, module in baselines.items():
+        if module is not None:
+            module.eval()
+            candidates[label] = lambda m=module: _no_grad_call(m, inputs)
+    candidates |= {label: (lambda r=runner: r.run(*inputs)) for label, (_, runner) in timed.items()}
+
+    peaks = [machine.matmul_peak_gflops(threads)]
+    latency = _timed(candidates, runs=runs, warmup=warmup, threads=threads, block=block, progress=progress)
+    peaks.append(machine.matmul_peak_gflops(threads))
+    peak = max(peaks)
+    if min(peaks) < 0.8 * peak:
+        notes.append(f"the matmul peak moved during the run ({peaks[0]:.0f} → {peaks[1]:.0f} GFLOP/s): the "
+                     "machine was busy or throttling; treat the ratios with care")
+
+    reference = model if model is not None else vanilla
+    flops = count_flops(reference, inputs) if reference is not None else None
+    card = getattr(model, "default_cfg", None)
+    clip_seconds = getattr(card, "clip_seconds", None)
+    batch = inputs[0].shape[0] if inputs and inputs[0].dim() > 0 else 1
+    eager_ms = latency[EAGER_LABEL].median_ms if EAGER_LABEL in latency else None
+
+    memory_use = {}
+    if measure_memory:
+        for i, label in enumerate(candidates, 1):
+            log.info("[%d/%d] peak memory of %s (child process)", i, len(candidates), label)
+            if label in timed:
+                memory_use[label] = memory.measure("artifact", timed[label][0].path, runs=3, threads=threads)
+            else:
+                memory_use[label] = _eager_memory(baselines[label], label.split()[0], inputs, work_dir, 3, threads)
+
+    rows = []
+    for label, lat in latency.items():
+        a = timed[label][0] if label in timed else None
+        report = parity.get(a.path) if a is not None else None
+        use = memory_use.get(label)
+        achieved = flops / lat.median_ms / 1e6 if flops else None
+        rows.append(BenchRow(
+            label=label, kind="artifact" if a else (EAGER if label == EAGER_LABEL else VANILLA),
+            backend=a.backend if a else "eager", precision=a.precision if a else "fp32",
+            runtime=timed[label][1].runtime if a else f"PyTorch {torch.__version__} eager",
+            size_mb=a.size_bytes / 1e6 if a else _eager_size_mb(baselines[label]),
+            median_ms=lat.median_ms, p90_ms=lat.p90_ms, samples_ms=lat.samples_ms,
+            speedup=eager_ms / lat.median_ms if eager_ms else None,
+            ms_per_clip_second=lat.median_ms / (batch * clip_seconds) if clip_seconds else None,
+            gflops_per_s=achieved, peak_fraction=achieved / peak if achieved else None,
+            peak_mb=use.peak_mb if isinstance(use, memory.MemoryUse) else None,
+            model_mb=use.model_mb if isinstance(use, memory.MemoryUse) else None,
+            memory_note=use if isinstance(use, str) else "",
+            sqnr_db=report.sqnr_db if report else None, max_rel=report.max_rel if report else None,
+            parity_passed=report.passed if report else None, path=str(a.path) if a else ""))
+    notes += [f"{r.label}: peak memory not measured: {r.memory_note}" for r in rows if r.memory_note]
+    protocol = {"threads": threads, "warmup": warmup, "runs": runs, "block": block,
+                "order": "interleaved in blocks, one unrecorded settling run per block", "statistic": "median, p90"}
+    return BenchReport(model=name, input_shapes=tuple(tuple(x.shape) for x in inputs), flops=flops,
+                       clip_seconds=clip_seconds, machine=machine.describe(threads), matmul_peak_gflops=peak,
+                       protocol=protocol, rows=tuple(rows), notes=tuple(notes))
+
+
+def _no_grad_call(module: torch.nn.Module, inputs: Iterable[torch.Tensor]) -> None:
+    with torch.no_grad():
+        module(*inputs)
+
+
+def _timed(candidates, *, runs: int, warmup: int, threads: int, block: int, progress: bool):
+    from tqdm import tqdm
+
+    with tqdm(total=runs * len(candidates), desc="timing", unit="run", disable=not progress, leave=False) as bar:
+        return interleaved(candidates, runs=runs, warmup=warmup, threads=threads, block=block,
+                           on_sample=lambda _: bar.update())
