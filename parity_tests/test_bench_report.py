@@ -7,14 +7,14 @@ import json
 import pytest
 import torch
 from torch import nn
+from xport.efficient_ops import create_model
 
 import xport
-from xport.benchmark import BenchReport, bench
+from xport import BenchReport, bench
 from xport.benchmark.flops import count_flops
-from xport.benchmark.machine import describe, matmul_peak_gflops
+from xport.benchmark.machine import describe
 from xport.benchmark.memory import MemoryUse, measure
 from xport.cli import main
-from xport.efficient_ops import create_model
 
 from .helpers import require_backend, seeded
 

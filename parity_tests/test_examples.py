@@ -22,7 +22,7 @@ def run_example(name: str, *args: str) -> str:
 
 def test_every_example_is_tested():
     assert {p.name for p in EXAMPLES.glob("*.py")} == {"export_and_verify.py", "vanilla_x3d_to_phone.py",
-                                                       "bench_openvino.py", "bench_phone_backends.py"}
+                                                       "bench_openvino.py", "bench_zoo.py"}
 
 
 def test_export_and_verify(tmp_path):
@@ -41,8 +41,12 @@ def test_bench_openvino():
     assert "| efficient_x3d_xs | xport fp32 |" in out and "| efficient_x3d_xs | OpenVINO own bf16 |" in out
 
 
-def test_bench_phone_backends():
-    out = run_example("bench_phone_backends.py", "--runs", "3", "tiny_video_cnn")
-    rows = [line for line in out.splitlines() if line.startswith("| tiny_video_cnn |")]
-    assert len(rows) == 1 + len(set(xport.backends.available()) & {"tflite", "executorch", "torchscript", "onnx"})
-    assert any("tflite .tflite fp32" in row for row in rows) or "tflite" not in xport.backends.available()
+def test_bench_zoo(tmp_path):
+    backends = [b for b in ("tflite", "onnx") if b in xport.backends.available()]
+    out = run_example("bench_zoo.py", "--runs", "2", "--backends", ",".join(backends), "--out", str(tmp_path),
+                      "tiny_video_cnn")
+    rows = [line for line in out.splitlines() if line.startswith("| ") and " ms" not in line]
+    labels = {row.split(" | ")[0].lstrip("| ") for row in rows}
+    expected = {f"{b} {p}" for b in backends for p in xport.backends.get(b).CAPS.precisions}
+    assert expected | {"eager (PyTorch fp32)"} <= labels
+    assert {p.name for p in (tmp_path / "tiny_video_cnn").iterdir()} == {"bench.json", "bench.md", "bench.png"}

@@ -5,12 +5,14 @@
     print(xport.check(model, example_inputs))   # how every node lowers on every backend
     model, report = xport.transmute(model)      # vanilla modules → efficient blocks, same function
     xport.verify_migration(model, example_inputs, "out/")  # .ptl (lite interpreter) vs .pte (ExecuTorch)
+    xport.bench(model).save("bench/")           # every backend vs eager, one protocol: JSON, markdown, PNG
 """
 
 __version__ = "0.1.0"
 
 from .api import check, export, export_all, load, verify  # noqa: E402
 from .artifact import Artifact, Manifest  # noqa: E402
+from .benchmark import BenchReport, bench  # noqa: E402
 from .errors import (  # noqa: E402
     BackendUnavailableError,
     CaptureError,
@@ -32,5 +34,5 @@ __all__ = [
     "Artifact", "Manifest", "ParityReport", "CheckReport",
     "XportError", "UnsupportedOpError", "InputSpecError", "ModelFormatError", "ParityError", "OutputDirError",
     "BackendUnavailableError", "CaptureError", "transmute", "TransmuteReport", "register_rule", "Rule",
-    "verify_migration", "MigrationReport",
+    "verify_migration", "MigrationReport", "bench", "BenchReport",
 ]

@@ -160,7 +160,7 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
     taken: set[str] = set()
     # Fresh runners with the pinned thread count: runtimes size their pools when a model is opened.
     timed = {_label(a, taken): (a, load(a.path, threads=threads)) for a in artifacts}
-    for label, (a, _) in timed.items():
+    for a, _ in timed.values():
         validate_inputs(inputs, a.manifest.inputs)  # InputSpecError names the input, expected and got
     candidates = {}
     baselines = {EAGER_LABEL: model, VANILLA_LABEL: vanilla}
