@@ -51,11 +51,11 @@ def matmul_peak_gflops(threads: int, size: int = 1024, runs: int = 10) -> float:
 
 
 def describe(threads: int) -> dict[str, object]:
-    """CPU, core count, OS and tool versions, for the report's header."""
+    """CPU, core count, OS, tool versions and the date, for the report's header."""
     import os
 
     return {
-        "cpu": cpu_model(), "logical_cores": os.cpu_count(), "threads": threads,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpu": cpu_model(), "logical_cores": os.cpu_count(), "threads": threads,
         "os": f"{platform.system()} {platform.release()} ({platform.machine()})",
         "python": sys.version.split()[0], "torch": torch.__version__, "xport": __version__,
     }
