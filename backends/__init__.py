@@ -21,6 +21,7 @@ _PACKAGES = {
     "tflite": "xport.backends.tflite",
     "executorch": "xport.backends.executorch",
     "openvino": "xport.backends.openvino",
+    "coreml": "xport.backends.coreml",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -78,17 +80,20 @@ def test_wrong_input_count(artifacts, backend):
         artifacts[backend].run(seeded(CLIP), seeded(CLIP))
 
 
+def _damaged(data: bytes, damage: str) -> bytes:
+    return {"truncate": data[: len(data) // 2], "garbage": bytes(range(256)) * 64, "empty": b""}[damage]
+
+
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
 def test_corrupt_file_is_a_model_format_error(artifacts, backend, damage, tmp_path):
     source = artifacts[backend].path
-    data = source.read_bytes()
     bad = tmp_path / source.name
-    if damage == "truncate":
-        bad.write_bytes(data[: len(data) // 2])
-    elif damage == "garbage":
-        bad.write_bytes(bytes(range(256)) * 64)
+    if source.is_dir():  # a package folder (Core ML .mlpackage): damage every file in it, or leave it empty
+        shutil.copytree(source, bad)
+        for f in (f for f in bad.rglob("*") if f.is_file()):
+            f.unlink() if damage == "empty" else f.write_bytes(_damaged(f.read_bytes(), damage))
     else:
-        bad.write_bytes(b"")
+        bad.write_bytes(_damaged(source.read_bytes(), damage))
     with pytest.raises(xport.ModelFormatError, match=bad.name):
         xport.load(bad)
 
@@ -106,7 +111,7 @@ def test_non_empty_output_dir_needs_overwrite(tiny_model, backend, tmp_path):
     with pytest.raises(xport.OutputDirError, match="not empty .*overwrite=True"):
         xport.export(tiny_model, seeded(CLIP), backend, tmp_path)
     artifact = xport.export(tiny_model, seeded(CLIP), backend, tmp_path, overwrite=True)
-    assert (tmp_path / "notes.txt").read_text() == "keep me" and artifact.path.is_file()
+    assert (tmp_path / "notes.txt").read_text() == "keep me" and artifact.path.exists()
 
 
 def test_output_dir_that_cannot_be_created(tiny_model, backend, tmp_path):

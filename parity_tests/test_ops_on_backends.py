@@ -32,5 +32,5 @@ def test_op_matches_eager(case, backend, tmp_path):
     model = factory().eval()
     artifact, report = export_verified(model, (seeded(shape),), backend, tmp_path / case,
                                        **FAST_OPTIONS.get(backend, {}))
-    assert artifact.path.is_file()
+    assert artifact.path.is_file() or artifact.path.is_dir() and any(artifact.path.iterdir())  # Core ML: a folder
     assert report.samples >= 3

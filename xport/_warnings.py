@@ -104,3 +104,76 @@ def native_stderr_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+# coremltools 9.0 logs, on import, version notices about torch 2.13 ("not been tested") and scikit-learn (which
+# only its sklearn converter uses), and on Linux that its macOS-only native proxies (predict) failed to load; it
+# imports torchao, which logs the CUDA-kernel and pytree notices quieted for ExecuTorch above. Its converter and
+# compression passes draw tqdm progress bars on stderr. All are filtered by logger AND message, inside the block.
+_COREMLTOOLS_LOG = (
+    r"Torch version \S+ has not been tested with coremltools",
+    r"scikit-learn version \S+ is not supported",
+    r"Failed to load _ML\w+Proxy: No module named 'coremltools\.libcoremlpython'",
+)
+# Its torch frontend imports ExecuTorch's edge dialect (the ``_EXECUTORCH`` notices) and looks ops up through a
+# registry method it deprecated itself.
+_COREMLTOOLS = (
+    (r"Function _TORCH_OPS_REGISTRY\.__contains__ is deprecated", DeprecationWarning, r"coremltools\."),
+)
+# Modules whose module-level ``tqdm`` (as imported there) draws a progress bar per conversion or compression.
+_COREMLTOOLS_PROGRESS = (
+    ("coremltools.converters.mil.frontend.torch.ops", "_tqdm"),
+    ("coremltools.converters.mil.mil.passes.pass_pipeline", "tqdm"),
+    ("coremltools.optimize.coreml._quantization_passes", "tqdm"),
+    ("coremltools.optimize.coreml._post_training_quantization", "tqdm"),
+)
+
+
+class _MessageFilter(logging.Filter):
+    def __init__(self, patterns: tuple[str, ...]):
+        super().__init__()
+        import re
+
+        self._patterns = [re.compile(p) for p in patterns]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(p.search(message) for p in self._patterns)
+
+
+@contextlib.contextmanager
+def _progress_bars_off(places: tuple[tuple[str, str], ...]) -> Iterator[None]:
+    import functools
+    import importlib
+
+    saved = []
+    for module_name, attr in places:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        bar = getattr(module, attr, None)
+        if bar is not None:
+            saved.append((module, attr, bar))
+            setattr(module, attr, functools.partial(bar, disable=True))
+    try:
+        yield
+    finally:
+        for module, attr, bar in saved:
+            setattr(module, attr, bar)
+
+
+@contextlib.contextmanager
+def quiet_coremltools() -> Iterator[None]:
+    """For coremltools imports, conversion and compression (see ``_COREMLTOOLS_LOG``)."""
+    log_filter = _MessageFilter(_COREMLTOOLS_LOG)
+    logger = logging.getLogger("coremltools")
+    logger.addFilter(log_filter)
+    try:
+        with _ignoring(_COREMLTOOLS + _EXECUTORCH + _PYTREE), _muted_loggers(_EXECUTORCH_IMPORT_LOGGERS):
+            import coremltools  # noqa: F401  (first import logs the notices above)
+
+            with _progress_bars_off(_COREMLTOOLS_PROGRESS):
+                yield
+    finally:
+        logger.removeFilter(log_filter)

@@ -95,8 +95,8 @@ class Artifact:
 
     @property
     def size_bytes(self) -> int:
-        """Bytes an app ships for this model: the main file and its companions."""
-        return sum(f.stat().st_size for f in (self.path, *self.companions))
+        """Bytes an app ships for this model: the main file (or package folder) and its companions."""
+        return sum(_size(f) for f in (self.path, *self.companions))
 
     def run(self, *inputs: torch.Tensor | np.ndarray) -> torch.Tensor | tuple[torch.Tensor, ...]:
         """Run the artifact in its runtime; inputs are checked against the manifest first."""
@@ -112,6 +112,11 @@ class Artifact:
 
     def __str__(self) -> str:
         return f"{self.backend} {self.precision} artifact {self.path} ({self.size_bytes / 1e6:.2f} MB)"
+
+
+def _size(path: Path) -> int:
+    """Bytes of a file, or of every file in a package folder (Core ML's ``.mlpackage`` is a folder)."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
 
 
 def describe_outputs(program, example_inputs: Sequence[torch.Tensor],

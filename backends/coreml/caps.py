@@ -1,0 +1,49 @@
+"""What Core ML runs natively, per deployment target (coremltools' torch frontend converts every op listed).
+
+Measured with coremltools 9.0 on every case of ``parity_tests/op_models.py``: each converts to ML Program ops
+(``conv``, ``linear``, ``batch_norm``, ``clip``, ``sigmoid_hard``, ``reduce_mean``, ``slice_by_index``, ...)
+and passes parity in the MIL evaluator. Left out: ``adaptive_avg_pool`` (coremltools has no converter for
+``adaptive_avg_pool3d``; the planner rewrites global pools to ``mean``) and ``full`` as an op (coremltools
+folds it into a constant, so it is listed: nothing is left to run).
+
+3-D convolution depends on the target (:func:`caps_for`): the ML Program ``conv`` takes 3-D kernels on every
+target, but before iOS 17 Core ML runs them on the CPU only, so xport decomposes conv3d into conv2d there (the
+``decompose`` option, on by default) and checks at emission that no 3-D conv is left for such a target.
+"""
+
+from __future__ import annotations
+
+from xport.caps import Capabilities, native
+
+from .precisions import PRECISIONS
+
+# Deployment target name → (Core ML generation, as an iOS major version, coremltools ``ct.target`` name).
+TARGETS: dict[str, int] = {
+    "iOS15": 15, "iOS16": 16, "iOS17": 17, "iOS18": 18,
+    "macOS12": 15, "macOS13": 16, "macOS14": 17, "macOS15": 18,
+}
+NATIVE_CONV3D_FROM = 17  # iOS 17 / macOS 14
+
+_ALL = tuple(PRECISIONS)
+_PLAIN = ("batch_norm", "linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh",
+          "add", "sub", "mul", "div", "mean", "sum", "avg_pool", "max_pool", "softmax", "cat", "slice", "select",
+          "reshape", "permute", "pad", "full", "identity")
+
+
+def caps_for(generation: int) -> Capabilities:
+    """Capabilities at a Core ML generation (``TARGETS`` value)."""
+    conv_ranks = (1, 2, 3) if generation >= NATIVE_CONV3D_FROM else (1, 2)
+    return Capabilities(
+        backend="coreml",
+        precisions=_ALL,
+        ops={
+            **{name: native(*_ALL) for name in _PLAIN},
+            "conv": native(*_ALL, rank=conv_ranks, transposed=(False,),
+                           note="3-D kernels native from iOS17/macOS14 (decompose=() to keep them)"),
+        },
+    )
+
+
+# What the planner sees: every rank, so that ``decompose`` (by default conv3d) decides, and emission checks the
+# program against ``caps_for`` its deployment target.
+CAPS = caps_for(NATIVE_CONV3D_FROM)

@@ -1,0 +1,98 @@
+"""Planned ExportedProgram → ``<name>.mlpackage`` (ML Program), via ``coremltools.convert`` (see ``__init__``).
+
+Steps: check the program against the capabilities of the deployment target (3-D conv only from iOS 17); convert
+at the compute precision the xport precision names (never coremltools' fp16 default by omission); compress the
+weights for ``int8w`` / ``pal*``; write descriptions and metadata; save; store xport's manifest, with checksums,
+in the saved model's metadata (:mod:`.package`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+from torch.export import ExportedProgram
+
+from xport._warnings import quiet_coremltools
+from xport.artifact import Artifact
+from xport.emit_options import EmitOptions
+from xport.errors import UnsupportedNode, UnsupportedOpError, XportError
+from xport.passes import PlanContext, unlift
+from xport.plan import assess
+
+from . import NAME
+from .caps import TARGETS, caps_for
+from .compress import compress
+from .convert import COMPUTE_UNITS, convert
+from .metadata import describe, summary_of
+from .package import write_manifest
+from .precisions import PRECISIONS, Precision
+
+log = logging.getLogger("xport")
+
+# coremltools writes this torch.export debug map into the package for ExecuTorch's Core ML delegate; Core ML
+# does not read it (it is not in the package's Manifest.json) and it is 10 % of a small model's package.
+_DEBUG_MAP = "executorch_debug_handle_mapping.json"
+
+
+def _compute(precision_name: str, precision: Precision, requested: str | None) -> str:
+    if requested is None:
+        return precision.compute
+    if requested not in ("fp32", "fp16"):
+        raise XportError(f"compute_precision='{requested}': use 'fp32' or 'fp16'")
+    if not precision.compressed and requested != precision.compute:
+        raise XportError(f"precision '{precision_name}' computes in {precision.compute}; compute_precision applies "
+                         "to the compressed precisions (int8w, pal8, pal6, pal4) only")
+    return requested
+
+
+def _check_target(program: ExportedProgram, target: str, precision: str) -> None:
+    """Every node must be native at the target (3-D conv needs iOS 17 / macOS 14)."""
+    report = assess(unlift(program).graph, PlanContext(caps_for(TARGETS[target]), precision), passes=())
+    bad = [v for v in report.verdicts if v.status != "native"]
+    if bad:
+        hint = ("keep decompose=('conv3d',) (the default), or set minimum_deployment_target='iOS17' (or later)")
+        raise UnsupportedOpError(NAME, [UnsupportedNode(v.info.name, v.info.op, v.info.module_path, NAME,
+                                                        f"{v.detail} at {target}", hint) for v in bad])
+
+
+def _settings(options: EmitOptions) -> tuple[str, Precision, str, str]:
+    s = options.settings
+    target = s["minimum_deployment_target"]
+    if target not in TARGETS:
+        raise XportError(f"minimum_deployment_target='{target}' is not one of {', '.join(TARGETS)}")
+    if s["compute_units"] not in COMPUTE_UNITS:
+        raise XportError(f"compute_units='{s['compute_units']}' is not one of {', '.join(COMPUTE_UNITS)}")
+    precision = PRECISIONS[options.precision]
+    return target, precision, _compute(options.precision, precision, s["compute_precision"]), s["compute_units"]
+
+
+def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
+    target, precision, compute, units = _settings(options)
+    _check_target(program, target, options.precision)
+    manifest = options.manifest
+    mlmodel = convert(program, manifest, target, compute, units)
+    mlmodel = compress(mlmodel, precision, target, options.settings["weight_threshold"])
+    ops = Counter(op.op_type for op in mlmodel._mil_program.functions["main"].operations)
+    compression = precision.doc if precision.compressed else f"{compute} weights"
+    describe(mlmodel, manifest, options.settings, summary_of(options.precision, compute, target, compression))
+
+    path = Path(out_dir) / f"{options.name}.mlpackage"
+    with quiet_coremltools():
+        mlmodel.save(str(path))
+    if (path / _DEBUG_MAP).is_file():
+        (path / _DEBUG_MAP).unlink()
+    conv_ranks = sorted({len(op.inputs["weight"].shape) - 2 for op in mlmodel._mil_program.functions["main"].operations
+                         if op.op_type == "conv"})
+    coreml = {
+        "minimum_deployment_target": target, "compute_precision": compute, "compute_units": units,
+        "weights": compression, "weight_threshold": options.settings["weight_threshold"],
+        "conv_ranks": conv_ranks, "mil_ops": dict(sorted(ops.items())),
+    }
+    manifest = write_manifest(path, replace(manifest, extra={**manifest.extra, "coreml": coreml}))
+    log.info("%s.mlpackage: %d MIL ops for %s, %s arithmetic, %s", options.name, sum(ops.values()), target, compute,
+             compression)
+    return Artifact(NAME, options.precision, path, (path,), manifest)
+
