@@ -97,6 +97,9 @@ def test_bench_of_saved_artifacts(tmp_path, tiny_model):
                    progress=False)
     assert [r.label for r in result.rows] == ["eager (PyTorch fp32)", "onnx fp32"]
     assert result.row("onnx fp32").parity_passed and result.row("onnx fp32").peak_mb is None
+    alone = bench([artifact.path], runs=1, warmup=0, measure_memory=False, progress=False)  # no model, no inputs
+    assert [r.label for r in alone.rows] == ["onnx fp32"] and alone.rows[0].speedup is None
+    assert alone.input_shapes == (tuple(clip.shape),) and alone.flops is None
 
 
 def test_wrong_input_shape_is_named_before_timing(tmp_path, tiny_model):
@@ -124,3 +127,11 @@ def test_cli_bench_writes_the_report(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0 and "onnx fp32" in out and "eager (PyTorch fp32)" in out
     assert {p.name for p in (tmp_path / "report").iterdir()} == {"bench.json", "bench.md", "bench.png"}
+
+
+def test_channels_last_artifacts_get_the_clip_in_their_layout(tmp_path, tiny_model):
+    require_backend("tflite")
+    clip = tiny_model.default_cfg.example_input()
+    artifact = xport.export(tiny_model, clip, "tflite", tmp_path, input_layout="NTHWC")
+    result = bench([artifact], clip, model=tiny_model, runs=1, warmup=0, measure_memory=False, progress=False)
+    assert result.row("tflite fp32").parity_passed

@@ -55,7 +55,8 @@ def describe(threads: int) -> dict[str, object]:
     import os
 
     return {
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpu": cpu_model(), "logical_cores": os.cpu_count(), "threads": threads,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpu": cpu_model(), "logical_cores": os.cpu_count(),
+        "threads": threads,
         "os": f"{platform.system()} {platform.release()} ({platform.machine()})",
         "python": sys.version.split()[0], "torch": torch.__version__, "xport": __version__,
     }

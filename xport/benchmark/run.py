@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
@@ -73,7 +74,8 @@ def _eager_size_mb(model: torch.nn.Module) -> float:
     return sum(t.numel() * t.element_size() for t in tensors) / 1e6
 
 
-def _eager_memory(model: torch.nn.Module, name: str, inputs, work_dir: Path, runs: int, threads: int):
+def _eager_memory(model: torch.nn.Module, name: str, inputs, work_dir: Path, runs: int,
+                  threads: int) -> memory.MemoryUse | str:
     path = work_dir / f"{name}.pt"
     try:
         torch.save(model, path)
@@ -143,74 +145,98 @@ def _resolve_inputs(inputs: Any, model: torch.nn.Module | None, target) -> tuple
         for a in target:
             if isinstance(a, Artifact) and a.example_inputs is not None:
                 return a.example_inputs
+        first = target[0] if isinstance(target[0], Artifact) else _load(target[0])
+        generator = torch.Generator().manual_seed(0)  # a seeded clip of the shapes the manifest states
+        return tuple(torch.randn(s.example_shape(), generator=generator).to(getattr(torch, s.dtype))
+                     for s in first.manifest.inputs)
     raise XportError("no inputs to benchmark with: pass inputs=(tensor, ...) (the model has no card with an "
                      "example clip)")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """One thing to time: an eager module (a baseline) or an artifact opened with the pinned thread count."""
+
+    label: str
+    kind: str
+    run: Callable[[], Any]
+    module: torch.nn.Module | None = None
+    artifact: Artifact | None = None
+    runtime: str = f"PyTorch {torch.__version__} eager"
+
+
+def _candidates(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.Tensor, ...],
+                threads: int) -> list[_Candidate]:
+    from ..api import load
+
+    found = []
+    for label, kind, module in ((EAGER_LABEL, EAGER, model), (VANILLA_LABEL, VANILLA, vanilla)):
+        if module is not None:
+            module.eval()
+            found.append(_Candidate(label, kind, lambda m=module: _no_grad_call(m, inputs), module=module))
+    taken: set[str] = set()
+    for a in artifacts:
+        # Each artifact gets the clip in its own axis order, converted once: the timing is the runtime's alone.
+        # InputSpecError names the input, expected and got.
+        arrays = validate_inputs([s.from_model_layout(x) for s, x in zip(a.manifest.inputs, inputs)],
+                                 a.manifest.inputs)
+        runner = load(a.path, threads=threads).runner  # fresh: runtimes size their thread pools when opening
+        found.append(_Candidate(_label(a, taken), "artifact", lambda r=runner, x=arrays: r.run(*x), artifact=a,
+                                runtime=runner.runtime))
+    return found
+
+
+def _memory(c: _Candidate, inputs, work_dir: Path, threads: int) -> memory.MemoryUse | str:
+    if c.artifact is not None:
+        return memory.measure("artifact", c.artifact.path, runs=3, threads=threads)
+    return _eager_memory(c.module, c.kind, inputs, work_dir, 3, threads)
 
 
 def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.Tensor, ...], notes: list[str],
              work_dir: Path, *, threads: int, warmup: int, runs: int, block: int, measure_memory: bool,
              progress: bool, name: str) -> BenchReport:
-    from ..api import load, verify
+    from ..api import verify
 
     parity = {}
     if model is not None:
         for a in artifacts:
             log.info("checking parity of %s %s in %s", a.backend, a.precision, a.runtime)
             parity[a.path] = verify(model, a, strict=False)
-    taken: set[str] = set()
-    # Fresh runners with the pinned thread count: runtimes size their pools when a model is opened.
-    timed = {_label(a, taken): (a, load(a.path, threads=threads)) for a in artifacts}
-    for a, _ in timed.values():
-        validate_inputs(inputs, a.manifest.inputs)  # InputSpecError names the input, expected and got
-    candidates = {}
-    baselines = {EAGER_LABEL: model, VANILLA_LABEL: vanilla}
-    for label, module in baselines.items():
-        if module is not None:
-            module.eval()
-            candidates[label] = lambda m=module: _no_grad_call(m, inputs)
-    candidates |= {label: (lambda r=runner: r.run(*inputs)) for label, (_, runner) in timed.items()}
+    candidates = _candidates(model, vanilla, artifacts, inputs, threads)
 
     peaks = [machine.matmul_peak_gflops(threads)]
-    latency = _timed(candidates, runs=runs, warmup=warmup, threads=threads, block=block, progress=progress)
+    latency = _timed({c.label: c.run for c in candidates}, runs=runs, warmup=warmup, threads=threads, block=block,
+                     progress=progress)
     peaks.append(machine.matmul_peak_gflops(threads))
     peak = max(peaks)
     if min(peaks) < 0.8 * peak:
         notes.append(f"the matmul peak moved during the run ({peaks[0]:.0f} → {peaks[1]:.0f} GFLOP/s): the "
                      "machine was busy or throttling; treat the ratios with care")
 
+    memory_use: dict[str, memory.MemoryUse | str] = {}
+    for i, c in enumerate(candidates if measure_memory else (), 1):
+        log.info("[%d/%d] peak memory of %s (child process)", i, len(candidates), c.label)
+        memory_use[c.label] = _memory(c, inputs, work_dir, threads)
+
     reference = model if model is not None else vanilla
     flops = count_flops(reference, inputs) if reference is not None else None
-    card = getattr(model, "default_cfg", None)
-    clip_seconds = getattr(card, "clip_seconds", None)
-    batch = inputs[0].shape[0] if inputs and inputs[0].dim() > 0 else 1
+    clip_seconds = getattr(getattr(model, "default_cfg", None), "clip_seconds", None)
+    seconds_of_video = (inputs[0].shape[0] if inputs[0].dim() > 0 else 1) * clip_seconds if clip_seconds else None
     eager_ms = latency[EAGER_LABEL].median_ms if EAGER_LABEL in latency else None
-
-    memory_use = {}
-    if measure_memory:
-        for i, label in enumerate(candidates, 1):
-            log.info("[%d/%d] peak memory of %s (child process)", i, len(candidates), label)
-            if label in timed:
-                memory_use[label] = memory.measure("artifact", timed[label][0].path, runs=3, threads=threads)
-            else:
-                memory_use[label] = _eager_memory(baselines[label], label.split()[0], inputs, work_dir, 3, threads)
-
     rows = []
-    for label, lat in latency.items():
-        a = timed[label][0] if label in timed else None
+    for c in candidates:
+        lat, a, use = latency[c.label], c.artifact, memory_use.get(c.label)
         report = parity.get(a.path) if a is not None else None
-        use = memory_use.get(label)
         achieved = flops / lat.median_ms / 1e6 if flops else None
+        measured = isinstance(use, memory.MemoryUse)
         rows.append(BenchRow(
-            label=label, kind="artifact" if a else (EAGER if label == EAGER_LABEL else VANILLA),
-            backend=a.backend if a else "eager", precision=a.precision if a else "fp32",
-            runtime=timed[label][1].runtime if a else f"PyTorch {torch.__version__} eager",
-            size_mb=a.size_bytes / 1e6 if a else _eager_size_mb(baselines[label]),
+            label=c.label, kind=c.kind, backend=a.backend if a else "eager", precision=a.precision if a else "fp32",
+            runtime=c.runtime, size_mb=a.size_bytes / 1e6 if a else _eager_size_mb(c.module),
             median_ms=lat.median_ms, p90_ms=lat.p90_ms, samples_ms=lat.samples_ms,
             speedup=eager_ms / lat.median_ms if eager_ms else None,
-            ms_per_clip_second=lat.median_ms / (batch * clip_seconds) if clip_seconds else None,
+            ms_per_clip_second=lat.median_ms / seconds_of_video if seconds_of_video else None,
             gflops_per_s=achieved, peak_fraction=achieved / peak if achieved else None,
-            peak_mb=use.peak_mb if isinstance(use, memory.MemoryUse) else None,
-            model_mb=use.model_mb if isinstance(use, memory.MemoryUse) else None,
+            peak_mb=use.peak_mb if measured else None, model_mb=use.model_mb if measured else None,
             memory_note=use if isinstance(use, str) else "",
             sqnr_db=report.sqnr_db if report else None, max_rel=report.max_rel if report else None,
             parity_passed=report.passed if report else None, path=str(a.path) if a else ""))
