@@ -56,6 +56,8 @@ class CheckReport:
         head = (f"{self.backend} @ {self.precision}: {counts['native']} native, {counts['decomposed']} "
                 f"decomposed, {counts['unsupported']} unsupported")
         lines = [head]
+        noted = Counter((v.info.op, v.detail) for v in self.of("native") if v.detail)
+        lines += [f"  {'native':<11} {op:<18} {n} node(s): {note}" for (op, note), n in noted.items()]
         for v in self.verdicts:
             if v.status == "native":
                 continue
@@ -73,8 +75,8 @@ def _verdict(info: NodeInfo, ctx: PlanContext, passes: Sequence[GraphPass]) -> V
         if described:
             return Verdict(info, "decomposed", f"{p.name}: {described}")
     reason = ctx.caps.rejects(info.spec.name, info.attrs, ctx.precision)
-    if reason is None:
-        return Verdict(info, "native")
+    if reason is None:  # the backend's note, if any, says how "native" it is (e.g. a portable, slow kernel)
+        return Verdict(info, "native", ctx.caps.ops[info.spec.name].note)
     return Verdict(info, "unsupported", reason,
                    f"no xport pass lowers this on {ctx.caps.backend}; compare backends with `xport check`, "
                    "or rebuild the module from efficient_ops blocks")
