@@ -38,6 +38,8 @@ def test_check(capsys):
     assert main(["-q", "check", "tiny_video_cnn"]) == 0
     out = capsys.readouterr().out
     assert "torchscript @ fp32" in out and "onnx @ fp32" in out and "conv2d tap" in out
+    # natively supported ops with a caveat say so (here: ExecuTorch's note on reshapes XNNPACK leaves portable)
+    assert "native      reshape            1 node(s): XNNPACK: views" in out
 
 
 def test_check_fails_for_unsupported_model(capsys):
