@@ -33,14 +33,50 @@ def _tensor_type(spec, with_shape: bool) -> "ct.TensorType":
     return ct.TensorType(name=spec.name, dtype=np.float32)
 
 
+def _returns_an_input(program: ExportedProgram) -> bool:
+    """Whether an output is an input passed through unchanged (a model that is the identity on it)."""
+    nodes = list(program.graph.nodes)
+    placeholders = {n for n in nodes if n.op == "placeholder"}
+    (returned,) = (n.args[0] for n in nodes if n.op == "output")
+    return any(r in placeholders for r in returned)
+
+
 def convert(program: ExportedProgram, manifest: Manifest, target: str, compute: str,
             compute_units: str) -> "ct.models.MLModel":
     """The ML Program of ``program`` for ``target``, computing in ``compute`` ("fp32" or "fp16")."""
     if any(-1 in s.shape for s in manifest.inputs):
         raise XportError("the Core ML backend writes fixed shapes; export with dynamic_batch=False")
+    # An output that is an input: naming it fails in coremltools 9.0 (its name sanitizer asserts); unnamed,
+    # coremltools inserts an identity op, and the output is renamed afterwards.
+    passthrough = _returns_an_input(program)
+    outputs = None if passthrough else [_tensor_type(s, False) for s in manifest.outputs]
     with quiet_coremltools():
-        return ct.convert(
+        mlmodel = ct.convert(
             program, convert_to="mlprogram", minimum_deployment_target=_CT_TARGETS[target],
             compute_precision=_PRECISION[compute], compute_units=COMPUTE_UNITS[compute_units],
-            inputs=[_tensor_type(s, True) for s in manifest.inputs],
-            outputs=[_tensor_type(s, False) for s in manifest.outputs])
+            inputs=[_tensor_type(s, True) for s in manifest.inputs], outputs=outputs)
+        if passthrough:
+            spec = mlmodel.get_spec()
+            _name_outputs(spec, [s.name for s in manifest.outputs])
+            mlmodel = ct.models.MLModel(spec, weights_dir=mlmodel.weights_dir, skip_model_load=True,
+                                        compute_units=COMPUTE_UNITS[compute_units])
+    return mlmodel
+
+
+def _name_outputs(spec, names: list[str]) -> None:
+    """Give the outputs ``names``. coremltools 9.0 leaves a passed-through input as the block's output (input and
+    output share one name) and the identity op it inserted unused: that op's result becomes the output."""
+    main = spec.mlProgram.functions["main"]
+    block = main.block_specializations[main.opset]
+    inputs = {i.name for i in main.inputs}
+    for i, new in enumerate(names):
+        old = block.outputs[i]
+        if old not in inputs:
+            ct.utils.rename_feature(spec, old, new, rename_inputs=False)
+            continue
+        copies = [op for op in block.operations if op.type == "identity" and op.inputs["x"].arguments[0].name == old]
+        if not copies:
+            raise XportError(f"coremltools returned input '{old}' as an output without an op; Core ML cannot name it")
+        copies[0].outputs[0].name = new
+        block.outputs[i] = new
+        spec.description.output[i].name = new

@@ -9,7 +9,6 @@ in the saved model's metadata (:mod:`.package`).
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,7 +26,8 @@ from .caps import TARGETS, caps_for
 from .compress import compress
 from .convert import COMPUTE_UNITS, convert
 from .metadata import describe, summary_of
-from .package import write_manifest
+from .mil_eval import load_program
+from .package import read_spec, spec_path, write_manifest
 from .precisions import PRECISIONS, Precision
 
 log = logging.getLogger("xport")
@@ -69,13 +69,21 @@ def _settings(options: EmitOptions) -> tuple[str, Precision, str, str]:
     return target, precision, _compute(options.precision, precision, s["compute_precision"]), s["compute_units"]
 
 
+def _summary(package: Path) -> tuple[dict[str, int], list[int]]:
+    """MIL op counts and conv ranks of the saved program (read back from disk: what an app gets)."""
+    program = load_program(read_spec(package), spec_path(package).parent)
+    shapes = {out.name: out.shape for op in program.ops for out in op.outputs}
+    ranks = sorted({len(shapes[op.inputs["weight"][0].name]) - 2 if op.inputs["weight"][0].name
+                    else op.inputs["weight"][0].value.ndim - 2 for op in program.ops if op.type == "conv"})
+    return program.op_types(), ranks
+
+
 def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
     target, precision, compute, units = _settings(options)
     _check_target(program, target, options.precision)
     manifest = options.manifest
     mlmodel = convert(program, manifest, target, compute, units)
     mlmodel = compress(mlmodel, precision, target, options.settings["weight_threshold"])
-    ops = Counter(op.op_type for op in mlmodel._mil_program.functions["main"].operations)
     compression = precision.doc if precision.compressed else f"{compute} weights"
     describe(mlmodel, manifest, options.settings, summary_of(options.precision, compute, target, compression))
 
@@ -84,8 +92,7 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
         mlmodel.save(str(path))
     if (path / _DEBUG_MAP).is_file():
         (path / _DEBUG_MAP).unlink()
-    conv_ranks = sorted({len(op.inputs["weight"].shape) - 2 for op in mlmodel._mil_program.functions["main"].operations
-                         if op.op_type == "conv"})
+    ops, conv_ranks = _summary(path)
     coreml = {
         "minimum_deployment_target": target, "compute_precision": compute, "compute_units": units,
         "weights": compression, "weight_threshold": options.settings["weight_threshold"],

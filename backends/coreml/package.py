@@ -58,6 +58,13 @@ def spec_path(package: Path) -> Path:
     return path
 
 
+def read_spec(package: Path):
+    """The program protobuf (``Model_pb2.Model``) of a package, without any check beyond parsing."""
+    spec = Model_pb2.Model()
+    spec.ParseFromString(spec_path(package).read_bytes())
+    return spec
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

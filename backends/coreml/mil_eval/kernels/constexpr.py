@@ -82,9 +82,10 @@ def _lut_ios18(a: Args, indices: torch.Tensor, lut: torch.Tensor) -> torch.Tenso
     tables = _repeat_blocks(lut.reshape(*lut.shape[:rank], palettes * vector), tuple(indices.shape))
     tables = tables.reshape(*indices.shape, palettes, vector)
     picked = torch.gather(tables, rank, indices[..., None, None].expand(*indices.shape, 1, vector)).squeeze(rank)
-    if vector > 1:  # the vector of each index lies along vector_axis
-        picked = picked.reshape(*indices.shape[:-1], indices.shape[-1] * vector).movedim(-1, vector_axis % rank)
-    return picked
+    if vector == 1:
+        return picked.squeeze(-1)
+    # The vector of each index lies along vector_axis.
+    return picked.reshape(*indices.shape[:-1], indices.shape[-1] * vector).movedim(-1, vector_axis % rank)
 
 
 @kernel("constexpr_sparse_to_dense")
