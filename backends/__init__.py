@@ -1,6 +1,8 @@
 """Backend registry: one package per target runtime, imported lazily.
 
-Adding a target means adding its folder and one line to ``_PACKAGES``. A backend package must import
+Adding a target means adding its folder and one line to ``_PACKAGES``. A package may define
+``runtime_stand_in() -> str``: why its runtime here is not the one apps use ("" when it is), so
+benchmarks leave it out. A backend package must import
 without its toolchain (capabilities are plain data), so ``xport check`` works for every target and a
 missing toolchain disables one backend with its reason instead of breaking ``import xport``.
 """

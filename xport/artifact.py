@@ -52,6 +52,8 @@ class Runner(Protocol):
 
     manifest: Manifest
     runtime: str  # e.g. "onnxruntime 1.32.0 (CPUExecutionProvider)"
+    # Optional ``stand_in: str``: non-empty when the runner stands in for the real runtime (right numbers,
+    # meaningless speed: Core ML's programs run by xport's evaluator off macOS); benchmarks then skip it.
 
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]: ...
 

@@ -97,6 +97,8 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
     :func:`xport.transmute`, timed as a second baseline. ``inputs`` (tensor or tuple) default to the
     model card's example clip or the artifacts' example inputs.
 
+    Backends whose runtime here only stands in for the real one (Core ML off macOS) are left out, with a note.
+
     Protocol: every runtime pinned to ``threads``; ``warmup`` rounds; then ``runs`` samples per candidate,
     interleaved in blocks of ``block`` (see :mod:`xport.benchmark.protocol`); medians and p90. Speed-ups are
     against the eager run of this session. Exported files go to ``work_dir`` (default: a temporary folder).
@@ -110,7 +112,7 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
         notes: list[str] = []
         inputs = _resolve_inputs(inputs, model, target)
         if isinstance(target, torch.nn.Module):
-            names = list(backends) if backends is not None else backend_registry.available()
+            names = list(backends) if backends is not None else _timeable_here(notes)
             artifacts = _export_candidates(model, inputs, names, precisions, out, notes)
         else:
             artifacts = [a if isinstance(a, Artifact) else _load(a) for a in target]
@@ -165,8 +167,20 @@ class _Candidate:
     runtime: str = f"PyTorch {torch.__version__} eager"
 
 
+def _timeable_here(notes: list[str]) -> list[str]:
+    """Available backends whose runtime here is the one apps use (not a reference evaluator)."""
+    names = []
+    for name in backend_registry.available():
+        stand_in = getattr(backend_registry.get(name).package, "runtime_stand_in", lambda: "")()
+        if stand_in:
+            notes.append(f"{name} left out: {stand_in}")
+        else:
+            names.append(name)
+    return names
+
+
 def _candidates(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.Tensor, ...],
-                threads: int) -> list[_Candidate]:
+                threads: int, notes: list[str]) -> list[_Candidate]:
     from ..api import load
 
     found = []
@@ -181,6 +195,9 @@ def _candidates(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[tor
         arrays = validate_inputs([s.from_model_layout(x) for s, x in zip(a.manifest.inputs, inputs)],
                                  a.manifest.inputs)
         runner = load(a.path, threads=threads).runner  # fresh: runtimes size their thread pools when opening
+        if getattr(runner, "stand_in", ""):  # right numbers, but its speed says nothing about the real runtime
+            notes.append(f"{a.backend} {a.precision} not timed: {runner.stand_in}")
+            continue
         found.append(_Candidate(_label(a, taken), "artifact", lambda r=runner, x=arrays: r.run(*x), artifact=a,
                                 runtime=runner.runtime))
     return found
@@ -202,7 +219,7 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
         for a in artifacts:
             log.info("checking parity of %s %s in %s", a.backend, a.precision, a.runtime)
             parity[a.path] = verify(model, a, strict=False)
-    candidates = _candidates(model, vanilla, artifacts, inputs, threads)
+    candidates = _candidates(model, vanilla, artifacts, inputs, threads, notes)
 
     peaks = [machine.matmul_peak_gflops(threads)]
     latency = _timed({c.label: c.run for c in candidates}, runs=runs, warmup=warmup, threads=threads, block=block,
