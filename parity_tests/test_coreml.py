@@ -229,3 +229,16 @@ def test_core_ml_and_evaluator_agree(tiny_fp32):
     assert core_ml.runtime.startswith("Core ML")
     torch.testing.assert_close(torch.from_numpy(core_ml.run(x)[0]), torch.from_numpy(evaluator.run(x)[0]),
                                rtol=1e-3, atol=1e-4)
+
+
+def test_x3d_xs_fp16_within_its_tolerance(tmp_path):
+    """fp16 on a zoo model (compressed precisions are checked on ``Wide`` above: k-means on X3D takes 10-40 s)."""
+    from xport.efficient_ops import create_model
+
+    from .test_zoo import randomise_batch_norm
+
+    model = randomise_batch_norm(create_model("efficient_x3d_xs"))
+    artifact, report = export_verified(model, (model.default_cfg.example_input(),), "coreml", tmp_path,
+                                       precision="fp16")
+    assert report.top1_agreement == 1.0 and report.sqnr_db > 55  # measured 65 dB
+    assert artifact.size_bytes < 10e6  # fp16 weights: half of the 18.3 MB fp32 package

@@ -50,9 +50,10 @@ TOLERANCES: dict[tuple[str, str], Tolerance] = {
         reason="256 k-means weight values per tensor, fp16 arithmetic; measured on X3D-XS: max rel 9.0e-3, "
                "SQNR 42 dB (as int8)"),
     ("coreml", "pal6"): Tolerance(
-        max_rel=1e-1, min_sqnr_db=22.0, min_cosine=0.995, min_top1=0.75,
+        max_rel=1e-1, min_sqnr_db=22.0, min_cosine=0.995, min_top1=0.5,
         reason="64 k-means weight values per tensor, fp16 arithmetic; measured on X3D-XS: max rel 2.8e-2, SQNR 30 dB "
-               "(3.6x headroom). Check task accuracy before shipping: parity here catches broken packages"),
+               "(3.6x headroom); an untrained X3D-XS (near-tied logits) flipped 1 of 4 top-1 at SQNR 58 dB. Check "
+               "task accuracy before shipping: parity here catches broken packages"),
     ("coreml", "pal4"): Tolerance(
         max_rel=4e-1, min_sqnr_db=10.0, min_cosine=0.95, min_top1=0.5,
         reason="16 k-means weight values per tensor: a size/accuracy trade, not a faithful copy; measured on "
