@@ -17,7 +17,7 @@ from xport.caps import Capabilities, native
 
 from .precisions import PRECISIONS
 
-# Deployment target name → (Core ML generation, as an iOS major version, coremltools ``ct.target`` name).
+# Deployment target name (coremltools' ``ct.target`` names) → Core ML generation, as an iOS major version.
 TARGETS: dict[str, int] = {
     "iOS15": 15, "iOS16": 16, "iOS17": 17, "iOS18": 18,
     "macOS12": 15, "macOS13": 16, "macOS14": 17, "macOS15": 18,

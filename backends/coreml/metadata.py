@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from xport.artifact import Manifest
 from xport.errors import XportError
@@ -45,7 +45,3 @@ def describe(mlmodel, manifest: Manifest, settings: Mapping[str, Any], summary: 
 
 def summary_of(precision: str, compute: str, target: str, compression: str) -> str:
     return f"xport {precision}: {compute} arithmetic, {compression}, for {target}+"
-
-
-def as_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)

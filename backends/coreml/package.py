@@ -118,7 +118,7 @@ def open_package(package: Path) -> tuple[object, Manifest, Path]:
     try:
         manifest = Manifest.from_json(text)
         coreml = manifest.extra["coreml"]
-        recorded = {name: coreml[WEIGHTS_CHECKSUMS][name] for name in coreml[WEIGHTS_CHECKSUMS]}
+        recorded = dict(coreml[WEIGHTS_CHECKSUMS])
     except (ValueError, KeyError, TypeError) as exc:
         raise _fail(package, f"its xport manifest is unreadable ({type(exc).__name__})") from exc
     found = list(_CHECKSUM.finditer(data))
