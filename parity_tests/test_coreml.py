@@ -242,3 +242,13 @@ def test_x3d_xs_fp16_within_its_tolerance(tmp_path):
                                        precision="fp16")
     assert report.top1_agreement == 1.0 and report.sqnr_db > 55  # measured 65 dB
     assert artifact.size_bytes < 10e6  # fp16 weights: half of the 18.3 MB fp32 package
+
+
+def test_evaluator_is_marked_as_a_stand_in(tiny_fp32):
+    from xport.backends import coreml
+
+    runner = tiny_fp32.runner
+    if core_ml_available():
+        assert runner.stand_in == "" == coreml.runtime_stand_in()
+    else:
+        assert "macOS only" in runner.stand_in and runner.stand_in == coreml.runtime_stand_in()

@@ -20,7 +20,7 @@ import torch
 from xport._warnings import quiet_coremltools
 from xport.errors import ModelFormatError, UnsupportedNode, UnsupportedOpError
 
-from . import NAME
+from . import EVALUATOR_STAND_IN, NAME
 from .mil_eval import Evaluator, ProgramError, UnknownOpsError, load_program
 from .package import open_package
 
@@ -57,6 +57,7 @@ class MilEvaluatorRunner:
             raise ModelFormatError(self.path, f"its ML Program is unusable ({exc})", _REEXPORT) from exc
         self._names = [s.name for s in self.manifest.inputs]
         self.threads = threads
+        self.stand_in = EVALUATOR_STAND_IN  # right numbers, but not Core ML's speed: benchmarks skip it
         self.runtime = (f"xport MIL evaluator (coremltools {version('coremltools')} program, "
                         f"{platform.system()}; torch {torch.__version__.split('+')[0]} CPU kernels)")
 
@@ -84,6 +85,7 @@ class CoreMLRunner:
             except Exception as exc:  # Core ML raises bare RuntimeErrors/NSErrors for packages it rejects
                 raise ModelFormatError(self.path, f"Core ML cannot load it ({str(exc)[:300]})", _REEXPORT) from exc
         self._names = [s.name for s in self.manifest.inputs]
+        self.stand_in = ""
         self.runtime = f"Core ML (macOS {platform.mac_ver()[0]}, {units}; coremltools {version('coremltools')})"
 
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
