@@ -2,7 +2,8 @@
 
 Adding a target means adding its folder and one line to ``_PACKAGES``. A package may define
 ``runtime_stand_in() -> str``: why its runtime here is not the one apps use ("" when it is), so
-benchmarks leave it out. A backend package must import
+benchmarks leave it out; and ``capabilities(settings) -> Capabilities`` when what runs natively depends on
+its options (Core ML: the deployment target). A backend package must import
 without its toolchain (capabilities are plain data), so ``xport check`` works for every target and a
 missing toolchain disables one backend with its reason instead of breaking ``import xport``.
 """
@@ -44,6 +45,12 @@ class Backend:
     @property
     def CAPS(self):  # noqa: N802 (the DESIGN.md name)
         return self.package.CAPS
+
+    def caps_for(self, settings: dict[str, Any]):
+        """Capabilities under resolved ``settings``: a package's ``capabilities(settings)`` if it has one
+        (Core ML's depend on the deployment target), else its fixed ``CAPS``."""
+        hook = getattr(self.package, "capabilities", None)
+        return hook(settings) if hook is not None else self.package.CAPS
 
     @property
     def OPTIONS(self) -> dict[str, tuple[Any, str]]:  # noqa: N802

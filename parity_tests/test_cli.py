@@ -84,6 +84,9 @@ def test_demo_prints_the_table(tmp_path):
     for name in ("torchscript", "onnx"):
         assert any(line.startswith(name) for line in lines) or f"skipped {name}" in done.stdout
     assert "xport: [1/" in done.stderr  # progress went to stderr
+    if "coreml" in backends.available() and sys.platform != "darwin":  # parity yes; the evaluator's speed, no
+        assert any(line.startswith("coreml") and "not timed" in line for line in lines)
+        assert "not timed coreml: " in done.stdout
 
 
 def test_zoo_lists_cards(capsys):

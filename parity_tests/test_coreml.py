@@ -113,10 +113,14 @@ def test_conv3d_decomposed_before_ios17_native_after(tiny_model, tmp_path):
     default = xport.export(tiny_model, seeded(CLIP), "coreml", tmp_path / "ios16")
     assert default.manifest.extra["coreml"]["conv_ranks"] == [2]
     native, _ = export_verified(tiny_model, (seeded(CLIP),), "coreml", tmp_path / "ios17",
-                                minimum_deployment_target="iOS17", decompose=())
+                                minimum_deployment_target="iOS17")  # the target's capabilities decide
     assert 3 in native.manifest.extra["coreml"]["conv_ranks"]
-    with pytest.raises(xport.UnsupportedOpError, match=r"(?s)rank=3 is not native.* at iOS16.*minimum_deployment_"):
-        xport.export(tiny_model, seeded(CLIP), "coreml", tmp_path / "bad", decompose=())
+    forced, _ = export_verified(tiny_model, (seeded(CLIP),), "coreml", tmp_path / "ios17_taps",
+                                minimum_deployment_target="iOS17", decompose=("conv3d",))
+    assert forced.manifest.extra["coreml"]["conv_ranks"] == [2]
+    assert "conv3d_to_conv2d" in str(xport.check(tiny_model, seeded(CLIP), "coreml")["coreml"])
+    with pytest.raises(xport.XportError, match="minimum_deployment_target='iOS9' is not one of"):
+        xport.export(tiny_model, seeded(CLIP), "coreml", tmp_path / "bad", minimum_deployment_target="iOS9")
     assert not (tmp_path / "bad").exists()
 
 

@@ -43,9 +43,10 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
     if not name or Path(name).name != name or name.startswith("."):
         raise XportError(f"name '{name}' must be a plain file stem such as 'model' (no folders, no leading dot)")
     be = backend_registry.require(backend)
-    _check_precision(backend, be.CAPS, precision)
     settings = resolve_settings(backend, be.OPTIONS, options)
-    if dynamic_batch and not be.CAPS.dynamic_batch:
+    caps = be.caps_for(settings)
+    _check_precision(backend, caps, precision)
+    if dynamic_batch and not caps.dynamic_batch:
         able = [n for n in backend_registry.names() if backend_registry.get(n).CAPS.dynamic_batch]
         raise XportError(f"backend '{backend}' artifacts have a fixed batch size; dynamic_batch works with "
                          f"{', '.join(able)}")
@@ -55,7 +56,7 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
     log.info("capturing %s with torch.export", type(model).__name__)
     program = capture(model, inputs, dynamic_batch)
     log.info("planning for %s (%s)", backend, precision)
-    planned = plan(program, be.CAPS, precision, settings.get("decompose", ()))
+    planned = plan(program, caps, precision, settings.get("decompose", ()))
     manifest = Manifest(
         backend=backend, precision=precision,
         inputs=tuple(TensorSpec.of(n, x, dynamic_batch) for n, x in zip(input_names(program), inputs)),
@@ -112,7 +113,7 @@ def check(model: torch.nn.Module, example_inputs: Any, backend: str | Sequence[s
     for name in names:
         be = backend_registry.get(name)
         defaults = resolve_settings(name, be.OPTIONS, {})
-        reports[name] = check_program(program, be.CAPS, precision, defaults.get("decompose", ()))
+        reports[name] = check_program(program, be.caps_for(defaults), precision, defaults.get("decompose", ()))
     return reports
 
 

@@ -18,16 +18,15 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-from .caps import CAPS, TARGETS
+from .caps import CAPS, TARGETS, capabilities
 from .precisions import PRECISIONS
 
 NAME = "coreml"
 SUFFIXES = (".mlpackage",)
 OPTIONS = {
-    "minimum_deployment_target": ("iOS16", f"oldest OS the model runs on: {', '.join(TARGETS)}; iOS17/macOS14 or "
-                                           "later runs 3-D convolution natively (pass decompose=() to keep it)"),
-    "decompose": (("conv3d",), "spec ops to decompose even though they are native; conv3d by default, because "
-                               "before iOS17 Core ML runs 3-D convolution natively on the CPU only"),
+    "minimum_deployment_target": ("iOS16", f"oldest OS the model runs on: {', '.join(TARGETS)}; from iOS17/macOS14 "
+                                           "3-D convolution stays native, before it becomes conv2d taps"),
+    "decompose": ((), "spec ops to decompose even though they are native at the target"),
     "compute_units": ("ALL", "processors Core ML may use when the model is loaded: ALL, CPU_ONLY, CPU_AND_GPU, "
                              "CPU_AND_NE (recorded in the manifest; an app can choose again at load time)"),
     "compute_precision": (None, "arithmetic of the compressed precisions (int8w, pal*): fp16 (default, what the "
@@ -65,4 +64,4 @@ def runtime_stand_in() -> str:
     return "" if core_ml_available() else EVALUATOR_STAND_IN
 
 
-__all__ = ["NAME", "CAPS", "SUFFIXES", "OPTIONS", "PRECISIONS", "is_available", "runtime_stand_in"]
+__all__ = ["NAME", "CAPS", "SUFFIXES", "OPTIONS", "PRECISIONS", "capabilities", "is_available", "runtime_stand_in"]

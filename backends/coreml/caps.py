@@ -6,14 +6,17 @@ and passes parity in the MIL evaluator. Left out: ``adaptive_avg_pool`` (coremlt
 ``adaptive_avg_pool3d``; the planner rewrites global pools to ``mean``) and ``full`` as an op (coremltools
 folds it into a constant, so it is listed: nothing is left to run).
 
-3-D convolution depends on the target (:func:`caps_for`): the ML Program ``conv`` takes 3-D kernels on every
-target, but before iOS 17 Core ML runs them on the CPU only, so xport decomposes conv3d into conv2d there (the
-``decompose`` option, on by default) and checks at emission that no 3-D conv is left for such a target.
+3-D convolution depends on the target (:func:`capabilities`): the ML Program ``conv`` takes 3-D kernels on every
+target, but before iOS 17 Core ML runs them on the CPU only, so at older targets conv3d is not native and the
+planner turns it into conv2d taps; from iOS 17 / macOS 14 it stays one 3-D conv.
 """
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from xport.caps import Capabilities, native
+from xport.errors import XportError
 
 from .precisions import PRECISIONS
 
@@ -39,11 +42,18 @@ def caps_for(generation: int) -> Capabilities:
         ops={
             **{name: native(*_ALL) for name in _PLAIN},
             "conv": native(*_ALL, rank=conv_ranks, transposed=(False,),
-                           note="3-D kernels native from iOS17/macOS14 (decompose=() to keep them)"),
+                           note="3-D kernels native from iOS17/macOS14 (minimum_deployment_target)"),
         },
     )
 
 
-# What the planner sees: every rank, so that ``decompose`` (by default conv3d) decides, and emission checks the
-# program against ``caps_for`` its deployment target.
-CAPS = caps_for(NATIVE_CONV3D_FROM)
+def capabilities(settings: Mapping[str, Any]) -> Capabilities:
+    """Capabilities at the deployment target of the resolved export ``settings``."""
+    target = settings["minimum_deployment_target"]
+    if target not in TARGETS:
+        raise XportError(f"minimum_deployment_target='{target}' is not one of {', '.join(TARGETS)}")
+    return caps_for(TARGETS[target])
+
+
+# At the default target (what `xport check` and `xport backends` show).
+CAPS = caps_for(TARGETS["iOS16"])

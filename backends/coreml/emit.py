@@ -17,12 +17,10 @@ from torch.export import ExportedProgram
 from xport._warnings import quiet_coremltools
 from xport.artifact import Artifact
 from xport.emit_options import EmitOptions
-from xport.errors import UnsupportedNode, UnsupportedOpError, XportError
-from xport.passes import PlanContext, unlift
-from xport.plan import assess
+from xport.errors import XportError
 
 from . import NAME
-from .caps import TARGETS, caps_for
+from .caps import TARGETS
 from .compress import compress
 from .convert import COMPUTE_UNITS, convert
 from .metadata import describe, summary_of
@@ -48,16 +46,6 @@ def _compute(precision_name: str, precision: Precision, requested: str | None) -
     return requested
 
 
-def _check_target(program: ExportedProgram, target: str, precision: str) -> None:
-    """Every node must be native at the target (3-D conv needs iOS 17 / macOS 14)."""
-    report = assess(unlift(program).graph, PlanContext(caps_for(TARGETS[target]), precision), passes=())
-    bad = [v for v in report.verdicts if v.status != "native"]
-    if bad:
-        hint = ("keep decompose=('conv3d',) (the default), or set minimum_deployment_target='iOS17' (or later)")
-        raise UnsupportedOpError(NAME, [UnsupportedNode(v.info.name, v.info.op, v.info.module_path, NAME,
-                                                        f"{v.detail} at {target}", hint) for v in bad])
-
-
 def _settings(options: EmitOptions) -> tuple[str, Precision, str, str]:
     s = options.settings
     target = s["minimum_deployment_target"]
@@ -80,7 +68,6 @@ def _summary(package: Path) -> tuple[dict[str, int], list[int]]:
 
 def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
     target, precision, compute, units = _settings(options)
-    _check_target(program, target, options.precision)
     manifest = options.manifest
     mlmodel = convert(program, manifest, target, compute, units)
     mlmodel = compress(mlmodel, precision, target, options.settings["weight_threshold"])
