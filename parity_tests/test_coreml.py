@@ -200,11 +200,17 @@ def test_damaged_packages(tiny_fp32, tmp_path, damage, message):
         xport.load(package)
 
 
-def test_package_without_xport_manifest(tiny_fp32, tmp_path):
-    package = _copy(tiny_fp32, tmp_path)
+def _copied_program(artifact, tmp_path):
+    """A copy of the package, its program file, and the parsed program (to damage, then write back)."""
+    package = _copy(artifact, tmp_path)
     program = spec_path(package)
     spec = Model_pb2.Model()
     spec.ParseFromString(program.read_bytes())
+    return package, program, spec
+
+
+def test_package_without_xport_manifest(tiny_fp32, tmp_path):
+    package, program, spec = _copied_program(tiny_fp32, tmp_path)
     del spec.description.metadata.userDefined["xport.json"]
     program.write_bytes(spec.SerializeToString())
     with pytest.raises(xport.ModelFormatError, match="no xport manifest"):
@@ -212,10 +218,7 @@ def test_package_without_xport_manifest(tiny_fp32, tmp_path):
 
 
 def test_unknown_program_op_is_named(tiny_fp32, tmp_path):
-    package = _copy(tiny_fp32, tmp_path)
-    program = spec_path(package)
-    spec = Model_pb2.Model()
-    spec.ParseFromString(program.read_bytes())
+    package, program, spec = _copied_program(tiny_fp32, tmp_path)
     block = spec.mlProgram.functions["main"].block_specializations["CoreML6"]
     relu = next(op for op in block.operations if op.type == "relu")
     relu.type = "gelu"  # a valid MIL op the evaluator has no kernel for
