@@ -19,7 +19,12 @@ def require_backend(name: str) -> None:
 
 
 def seeded(shape, seed: int = 0) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+    """N(0, 1) values, or integers 0–255 when ``shape`` carries an integer ``dtype`` (op_models.IntShape)."""
+    generator = torch.Generator().manual_seed(seed)
+    dtype = getattr(shape, "dtype", torch.float32)
+    if not dtype.is_floating_point:
+        return torch.randint(0, 256, tuple(shape), generator=generator).to(dtype)
+    return torch.randn(*shape, generator=generator)
 
 
 def export_verified(model, inputs, backend, out_dir, **options) -> tuple[xport.Artifact, xport.ParityReport]:

@@ -95,3 +95,13 @@ OP_MODELS: dict[str, tuple[str, Callable[[], nn.Module], tuple[int, ...]]] = {
     "full": ("full", lambda: Fn(lambda x: torch.cat([torch.full((1, 4, 1, 8, 8), 0.5), x], dim=2)), CLIP),
     "identity": ("identity", lambda: nn.Sequential(nn.Dropout(0.3), nn.ReLU()), CLIP),
 }
+
+
+class IntShape(tuple):
+    """An input shape whose test tensor holds integers 0–255 (``helpers.seeded`` reads ``dtype``)."""
+
+    dtype = torch.int32
+
+
+# Integer frames → float (the fused-preprocessing cast); int32 because Core ML multi-arrays have no uint8.
+OP_MODELS["cast"] = ("cast", lambda: Fn(lambda x: x.to(torch.float32) * 0.5), IntShape(CLIP))

@@ -60,13 +60,27 @@ def capture(model: torch.nn.Module, example_inputs: Any, dynamic_batch: bool = F
     try:
         with torch.no_grad(), quiet_export():
             program = torch.export.export(model, inputs, dynamic_shapes=batch_dims(inputs, dynamic_batch))
-            return program.run_decompositions(decomposition_table())
+            return _drop_tracing_asserts(program.run_decompositions(decomposition_table()))
     except Exception as exc:  # torch.export raises many unrelated types; keep the cause chained
         raise CaptureError(
             f"torch.export could not capture {type(model).__name__}: {_essence(exc)}\n"
             "Fix: make forward() traceable with static shapes (no data-dependent Python control flow, "
             "no calls into numpy), or export the traceable sub-module."
         ) from exc
+
+
+def _drop_tracing_asserts(program: ExportedProgram) -> ExportedProgram:
+    """Remove the dtype/device assertions torch.export records for ``tensor.to(dtype)``.
+
+    They compute nothing, check what the artifact's input validation checks anyway, and no runtime has them.
+    """
+    graph = program.graph_module.graph
+    for node in list(graph.nodes):
+        if node.op == "call_function" and str(node.target) == "aten._assert_tensor_metadata.default" \
+                and not node.users:
+            graph.erase_node(node)
+    program.graph_module.recompile()
+    return program
 
 
 def _essence(exc: Exception) -> str:

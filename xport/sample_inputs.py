@@ -24,13 +24,22 @@ def _structured(like: torch.Tensor) -> torch.Tensor:
     return (grid / max(like.dim() - 1, 1) * 2).to(like.dtype)
 
 
+def _pixels(like: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random 0–255 values: integer inputs of video models are uint8 frames (fused preprocessing)."""
+    return torch.randint(0, 256, like.shape, generator=generator).to(like.dtype)
+
+
 def default_inputs(example: Sequence[torch.Tensor], random_count: int = 2, seed: int = 0) -> list[tuple]:
-    """[example, ``random_count`` seeded N(0, 1) tuples, one structured tuple]; non-float inputs are reused."""
+    """[example, ``random_count`` seeded N(0, 1) tuples, one structured tuple].
+
+    Integer inputs get random 0–255 values instead (boolean ones are reused as given).
+    """
     example = tuple(example)
     generator = torch.Generator().manual_seed(seed)
 
     def fresh(make) -> tuple:
-        return tuple(make(x) if x.is_floating_point() else x for x in example)
+        return tuple(make(x) if x.is_floating_point() else
+                     x if x.dtype == torch.bool else _pixels(x, generator) for x in example)
 
     cases = [example]
     cases += [fresh(lambda x: torch.randn(x.shape, generator=generator).to(x.dtype)) for _ in range(random_count)]

@@ -41,6 +41,8 @@ def caps_for(generation: int) -> Capabilities:
         precisions=_ALL,
         ops={
             **{name: native(*_ALL) for name in _PLAIN},
+            # Core ML multi-arrays hold no uint8: integer inputs must be int32 (fused models take float frames).
+            "cast": native(*_ALL, source=("float32", "float16", "int32")),
             "conv": native(*_ALL, rank=conv_ranks, transposed=(False,),
                            note="3-D kernels native from iOS17/macOS14 (minimum_deployment_target)"),
         },

@@ -24,12 +24,14 @@ _PRECISION = {"fp32": ct.precision.FLOAT32, "fp16": ct.precision.FLOAT16}
 
 
 def _tensor_type(spec, with_shape: bool) -> "ct.TensorType":
-    """A float32 input (with its shape) or output (coremltools infers output shapes and refuses given ones)."""
-    if np.dtype(spec.dtype) != np.float32:
-        raise XportError(f"'{spec.name}' is a {spec.dtype} tensor; the Core ML backend writes float32 inputs and "
-                         "outputs only")
+    """A float32 (or int32 input) tensor with its shape, or an output (coremltools infers output shapes and
+    refuses given ones). Core ML multi-arrays hold no uint8: frames for a fused model come as float32 or int32."""
+    dtype = np.dtype(spec.dtype)
+    if dtype != np.float32 and not (with_shape and dtype == np.int32):
+        raise XportError(f"'{spec.name}' is a {spec.dtype} tensor; Core ML models take float32 or int32 inputs "
+                         "and give float32 outputs. Fix: convert the tensor in the app, e.g. uint8 frames to float32")
     if with_shape:
-        return ct.TensorType(name=spec.name, shape=spec.shape, dtype=np.float32)
+        return ct.TensorType(name=spec.name, shape=spec.shape, dtype=dtype.type)
     return ct.TensorType(name=spec.name, dtype=np.float32)
 
 

@@ -35,6 +35,7 @@ CAPS = Capabilities(
         "mean": native(*_FP32, rank=(4,), dims=((2, 3),), keepdim=(True,)),
         "sum": native(*_FP32, note="portable kernel: XNNPACK has no sum"),
         "select": native(*_FP32, note="portable kernel: XNNPACK has no select"),
+        "cast": native(*_FP32, note="portable kernel: XNNPACK does not convert integer inputs"),
         "slice": native(*_FP32, note="XNNPACK: step 1 only"),
         "reshape": native(*_FP32, note="XNNPACK: views, and unsqueeze of the trailing dim; squeeze is portable"),
         "conv": native(*_FP32, rank=(1, 2)),

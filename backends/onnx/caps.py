@@ -16,7 +16,7 @@ CAPS = Capabilities(
         **{name: native(*_FP32) for name in (
             "conv", "batch_norm", "linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish",
             "hardsigmoid", "tanh", "add", "sub", "mul", "div", "mean", "sum", "avg_pool", "max_pool",
-            "softmax", "cat", "slice", "select", "reshape", "permute", "pad", "full", "identity",
+            "softmax", "cat", "slice", "select", "reshape", "permute", "pad", "full", "cast", "identity",
         )},
         # Only global adaptive pooling has an ONNX form (GlobalAveragePool); xport turns it into a mean anyway.
         "adaptive_avg_pool": native(*_FP32, is_global=(True,)),

@@ -21,6 +21,7 @@ CAPS = Capabilities(
             "add", "sub", "mul", "div", "mean", "sum", "softmax", "cat", "slice", "select", "reshape",
             "permute", "pad", "full", "identity",
         )},
+        "cast": native(*_PRECISIONS, target=("float32",)),
         "conv": native(*_PRECISIONS, rank=(2,), transposed=(False,)),
         # ceil_mode windows run past the input: no SAME/VALID form.
         "avg_pool": native(*_PRECISIONS, rank=(2,), ceil_mode=(False,)),

@@ -151,7 +151,7 @@ class Converter:
                 spec = input_specs[len(inputs)]
                 name, shape = spec.name, tuple(shape_of(node))
                 perm = channels_last(len(shape)) if spec.layout else identity(len(shape))
-                value = Value(self.writer.tensor(name, physical_shape(shape, perm)), shape, perm)
+                value = Value(self.writer.tensor(name, physical_shape(shape, perm), spec.dtype), shape, perm)
                 self.values[node] = value
                 inputs.append((name, value.index))
                 self._ends.add(value.index)

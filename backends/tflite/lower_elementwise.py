@@ -85,6 +85,11 @@ def unary(cv: Converter, info: NodeInfo) -> Value:
     return _unary_op(cv, _UNARY[info.op], x, info.node)
 
 
+def cast(cv: Converter, info: NodeInfo) -> Value:
+    """Integer frames → float32 (the only cast ``caps`` declares)."""
+    return _unary_op(cv, BuiltinOperator.CAST, cv.value(info.node.args[0]), info.node)
+
+
 def clamp(cv: Converter, info: NodeInfo) -> Value:
     node, a = info.node, info.attrs
     x = cv.value(node.args[0])

@@ -13,6 +13,7 @@ LOWERINGS: dict[str, Lowering] = {
     "matmul": lower_compute.matmul,
     **{op: lower_elementwise.unary for op in ("relu", "sigmoid", "tanh", "hardswish")},
     "clamp": lower_elementwise.clamp,
+    "cast": lower_elementwise.cast,
     "silu": lower_elementwise.silu,
     "hardsigmoid": lower_elementwise.hardsigmoid,
     **{op: lower_elementwise.binary for op in ("add", "sub", "mul", "div")},

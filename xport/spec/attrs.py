@@ -196,5 +196,20 @@ def read_shape(node: torch.fx.Node) -> ShapeAttrs:
     return ShapeAttrs(len(shape_of(node.args[0])), len(shape_of(node)))
 
 
+@dataclass(frozen=True)
+class CastAttrs:
+    """Element-type conversion: source and target dtype names (``"uint8"`` → ``"float32"``)."""
+
+    rank: int
+    source: str
+    target: str
+
+
+def read_cast(node: torch.fx.Node) -> CastAttrs:
+    source = node.args[0].meta["val"].dtype
+    target = node.kwargs.get("dtype") or source
+    return CastAttrs(len(shape_of(node)), str(source).removeprefix("torch."), str(target).removeprefix("torch."))
+
+
 def read_rank(node: torch.fx.Node) -> RankAttrs:
     return RankAttrs(len(shape_of(node)))

@@ -10,6 +10,7 @@ from .attrs import (
     read_adaptive_pool,
     read_axis,
     read_batch_norm,
+    read_cast,
     read_clamp,
     read_conv,
     read_pool,
@@ -69,6 +70,7 @@ _op("reshape", ("aten.view.default", "aten.reshape.default", "aten._unsafe_view.
 _op("permute", ("aten.permute.default",), "reorder axes", read_shape)
 _op("pad", ("aten.constant_pad_nd.default",), "constant padding")
 _op("full", ("aten.full.default",), "a tensor filled with one value (zero frames for time padding)")
+_op("cast", ("aten._to_copy.default",), "convert the element type (uint8 frames to float32)", read_cast)
 
 # Ops that compute nothing at inference; the remove_noops pass deletes them.
 _op("identity", ("aten.clone.default", "aten.alias.default", "aten.dropout.default", "aten.detach.default",
