@@ -39,6 +39,7 @@ class ModelCard:
     params: int | None = None
     accuracy: tuple[float, float] | None = None  # top-1, top-5 of the named checkpoint
     checkpoint: str = ""
+    dataset: str = ""  # what the classes are ("kinetics400": packaging ships the Kinetics-400 labels)
 
     @property
     def frames(self) -> int:
@@ -94,7 +95,7 @@ def create_model(name: str, *, num_classes: int | None = None, pretrained: str |
     card = model_card(name)
     factory, _ = _REGISTRY[name]
     if num_classes is not None and num_classes != card.num_classes:
-        card = replace(card, num_classes=num_classes, accuracy=None)
+        card = replace(card, num_classes=num_classes, accuracy=None, dataset="")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = factory(num_classes=card.num_classes, **kwargs)

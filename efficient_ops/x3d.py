@@ -99,7 +99,7 @@ def _register(preset: _Preset) -> None:
         name=f"efficient_x3d_{preset.size}", input_size=(3, preset.frames, preset.crop, preset.crop), num_classes=400,
         description=f"X3D-{preset.size.upper()} from efficient blocks (Kinetics-400)",
         resize_short_side=preset.resize_short_side, clip_seconds=1.0, gflops=preset.gflops, params=preset.params,
-        accuracy=preset.accuracy, checkpoint=preset.checkpoint)
+        accuracy=preset.accuracy, checkpoint=preset.checkpoint, dataset="kinetics400")
 
     @register_model(card)
     def factory(num_classes: int = 400, dropout: float = 0.5, enable_head: bool = True) -> EfficientX3d:

@@ -6,6 +6,8 @@
     model, report = xport.transmute(model)      # vanilla modules → efficient blocks, same function
     xport.verify_migration(model, example_inputs, "out/")  # .ptl (lite interpreter) vs .pte (ExecuTorch)
     xport.bench(model).save("bench/")           # every backend vs eager, one protocol: JSON, markdown, PNG
+    xport.package(model, "android", "bundle/")  # app bundle: artifacts, classes.txt, model.json, README
+    xport.verify_bundle("bundle/", "clip.mp4")  # a real video through the bundle as an app would, vs eager
 """
 
 __version__ = "0.1.0"
@@ -24,6 +26,7 @@ from .errors import (  # noqa: E402
     XportError,
 )
 from .migration import MigrationReport, verify_migration  # noqa: E402
+from .packaging import Bundle, BundleCheck, package, verify_bundle  # noqa: E402
 from .parity import ParityReport  # noqa: E402
 from .plan import CheckReport  # noqa: E402
 from .transmuter import TransmuteReport, register_rule, transmute  # noqa: E402
@@ -34,5 +37,5 @@ __all__ = [
     "Artifact", "Manifest", "ParityReport", "CheckReport",
     "XportError", "UnsupportedOpError", "InputSpecError", "ModelFormatError", "ParityError", "OutputDirError",
     "BackendUnavailableError", "CaptureError", "transmute", "TransmuteReport", "register_rule", "Rule",
-    "verify_migration", "MigrationReport", "bench", "BenchReport",
+    "verify_migration", "MigrationReport", "bench", "BenchReport", "package", "verify_bundle", "Bundle", "BundleCheck",
 ]

@@ -1,4 +1,5 @@
-"""``xport`` command line (verb first): demo, export, check, verify, migrate, bench, transmute, zoo, backends, spec."""
+"""``xport`` command line (verb first): demo, export, check, verify, migrate, bench, package, verify-bundle,
+transmute, zoo, backends, spec."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Sequence
 
 from . import backends as backend_registry
 from .errors import XportError
+from .packaging.cli import add_verbs as add_packaging_verbs
 
 log = logging.getLogger("xport")
 
@@ -254,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="xport-out/bench", help="report directory (default: %(default)s)")
     p.add_argument("--keep-artifacts", action="store_true", help="keep the exported files in OUT/artifacts")
     p.set_defaults(func=cmd_bench)
+
+    add_packaging_verbs(verbs)
 
     p = verbs.add_parser("transmute", help="swap vanilla modules for efficient blocks and report every change")
     _add_model_args(p)

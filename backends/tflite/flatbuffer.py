@@ -22,8 +22,8 @@ FILE_IDENTIFIER = b"TFL3"
 SCHEMA_VERSION = 3
 
 _TENSOR_TYPES = {np.dtype("float32"): schema.TensorType.FLOAT32, np.dtype("float16"): schema.TensorType.FLOAT16,
-                 np.dtype("int32"): schema.TensorType.INT32,
-                 np.dtype("uint8"): schema.TensorType.UINT8, np.dtype("int8"): schema.TensorType.INT8, np.dtype("int64"): schema.TensorType.INT64}
+                 np.dtype("int32"): schema.TensorType.INT32, np.dtype("int64"): schema.TensorType.INT64,
+                 np.dtype("uint8"): schema.TensorType.UINT8, np.dtype("int8"): schema.TensorType.INT8}
 _OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
 
 

@@ -15,6 +15,7 @@ CAPS = Capabilities(
     ops={name: native(*_FP32) for name in (
         "conv", "batch_norm", "linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish",
         "hardsigmoid", "tanh", "add", "sub", "mul", "div", "mean", "sum", "avg_pool", "max_pool",
-        "adaptive_avg_pool", "softmax", "cat", "slice", "select", "reshape", "permute", "pad", "full", "cast", "identity",
+        "adaptive_avg_pool", "softmax", "cat", "slice", "select", "reshape", "permute", "pad", "full", "cast",
+        "identity",
     )},
 )

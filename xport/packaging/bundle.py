@@ -1,0 +1,167 @@
+"""``xport.package``: export for an app platform and write the bundle an app copies as is.
+
+    bundle/
+      README.md                    how to load the model and feed one clip (Kotlin or Swift)
+      assets/ (Android) | Resources/ (iOS)
+        video_classification.*     one artifact per backend (+ its selective-build operator list)
+        classes.txt                one label per line
+        model.json                 inputs, layouts, preprocessing, outputs, backends, SHA-256 of every file
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+import torch.jit.mobile
+
+from xport import __version__
+from xport import backends as backend_registry
+from xport.api import export, verify
+from xport.artifact import Artifact
+from xport.atomic import staged_output
+from xport.errors import XportError
+from xport.parity import ParityReport
+from xport.preprocess import PreprocessSpec, fuse_preprocessing
+from xport.tensor_spec import TensorSpec
+
+from .labels import resolve_labels
+from .model_json import LABELS_FILE, BundledModel, ModelJson, file_hashes
+from .platforms import Platform, backends_for, platform
+from .readme import readme
+
+log = logging.getLogger("xport")
+
+STEM = "video_classification"  # the PyTorch TorchVideo demo app loads video_classification.ptl
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A written bundle: its folder, the folder the app copies, the parsed model.json, and parity per backend."""
+
+    path: Path
+    model_dir: Path
+    model_json: ModelJson
+    parity: dict[str, ParityReport]
+
+
+def weights_sha256(model: torch.nn.Module) -> str:
+    """A fingerprint of the model's parameters and buffers (verify-bundle uses it to trust its eager reference)."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _output_kind(model: torch.nn.Module, example: torch.Tensor) -> str:
+    with torch.no_grad():
+        out = model(example)
+    rows = out.reshape(-1, out.shape[-1]).double()
+    is_distribution = bool((rows >= 0).all()) and torch.allclose(rows.sum(-1), torch.ones(len(rows), dtype=rows.dtype),
+                                                                    atol=1e-4)
+    return "probabilities" if is_distribution else "logits"
+
+
+def _with_layout(spec: TensorSpec, fused: bool) -> TensorSpec:
+    if len(spec.shape) not in (4, 5):
+        raise XportError(f"input '{spec.name}' has shape {list(spec.shape)}; bundles are for video models taking "
+                         "one clip (N, C, T, H, W)")
+    return replace(spec, layout="THWC" if fused else spec.layout or "NCTHW")
+
+
+def _operators_file(artifact: Artifact) -> Path | None:
+    lists = [f for f in artifact.files if f != artifact.path and f not in artifact.companions
+             and any(tag in f.name for tag in ("operators", "required_operators"))]
+    return lists[0] if lists else None
+
+
+def _model_for(backend: str, model: torch.nn.Module, prep: PreprocessSpec, fused: bool):
+    """The module to export for ``backend`` and its example input."""
+    if not fused:
+        return model, torch.zeros(prep.input_shape())  # shape only: verify draws its own inputs
+    # Core ML multi-arrays hold no uint8: its fused model takes the same 0–255 values as float32.
+    dtype = torch.float32 if backend == "coreml" else torch.uint8
+    return fuse_preprocessing(model, prep, dtype)
+
+
+def package(model: torch.nn.Module, platform_name: str, out_dir: Path | str,
+            backend: str | Sequence[str] | None = None, precision: str = "fp32", *,
+            labels: Sequence[str] | Path | str | None = None, preprocessing: PreprocessSpec | None = None,
+            fuse_preprocessing: bool = False, checkpoint: str | None = None, overwrite: bool = False,
+            options: dict[str, dict[str, Any]] | None = None) -> Bundle:
+    """Export ``model`` for an Android or iOS app and write the bundle into ``out_dir``.
+
+    Backends default to the platform's (Android: tflite + torchscript; iOS: coreml). Every artifact is verified
+    against eager before it is bundled. ``preprocessing`` defaults to the zoo card's; with
+    ``fuse_preprocessing`` the models take cropped uint8 RGB frames (T, H, W, 3) (Core ML: float32 0–255).
+    ``options`` maps a backend to its export options. The bundle is written atomically.
+    """
+    plat: Platform = platform(platform_name)
+    names = backends_for(plat, backend)
+    for name in names:
+        backend_registry.require(name)
+    card = getattr(model, "default_cfg", None)
+    if preprocessing is None:
+        if card is None:
+            raise XportError("the model has no default_cfg card; pass preprocessing=PreprocessSpec(frames=..., "
+                             "crop=(H, W), mean=..., std=..., resize_short_side=...)")
+        preprocessing = PreprocessSpec.from_card(card)
+    prep = replace(preprocessing, layout="NCTHW", fused=fuse_preprocessing)
+    model = model.eval()
+    example = torch.zeros(prep.input_shape())
+    with torch.no_grad():
+        num_classes = int(model(example).shape[-1])
+    label_names, label_source = resolve_labels(labels, num_classes, getattr(card, "dataset", None))
+
+    bundled, parity = [], {}
+    with staged_output(out_dir, overwrite) as stage:
+        model_dir = stage / plat.folder
+        model_dir.mkdir()
+        for i, name in enumerate(names, 1):
+            log.info("[%d/%d] %s: export %s", i, len(names), name, precision)
+            module, inputs = _model_for(name, model, prep, fuse_preprocessing)
+            artifact = export(module, (inputs,), name, stage / ".work" / name, precision, name=STEM,
+                              **(options or {}).get(name, {}))
+            log.info("[%d/%d] %s: verify in %s", i, len(names), name, artifact.runtime)
+            parity[name] = verify(module, artifact)
+            bundled.append(_bundle_artifact(artifact, plat, model_dir, fuse_preprocessing))
+        shutil.rmtree(stage / ".work")
+        (model_dir / LABELS_FILE).write_text("\n".join(label_names) + "\n", encoding="utf-8")
+        model_json = ModelJson(
+            platform=plat.name,
+            model={"name": getattr(card, "name", type(model).__name__),
+                   "source": f"{type(model).__module__}.{type(model).__qualname__}",
+                   "checkpoint": checkpoint, "weights_sha256": weights_sha256(model)},
+            preprocessing=prep, models=tuple(bundled),
+            outputs={"kind": _output_kind(model, example), "num_classes": num_classes, "labels": LABELS_FILE,
+                     "labels_source": label_source},
+            files=file_hashes(model_dir), xport_version=__version__)
+        model_json.write(model_dir)
+        (stage / "README.md").write_text(readme(model_json, plat), encoding="utf-8")
+    out = Path(out_dir)
+    log.info("wrote %s bundle %s (%s)", plat.name, out, ", ".join(m.file for m in bundled))
+    return Bundle(out, out / plat.folder, model_json, parity)
+
+
+def _bundle_artifact(artifact: Artifact, plat: Platform, model_dir: Path, fused: bool) -> BundledModel:
+    """Move the artifact's files into the bundle and describe it for model.json."""
+    for f in artifact.files:
+        shutil.move(str(f), model_dir / f.name)
+    main = artifact.path
+    ort = main.with_suffix(".ort")
+    if artifact.backend == "onnx" and ort in artifact.files:
+        main = ort  # ONNX Runtime Mobile's own format; the .onnx stays beside it for desktop tools
+    notes = {}
+    if artifact.backend == "torchscript":
+        notes["bytecode_version"] = int(torch.jit.mobile._get_model_bytecode_version(str(model_dir / main.name)))
+    operators = _operators_file(artifact)
+    return BundledModel(
+        artifact.backend, artifact.precision, main.name, plat.app_runtimes[artifact.backend],
+        tuple(_with_layout(s, fused) for s in artifact.manifest.inputs), artifact.manifest.outputs,
+        operators.name if operators else None, artifact.runtime, notes)
