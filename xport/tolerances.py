@@ -69,3 +69,46 @@ def tolerance_for(backend: str, precision: str) -> Tolerance:
             return TOLERANCES[key]
     raise KeyError(f"no parity tolerance for backend '{backend}' at precision '{precision}'; "
                    "add one to xport/tolerances.py with the reason for its numbers")
+
+
+# ---- ARM parity (xport.arm): the same artifact on aarch64 kernels under emulation vs on this x86 machine ----
+
+
+@dataclass(frozen=True)
+class ArmTolerance:
+    """How far an artifact's aarch64 outputs may be from its x86 outputs (same file, same inputs).
+
+    ``max_rel`` is relative to the output scale (``max|x86 output|``); ``max_steps`` counts quantization steps of
+    the output (int8). ``bit_exact`` says identical outputs are expected: a difference within tolerance is then
+    reported as a note, not a failure. Against eager, the ARM outputs must meet the backend's usual tolerance.
+    """
+
+    max_rel: float | None
+    max_steps: float | None
+    bit_exact: bool
+    reason: str
+
+
+ARM_TOLERANCES: dict[tuple[str, str], ArmTolerance] = {
+    ("*", "fp32"): ArmTolerance(
+        max_rel=1e-5, max_steps=None, bit_exact=False,
+        reason="fp32 NEON kernels sum in another order than x86's AVX ones, and XNNPACK picks other kernels per "
+               "core (A53 vs A76); measured ≤ 1e-6 of the output scale, 10x headroom"),
+    ("tflite", "fp16"): ArmTolerance(
+        max_rel=1e-3, max_steps=None, bit_exact=False,
+        reason="float16 weights: LiteRT's XNNPACK computes in fp32 by default (then ≈ fp32's 1e-6), but may use fp16 "
+               "arithmetic on cores that have it (A55/A76), one fp16 step is 4.9e-4 relative"),
+    ("*", "int8"): ArmTolerance(
+        max_rel=None, max_steps=1.0, bit_exact=True,
+        reason="int8 kernels are integer arithmetic with one requantization rounding; ORT's and XNNPACK's are "
+               "bit-exact across ISAs (measured), so anything off is reported, and more than one step fails"),
+}
+
+
+def arm_tolerance_for(backend: str, precision: str) -> ArmTolerance:
+    """The aarch64-vs-x86 tolerance of ``backend`` at ``precision`` (a backend-specific entry wins over ``"*"``)."""
+    for key in ((backend, precision), ("*", precision)):
+        if key in ARM_TOLERANCES:
+            return ARM_TOLERANCES[key]
+    raise KeyError(f"no ARM parity tolerance for backend '{backend}' at precision '{precision}'; "
+                   "add one to ARM_TOLERANCES in xport/tolerances.py with the reason for its numbers")

@@ -1,0 +1,175 @@
+"""The ARM parity stage: save inputs, run x86 and eager, run every artifact on each emulated core, compare.
+
+Each artifact is judged twice: against its own x86 outputs (same file, same inputs: only the kernels differ;
+:data:`xport.tolerances.ARM_TOLERANCES`) and against eager PyTorch (the backend's usual tolerance, so an ARM-only
+numerical problem cannot hide behind an x86 one).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from xport.artifact import Artifact
+from xport.parity import Metrics, compare, judge
+from xport.tolerances import arm_tolerance_for, tolerance_for
+
+from .cores import Core, resolve_cores
+from .emulator import ItemResult, prepare, run_batch
+from .progress import say
+
+# Backends with an aarch64 Python runtime on PyPI (the lite interpreter would need the 1.3 GB torch build's
+# full CUDA-free load plus its own checks; OpenVINO and Core ML have no aarch64 runner here).
+ARM_BACKENDS = ("onnx", "tflite", "executorch")
+
+
+@dataclass
+class ArmCase:
+    """One artifact to check on ARM: its name in the report, the artifact, the eager model (optional), inputs.
+
+    ``inputs`` are input tuples in the model's layout (as for :func:`xport.verify`).
+    """
+
+    name: str
+    artifact: Artifact
+    inputs: Sequence[Sequence[torch.Tensor]]
+    model: torch.nn.Module | None = None
+
+
+@dataclass
+class ArmRow:
+    """One artifact on one core: metrics against x86 and against eager, and what failed."""
+
+    case: str
+    backend: str
+    precision: str
+    core: Core
+    runtime: str = ""
+    vs_x86: Metrics | None = None
+    vs_eager: Metrics | None = None
+    bit_exact: bool | None = None
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def quant_step(artifact: Artifact, reference: list[torch.Tensor]) -> float:
+    """One quantization step of the output: the manifest's output scale when it has one, else the step of an
+    int8 grid spanning the output's range (what an int8 output tensor of that range would have)."""
+    scale = artifact.manifest.extra.get("output_scale") if artifact.manifest.extra else None
+    if isinstance(scale, (int, float)) and scale > 0:
+        return float(scale)
+    flat = torch.cat([r.reshape(-1).double() for r in reference])
+    return float(flat.max() - flat.min()) / 255 or 1.0
+
+
+def judge_vs_x86(row: ArmRow, artifact: Artifact, x86: list[torch.Tensor], arm: list[torch.Tensor]) -> None:
+    """Fill ``row.vs_x86`` and its failures/notes from the ARM tolerance of the artifact's (backend, precision)."""
+    tol = arm_tolerance_for(artifact.backend, artifact.precision)
+    metrics = row.vs_x86 = compare(x86, arm)
+    row.bit_exact = all(torch.equal(a, b) for a, b in zip(x86, arm))
+    if tol.max_rel is not None and not metrics.max_rel <= tol.max_rel:
+        row.failures.append(f"vs x86: max rel {metrics.max_rel:.3g} > {tol.max_rel:g}")
+    if tol.max_steps is not None:
+        steps = metrics.max_abs / quant_step(artifact, x86)
+        if not steps <= tol.max_steps:
+            row.failures.append(f"vs x86: {steps:.2f} quantization steps > {tol.max_steps:g}")
+    if tol.bit_exact and not row.bit_exact:
+        row.notes.append(f"not bit-exact vs x86 (expected for {artifact.backend} {artifact.precision}): "
+                         f"max abs {metrics.max_abs:.3g}")
+
+
+def default_inputs_for(artifact: Artifact) -> list[tuple[torch.Tensor, ...]]:
+    """The inputs :func:`xport.verify` uses by default for ``artifact`` (its example plus seeded clips)."""
+    from xport.sample_inputs import default_inputs
+
+    if artifact.example_inputs is not None:
+        return list(default_inputs(artifact.example_inputs))
+    shapes = tuple(torch.zeros(s.example_shape(), dtype=getattr(torch, s.dtype)) for s in artifact.manifest.inputs)
+    return list(default_inputs(shapes))[1:]
+
+
+def _as_list(out) -> list[torch.Tensor]:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def run_arm_parity(cases: Sequence[ArmCase], cores: str | Sequence[str] | None = None,
+                   work_dir: Path | str | None = None, threads: int = 1) -> "ArmReport":
+    """Run every case's artifact on each core setting (one emulator process per core) and compare.
+
+    ``cores``: names from :data:`xport.arm.cores.CORES` (default one little and one big core). Inputs, x86
+    outputs and ARM outputs are kept in ``work_dir`` (a temporary folder when not given).
+    """
+    from .report import ArmReport
+
+    core_list = resolve_cores(cores)
+    for case in cases:
+        if case.artifact.backend not in ARM_BACKENDS:
+            from xport.errors import BackendUnavailableError
+
+            raise BackendUnavailableError(f"{case.name}: no aarch64 runtime for backend '{case.artifact.backend}' "
+                                          f"in the ARM stage (it runs {', '.join(ARM_BACKENDS)})")
+    start = time.monotonic()
+    env = prepare()
+    with tempfile.TemporaryDirectory(prefix="xport-arm-") as tmp:
+        work = Path(work_dir) if work_dir is not None else Path(tmp)
+        items, x86_outs, eager_outs = [], {}, {}
+        for index, case in enumerate(cases):
+            case_dir = work / f"{index:03d}"
+            samples, x86_list, eager_list = [], [], []
+            with torch.no_grad():
+                for s, args in enumerate(case.inputs):
+                    fed = [spec.from_model_layout(x) for spec, x in zip(case.artifact.manifest.inputs, args)]
+                    paths = []
+                    for i, x in enumerate(fed):
+                        path = case_dir / "inputs" / f"s{s}_i{i}.npy"
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        np.save(path, x.detach().numpy())
+                        paths.append(str(path))
+                    samples.append(paths)
+                    x86_list += _as_list(case.artifact.run(*fed))
+                    if case.model is not None:
+                        eager_list += _as_list(case.model.eval()(*args))
+            x86_outs[case.name], eager_outs[case.name] = x86_list, eager_list
+            items.append({"id": case.name, "backend": case.artifact.backend, "artifact": str(case.artifact.path),
+                          "samples": samples, "out_dir": str(case_dir / "{core}")})
+        rows, runtimes = [], {}
+        for core in core_list:
+            batch = [dict(item, out_dir=item["out_dir"].format(core=core.name)) for item in items]
+            results = run_batch(env, core, batch, work / f"run-{core.name}", threads)
+            for case, item in zip(cases, batch):
+                rows.append(_row(case, core, results[case.name], Path(item["out_dir"]),
+                                 x86_outs[case.name], eager_outs[case.name]))
+                runtimes[case.artifact.backend] = results[case.name].runtime or runtimes.get(case.artifact.backend, "")
+    report = ArmReport(rows, core_list, env.versions, time.monotonic() - start)
+    say(f"ARM parity: {sum(r.passed for r in rows)}/{len(rows)} passed in {report.seconds:.0f} s")
+    return report
+
+
+def _row(case: ArmCase, core: Core, result: ItemResult, out_dir: Path, x86: list[torch.Tensor],
+         eager: list[torch.Tensor]) -> ArmRow:
+    art = case.artifact
+    row = ArmRow(case.name, art.backend, art.precision, core, result.runtime)
+    if not result.ok:
+        row.failures.append(f"did not run on aarch64: {result.error.strip()[:2000]}")
+        return row
+    per_sample = len(x86) // max(len(case.inputs), 1)
+    arm = [torch.from_numpy(np.load(out_dir / f"s{s}_o{o}.npy"))
+           for s in range(len(case.inputs)) for o in range(per_sample)]
+    if len(arm) != len(x86):
+        row.failures.append(f"aarch64 run returned {len(arm)} outputs, x86 {len(x86)}")
+        return row
+    judge_vs_x86(row, art, x86, arm)
+    if eager:
+        row.vs_eager = compare(eager, arm)
+        row.failures += [f"vs eager: {f}" for f in judge(row.vs_eager, tolerance_for(art.backend, art.precision))]
+    return row
