@@ -145,7 +145,12 @@ def run_arm_parity(cases: Sequence[ArmCase], cores: str | Sequence[str] | None =
         rows, runtimes = [], {}
         for core in core_list:
             batch = [dict(item, out_dir=item["out_dir"].format(core=core.name)) for item in items]
-            results = run_batch(env, core, batch, work / f"run-{core.name}", threads)
+            results: dict[str, ItemResult] = {}
+            # One emulator process per core and backend, every model of that backend in it: each runtime bundles its
+            # own XNNPACK build, and a crash of one runtime must not take the other backends' results down with it.
+            for backend in dict.fromkeys(item["backend"] for item in batch):
+                group = [item for item in batch if item["backend"] == backend]
+                results.update(run_batch(env, core, group, work / f"run-{core.name}-{backend}", threads))
             for case, item in zip(cases, batch):
                 rows.append(_row(case, core, results[case.name], Path(item["out_dir"]),
                                  x86_outs[case.name], eager_outs[case.name]))

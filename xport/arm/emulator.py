@@ -1,7 +1,7 @@
 """Run one batch of artifacts in the aarch64 runtimes under qemu-aarch64-static, for one core setting.
 
-All artifacts of a run go to one emulator process per core setting: starting Python and importing the runtimes
-under emulation costs seconds (tens with torch for ExecuTorch), far more than a small model's inference.
+All artifacts of a run for one backend go to one emulator process per core setting: starting Python and importing
+a runtime under emulation costs seconds (~6 s with torch for ExecuTorch), more than a small model's inference.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ def run_batch(env: Environment, core: Core, items: list[dict], work: Path, threa
     command = (f"ulimit -c 0; exec env -i PATH=/usr/bin:/bin PYTHONPATH={env.site} PYTHONDONTWRITEBYTECODE=1 "
                f"OMP_NUM_THREADS={threads} {env.qemu} -L {root} -cpu {core.qemu_cpu} {python_in(env.sysroot)} "
                f"{script} {job}")
-    say(f"{core.label}: running {len(items)} artifact(s) in one emulated aarch64 process (qemu -cpu {core.qemu_cpu})")
+    backends = ", ".join(dict.fromkeys(i["backend"] for i in items))
+    say(f"{core.label}: {len(items)} {backends} artifact(s) in one emulated aarch64 process (qemu -cpu {core.qemu_cpu})")
     start = time.monotonic()
     try:
         done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=TIMEOUT_S)
@@ -88,9 +89,8 @@ def run_batch(env: Environment, core: Core, items: list[dict], work: Path, threa
         for line in results.read_text().splitlines():
             r = json.loads(line)
             reported[r["id"]] = ItemResult(r["id"], r["ok"], r["runtime"], r["error"], r["seconds"])
-    if code != 0 and not reported and all(i["id"] not in reported for i in items):
-        if "No such file" in "\n".join(tail) and not Path(env.qemu).exists():
-            raise BackendUnavailableError(f"{env.qemu} is missing; reinstall qemu-user-static")
+    if code != 0 and not reported and not Path(env.qemu).exists():
+        raise BackendUnavailableError(f"{env.qemu} is missing; reinstall qemu-user-static")
     for item in items:
         if item["id"] not in reported:
             reported[item["id"]] = ItemResult(item["id"], False, "", f"emulator exited with {code} before "

@@ -59,12 +59,17 @@ def run_executorch(path, samples, threads):
     import torch
     from executorch.extension.pybindings import _C
 
-    _C._unsafe_reset_threadpool(threads)
-    module = _C._load_for_executorch_from_buffer(Path(path).read_bytes())
+    if _C._threadpool_get_thread_count() != threads:
+        _C._unsafe_reset_threadpool(threads)
+    data = Path(path).read_bytes()  # the program points into this buffer: it must outlive every call below
+    program = _C._load_program_from_buffer(data, enable_etdump=False, debug_buffer_size=0,
+                                           program_verification=_C.Verification.InternalConsistency, data_path=None)
+    forward = program.load_method("forward")
     outs = []
     for inputs in samples:
-        result = module.run_method("forward", tuple(torch.from_numpy(np.ascontiguousarray(x)) for x in inputs))
+        result = forward(tuple(torch.from_numpy(np.ascontiguousarray(x)) for x in inputs))
         outs.append([o.numpy().copy() for o in result])
+    del program, data
     return outs, f"executorch {version('executorch')} (XNNPACK)"
 
 
