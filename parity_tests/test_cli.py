@@ -17,8 +17,8 @@ def xport_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "xport.cli", *args], capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.parametrize("verb", ["demo", "export", "check", "verify", "migrate", "bench", "transmute", "zoo",
-                                  "backends", "spec"])
+@pytest.mark.parametrize("verb", ["demo", "export", "check", "verify", "migrate", "bench", "package", "verify-bundle",
+                                  "transmute", "zoo", "backends", "spec"])
 def test_help_on_every_verb(verb, capsys):
     with pytest.raises(SystemExit) as done:
         main([verb, "--help"])
