@@ -11,7 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
@@ -23,6 +23,9 @@ from xport.tolerances import arm_tolerance_for, tolerance_for
 from .cores import Core, resolve_cores
 from .emulator import ItemResult, prepare, run_batch
 from .progress import say
+
+if TYPE_CHECKING:
+    from .report import ArmReport
 
 # Backends with an aarch64 Python runtime on PyPI (the lite interpreter would need the 1.3 GB torch build's
 # full CUDA-free load plus its own checks; OpenVINO and Core ML have no aarch64 runner here).

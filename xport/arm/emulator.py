@@ -76,7 +76,7 @@ def run_batch(env: Environment, core: Core, items: list[dict], work: Path, threa
                f"OMP_NUM_THREADS={threads} {env.qemu} -L {root} -cpu {core.qemu_cpu} {python_in(env.sysroot)} "
                f"{script} {job}")
     backends = ", ".join(dict.fromkeys(i["backend"] for i in items))
-    say(f"{core.label}: {len(items)} {backends} artifact(s) in one emulated aarch64 process (qemu -cpu {core.qemu_cpu})")
+    say(f"{core.label}: {len(items)} {backends} artifact(s) in one emulated process (qemu -cpu {core.qemu_cpu})")
     start = time.monotonic()
     try:
         done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=TIMEOUT_S)

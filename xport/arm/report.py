@@ -80,3 +80,30 @@ class ArmReport:
         lines += [f"  note: {r.case} {r.backend} on {r.core.name}: {n}" for r in self.rows for n in r.notes]
         lines += [f"  FAIL: {f}" for f in self.failures]
         return "\n".join(lines)
+
+
+@dataclass
+class ArmVerifyReport:
+    """What ``xport.verify(model, artifact, arm=True)`` returns: the x86 parity report and the ARM one.
+
+    Attribute access falls through to the x86 :class:`~xport.parity.ParityReport` (``max_abs``, ``sqnr_db``, ...).
+    """
+
+    x86: object  # xport.parity.ParityReport
+    arm: ArmReport
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.x86.passed) and self.arm.passed
+
+    @property
+    def failures(self) -> list[str]:
+        return [*self.x86.failures, *self.arm.failures]
+
+    def __getattr__(self, name: str):
+        if name in ("x86", "arm"):  # not set yet (copy/pickle): never recurse
+            raise AttributeError(name)
+        return getattr(self.x86, name)
+
+    def __str__(self) -> str:
+        return f"{self.x86}\n{self.arm}"

@@ -26,6 +26,7 @@ SUITE = "bookworm"  # Debian 12: its python3.11 matches the cp311 wheels
 PACKAGES = ("python3.11", "libstdc++6", "libgomp1", "libatomic1", "zlib1g")
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 _DONE = ".xport-sysroot-complete"
+_PER_CORE = ("proc", "sys")  # what differs between core settings: /proc/cpuinfo and the MIDR registers in sysfs
 
 
 def cache_root() -> Path:
@@ -119,10 +120,13 @@ def core_root(sysroot: Path, core: Core) -> Path:
     cpuinfo = view / "proc" / "cpuinfo"
     if cpuinfo.is_file() and cpuinfo.read_text() == text:
         return view
-    (view / "proc").mkdir(parents=True, exist_ok=True)
+    for own in _PER_CORE:  # this core's own folders, never links into the shared sysroot
+        if (view / own).is_symlink():
+            (view / own).unlink()
+        (view / own).mkdir(parents=True, exist_ok=True)
     for entry in sysroot.iterdir():
         link = view / entry.name
-        if entry.name in ("proc", _DONE) or link.is_symlink() or link.exists():
+        if entry.name in (*_PER_CORE, _DONE) or link.is_symlink() or link.exists():
             continue
         link.symlink_to(entry)
     # cpuinfo libraries (XNNPACK's, oneDNN's) read the MIDR register from sysfs first; qemu passes the host's

@@ -1,0 +1,128 @@
+"""ARM parity stage: X3D-XS and every spec-op model, exported on x86, run by the aarch64 runtimes under
+qemu-aarch64-static on a little (A53) and a big (A76) core, compared with x86 and with eager.
+
+Opt-in (it needs apt packages, a cached ~1 GB sysroot and a few minutes): ``XPORT_ARM=1``; ``.ci/run`` sets it.
+``XPORT_ARM_CORES=a53,a55,a76`` picks the core settings. The lite interpreter (.ptl) is not checked: its aarch64
+runtime is the full torch wheel's TorchScript interpreter, which the stage only loads partially (ExecuTorch's
+pybindings need libtorch's tensor type, not TorchScript), and the lite interpreter is deprecated for ExecuTorch.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import xport
+from xport.arm import ArmCase, ArmReport, resolve_cores, run_arm_parity
+from xport.arm.compare import ARM_BACKENDS, default_inputs_for
+
+from .helpers import require_backend, seeded
+from .op_models import OP_MODELS
+
+ENABLED = os.environ.get("XPORT_ARM", "") not in ("", "0")
+needs_arm = pytest.mark.skipif(not ENABLED, reason="ARM parity stage not enabled: set XPORT_ARM=1 (needs root or "
+                                                    "qemu-user-static + debootstrap, ~1 min cold setup)")
+
+# (backend, precision, export options) checked on ARM; options keep the op matrix fast as in test_ops_on_backends.
+X3D_CONFIGS = [("onnx", "fp32", {}), ("tflite", "fp32", {}), ("tflite", "fp16", {}), ("executorch", "fp32", {})]
+OP_CONFIGS = [("onnx", "fp32", {"ort_format": False}), ("tflite", "fp32", {}), ("executorch", "fp32", {})]
+
+
+def _cases(tmp: Path) -> list[ArmCase]:
+    """Export X3D-XS and every spec-op model to every ARM backend (skipping backends not installed here)."""
+    from xport.efficient_ops import create_model
+
+    cases = []
+    x3d = create_model("efficient_x3d_xs").eval()
+    clip = x3d.default_cfg.example_input()
+    for backend, precision, options in X3D_CONFIGS:
+        require_backend(backend)
+        artifact = xport.export(x3d, clip, backend, tmp / f"x3d_{backend}_{precision}", precision, **options)
+        inputs = default_inputs_for(artifact)[:2]  # the example clip and one seeded clip: emulation is slow
+        cases.append(ArmCase(f"x3d_xs/{backend}/{precision}", artifact, inputs, x3d))
+    for name in sorted(OP_MODELS):
+        _op, factory, shape = OP_MODELS[name]
+        model = factory().eval()
+        example = (seeded(shape),)
+        for backend, precision, options in OP_CONFIGS:
+            artifact = xport.export(model, example, backend, tmp / f"op_{name}_{backend}", precision, **options)
+            cases.append(ArmCase(f"{name}/{backend}/{precision}", artifact, default_inputs_for(artifact), model))
+    return cases
+
+
+@pytest.fixture(scope="module")
+def arm_report(tmp_path_factory) -> ArmReport:
+    tmp = tmp_path_factory.mktemp("arm")
+    report = run_arm_parity(_cases(tmp), os.environ.get("XPORT_ARM_CORES"), work_dir=tmp / "work")
+    text = f"{report}\n\n{report.detail_table()}\n"
+    (Path(os.environ.get("XPORT_ARM_REPORT", tmp / "arm_report.txt"))).write_text(text)
+    print(text)
+    return report
+
+
+@needs_arm
+def test_every_case_ran_on_every_core(arm_report):
+    cores = resolve_cores(os.environ.get("XPORT_ARM_CORES"))
+    assert {c.kind for c in cores} >= {"little", "big"} or os.environ.get("XPORT_ARM_CORES")
+    not_run = [f"{r.case} on {r.core.name}: {r.failures[0]}" for r in arm_report.rows if r.vs_x86 is None]
+    assert not not_run, "\n".join(not_run)
+    per_core = {c.name: sum(r.core == c for r in arm_report.rows) for c in cores}
+    assert len(set(per_core.values())) == 1, per_core
+
+
+@needs_arm
+def test_x3d_xs_matches_x86_and_eager_on_arm(arm_report):
+    rows = [r for r in arm_report.rows if r.case.startswith("x3d_xs/")]
+    assert {r.backend for r in rows} == set(ARM_BACKENDS)
+    failures = [f"{r.case} on {r.core.name}: {f}" for r in rows for f in r.failures]
+    assert not failures, "\n".join(failures) + "\n" + arm_report.summary_table()
+
+
+@needs_arm
+def test_spec_op_models_match_x86_and_eager_on_arm(arm_report):
+    rows = [r for r in arm_report.rows if not r.case.startswith("x3d_xs/")]
+    assert len({r.case.split("/")[0] for r in rows}) == len(OP_MODELS)
+    failures = [f"{r.case} on {r.core.name}: {f}" for r in rows for f in r.failures]
+    assert not failures, "\n".join(failures)
+
+
+@needs_arm
+def test_arm_outputs_are_really_from_arm(arm_report):
+    """The emulated runtimes are aarch64 builds: at least one fp32 artifact differs from x86 in its last bits
+    (if every output were bit-identical, the stage could be running x86 code without anyone noticing)."""
+    fp32 = [r for r in arm_report.rows if r.precision == "fp32" and r.vs_x86 is not None]
+    assert any(r.bit_exact is False for r in fp32)
+
+
+@needs_arm
+def test_a_broken_artifact_fails_on_arm(tmp_path):
+    """The comparison can fail: an ONNX file whose weights were changed after export disagrees with eager."""
+    require_backend("onnx")
+    import onnx
+    from onnx import numpy_helper
+
+    model = OP_MODELS["conv3d_pointwise"][1]().eval()
+    artifact = xport.export(model, (seeded(OP_MODELS["conv3d_pointwise"][2]),), "onnx", tmp_path / "onnx",
+                            ort_format=False)
+    proto = onnx.load(str(artifact.path))
+    weight = proto.graph.initializer[0]
+    weight.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weight) * 1.01, weight.name))
+    onnx.save(proto, str(artifact.path))
+    report = run_arm_parity([ArmCase("tampered", xport.load(artifact.path), default_inputs_for(artifact)[:1], model)],
+                            "a76")
+    assert not report.passed
+    assert any("vs eager" in f for f in report.failures)
+
+
+def test_unknown_core_is_a_clear_error():
+    with pytest.raises(xport.XportError, match="unknown ARM core"):
+        resolve_cores("a99")
+
+
+def test_torch_is_not_imported_by_the_runner_for_ort_and_litert():
+    source = (Path(xport.__file__).parent / "arm" / "runner_script.py").read_text()
+    assert "import xport" not in source and "from xport" not in source
+    header = source.split("def run_executorch")[0]
+    assert "import torch" not in header  # only ExecuTorch's branch needs torch (its Python API's tensor type)
