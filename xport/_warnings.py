@@ -177,3 +177,15 @@ def quiet_coremltools() -> Iterator[None]:
                 yield
     finally:
         logger.removeFilter(log_filter)
+
+
+# torchao 0.18 on import: a warning per CUDA/MX kernel library it cannot load (this is a CPU torch) from the
+# "torchao" logger, and torch's pytree logger notes that its KernelPreference enum needs no registration.
+_TORCHAO_IMPORT_LOGGERS = ("torchao", "torch.utils._pytree")
+
+
+@contextlib.contextmanager
+def quiet_torchao() -> Iterator[None]:
+    """For importing torchao's PT2E quantization and running prepare/convert."""
+    with _ignoring(_PYTREE), _muted_loggers(_TORCHAO_IMPORT_LOGGERS):
+        yield

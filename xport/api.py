@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import torch
 
@@ -21,6 +21,9 @@ from .plan import CheckReport, check_program, plan
 from .sample_inputs import default_inputs
 from .tensor_spec import TensorSpec
 
+if TYPE_CHECKING:
+    from .quant import Calibration
+
 log = logging.getLogger("xport")
 
 
@@ -30,15 +33,34 @@ def _check_precision(backend: str, caps, precision: str) -> None:
                          f"(supported: {', '.join(caps.precisions)})")
 
 
+def _calibration_for(calibration: Any, inputs: tuple) -> "Calibration":
+    """A :class:`~xport.quant.Calibration` from one, from its saved JSON, or from an iterable of example inputs."""
+    from .quant import Calibration
+
+    if calibration is None:
+        raise XportError("precision 'int8' needs calibration data: pass calibration=<iterable of example inputs>, "
+                         "a Calibration, or a saved calibration .json (CLI: --calibration DIR|FILE.json|synthetic)")
+    if isinstance(calibration, Calibration):
+        return calibration
+    if isinstance(calibration, (str, Path)):
+        return Calibration.load(calibration)
+    return Calibration.from_data(calibration, inputs)
+
+
 def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir: Path | str,
            precision: str = "fp32", *, name: str = "model", overwrite: bool = False, dynamic_batch: bool = False,
-           **options: Any) -> Artifact:
+           calibration: Any = None, max_drop: float | None = None, **options: Any) -> Artifact:
     """Capture ``model``, plan it for ``backend``, and write the artifact into ``output_dir``.
 
     ``example_inputs`` (a tensor or tuple of tensors) fixes the input shapes; with ``dynamic_batch`` axis 0
     takes any size (where the backend allows it; static shapes are faster). Backend options are keyword
     arguments (``xport backends`` lists them). Files are written atomically: on any error, ``output_dir``
     is left as it was.
+
+    ``precision="int8"`` needs ``calibration``: example inputs (an iterable), a :class:`xport.quant.Calibration`
+    or its saved JSON. ``max_drop`` keeps the most sensitive blocks in float until the top-1 agreement with fp32
+    drops by at most that fraction. Ops without an int8 kernel stay float; the manifest's ``extra["int8"]``
+    names them.
     """
     if not name or Path(name).name != name or name.startswith("."):
         raise XportError(f"name '{name}' must be a plain file stem such as 'model' (no folders, no leading dot)")
@@ -52,16 +74,24 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
                          f"{', '.join(able)}")
     prepare_output_dir(output_dir, overwrite)  # fail fast, before minutes of work
     inputs = as_input_tuple(example_inputs)
+    int8 = _calibration_for(calibration, inputs) if precision == "int8" else None
 
     log.info("capturing %s with torch.export", type(model).__name__)
     program = capture(model, inputs, dynamic_batch)
     log.info("planning for %s (%s)", backend, precision)
-    planned = plan(program, caps, precision, settings.get("decompose", ()))
+    # int8 plans the fp32 graph, then quantizes where the caps have int8 kernels (xport.quant).
+    planned = plan(program, caps, "fp32" if int8 else precision, settings.get("decompose", ()))
+    extra = {}
+    if int8 is not None:
+        from .quant import quantize_within_budget
+
+        planned, info, _blocks = quantize_within_budget(planned, caps, int8, max_drop)
+        extra["int8"] = info.summary()
     manifest = Manifest(
         backend=backend, precision=precision,
         inputs=tuple(TensorSpec.of(n, x, dynamic_batch) for n, x in zip(input_names(program), inputs)),
         outputs=describe_outputs(planned, inputs, dynamic_batch),
-        source=f"{type(model).__module__}.{type(model).__qualname__}", xport_version=__version__)
+        source=f"{type(model).__module__}.{type(model).__qualname__}", xport_version=__version__, extra=extra)
     log.info("writing %s artifact", backend)
     with staged_output(output_dir, overwrite) as stage:
         artifact = be.emit(planned, EmitOptions(precision, name, manifest, settings), stage)
@@ -81,12 +111,13 @@ def load(path: Path | str, threads: int | None = None) -> Artifact:
 
 
 def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence[torch.Tensor]] | None = None,
-           strict: bool = True) -> ParityReport:
+           strict: bool = True, *, arm: bool | str | Sequence[str] = False) -> ParityReport:
     """Run ``model`` (eager) and ``artifact`` (in its runtime) on the same inputs and compare.
 
     ``inputs`` is an iterable of input tuples; by default the artifact's input shapes are filled with a
     few seeded random and structured tensors. Raises :class:`~xport.ParityError` on failure unless
-    ``strict=False``.
+    ``strict=False``. ``arm=True`` (or core names, e.g. ``"a53,a76"``) also runs the artifact in the aarch64
+    runtime under qemu on each core and returns an :class:`xport.arm.report.ArmVerifyReport` (x86 + ARM).
     """
     if inputs is None:
         if artifact.example_inputs is not None:
@@ -95,7 +126,16 @@ def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence
             shapes = tuple(torch.zeros(s.example_shape(), dtype=getattr(torch, s.dtype))
                            for s in artifact.manifest.inputs)
             inputs = default_inputs(shapes)[1:]
-    report = measure(model, artifact, inputs)
+    if arm:
+        from .arm import ArmCase, run_arm_parity
+        from .arm.report import ArmVerifyReport
+
+        inputs = [tuple(args) for args in inputs]  # used twice: x86 and ARM
+        arm_report = run_arm_parity([ArmCase(artifact.path.name, artifact, inputs, model)],
+                                    None if arm is True else arm)
+        report = ArmVerifyReport(measure(model, artifact, inputs), arm_report)
+    else:
+        report = measure(model, artifact, inputs)
     if strict and not report.passed:
         raise ParityError(report)
     return report

@@ -50,6 +50,11 @@ class Capabilities:
     # Whether the backend stores activations channels-last (NHWC/NTHWC). Lowerings that are free views in
     # PyTorch's layout but copies in channels-last (and the reverse) are chosen by it.
     channels_last: bool = False
+    # The QDQ form the backend's int8 lowering recognises (xport.quant): biases as int32 (scale = input scale ×
+    # weight scale; ORT needs it to fuse QLinearConv) or left float (XNNPACK, OpenVINO quantize them themselves),
+    # and weights stored as int8 constants (folded) or as float behind quantize/dequantize (OpenVINO's frontend).
+    int8_bias: str = "int32"
+    int8_folded_weights: bool = True
 
     def rejects(self, op: str, attrs: Any, precision: str) -> str | None:
         """Why the backend cannot run ``op`` with ``attrs`` natively, or ``None`` if it can."""

@@ -23,22 +23,25 @@ layout conversion). Every export writes ``<name>.delegation.json`` saying which 
 from xport.caps import Capabilities, native
 
 _FP32 = ("fp32",)
+_INT8 = ("fp32", "int8")  # XNNPACK's quantized kernels (QDQ from xport.quant)
 _PLAIN = ("linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "add", "sub",
           "mul", "div", "softmax", "cat", "permute", "pad", "identity")
 
 CAPS = Capabilities(
     backend="executorch",
-    precisions=_FP32,
+    precisions=_INT8,
+    int8_bias="float",
     ops={
         **{name: native(*_FP32) for name in _PLAIN},
+        **{name: native(*_INT8) for name in ("linear", "relu", "clamp", "add", "mul", "permute", "pad")},
         # XNNPACK's mean is a 4-D spatial mean; the planner views every other mean that way (mean_to_spatial_mean).
         "mean": native(*_FP32, rank=(4,), dims=((2, 3),), keepdim=(True,)),
         "sum": native(*_FP32, note="portable kernel: XNNPACK has no sum"),
         "select": native(*_FP32, note="portable kernel: XNNPACK has no select"),
         "cast": native(*_FP32, note="portable kernel: XNNPACK does not convert integer inputs"),
-        "slice": native(*_FP32, note="XNNPACK: step 1 only"),
-        "reshape": native(*_FP32, note="XNNPACK: views, and unsqueeze of the trailing dim; squeeze is portable"),
-        "conv": native(*_FP32, rank=(1, 2)),
+        "slice": native(*_INT8, note="XNNPACK: step 1 only"),
+        "reshape": native(*_INT8, note="XNNPACK: views, and unsqueeze of the trailing dim; squeeze is portable"),
+        "conv": native(*_INT8, rank=(1, 2)),
         "avg_pool": native(*_FP32, rank=(2,), note="XNNPACK: no ceil_mode, no padding counted in the average, "
                                                    "no divisor_override"),
         "max_pool": native(*_FP32, rank=(2,), note="XNNPACK: stride <= kernel"),

@@ -1,4 +1,4 @@
-"""What ONNX Runtime's CPU execution provider runs natively (fp32; int8 arrives with quantization).
+"""What ONNX Runtime's CPU execution provider runs natively: fp32, and int8 as QDQ (xport.quant).
 
 3-D convolution is native in ORT's MLAS (x86 and ARM64); mobile EPs (XNNPACK) take only 2-D, so
 ``decompose=("conv3d",)`` is offered for ARM targets that use them.
@@ -7,16 +7,20 @@
 from xport.caps import Capabilities, native
 
 _FP32 = ("fp32",)
+_INT8 = ("fp32", "int8")  # QDQ that ORT fuses into QLinearConv / QGemm / QLinearAdd / QLinearMul
 
 CAPS = Capabilities(
     backend="onnx",
-    precisions=_FP32,
+    precisions=_INT8,
     dynamic_batch=True,
     ops={
         **{name: native(*_FP32) for name in (
-            "conv", "batch_norm", "linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish",
-            "hardsigmoid", "tanh", "add", "sub", "mul", "div", "mean", "sum", "avg_pool", "max_pool",
-            "softmax", "cat", "slice", "select", "reshape", "permute", "pad", "full", "cast", "identity",
+            "batch_norm", "matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
+            "sum", "avg_pool", "softmax", "cat", "full", "cast", "identity",
+        )},
+        **{name: native(*_INT8) for name in (
+            "conv", "linear", "relu", "clamp", "add", "mul", "max_pool", "slice", "select", "reshape", "permute",
+            "pad",
         )},
         # Only global adaptive pooling has an ONNX form (GlobalAveragePool); xport turns it into a mean anyway.
         "adaptive_avg_pool": native(*_FP32, is_global=(True,)),

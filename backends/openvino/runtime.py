@@ -15,7 +15,8 @@ from xport.errors import BackendUnavailableError, ModelFormatError
 from .emit import MANIFEST_RT_KEY
 
 # Inference precision hint per xport precision.
-_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+# int8: FakeQuantize regions run int8 kernels whatever the hint; the float islands between them stay fp32.
+_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16", "int8": "f32"}
 _NAMES = {"f32": "fp32", "bf16": "bf16", "f16": "fp16"}
 
 

@@ -1,0 +1,108 @@
+"""Calibration: activation ranges and per-channel weight ranges, measured once and reused by every backend.
+
+One pass over the calibration data feeds every requested backend's prepared graph (the graphs differ: each
+backend's plan rewrites what it cannot run), recording each observer's min/max by the name of the node it
+observes. Saved as JSON; a later export applies the recorded ranges without the data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import torch
+
+from xport.errors import InputSpecError, ModelFormatError, XportError
+from xport.tensor_spec import TensorSpec
+
+log = logging.getLogger("xport")
+
+FORMAT = "xport-calibration/1"
+
+
+def observers(prepared: torch.fx.GraphModule) -> dict[str, Any]:
+    """Observer modules of a PT2E-prepared graph, keyed by the name of the node each observes."""
+    found = {}
+    for node in prepared.graph.nodes:
+        if node.op == "call_module" and "activation_post_process" in str(node.target):
+            module = prepared.get_submodule(node.target)
+            if hasattr(module, "min_val"):  # derived (bias) observers hold no state
+                found[node.args[0].name] = module
+    return found
+
+
+def check_inputs(sample: Sequence[torch.Tensor], specs: Sequence[TensorSpec], index: int) -> None:
+    if len(sample) != len(specs):
+        raise InputSpecError("<all>", -1, f"{len(specs)} input(s)", f"{len(sample)} in calibration sample {index}")
+    for i, (x, spec) in enumerate(zip(sample, specs)):
+        if not isinstance(x, torch.Tensor) or not spec.matches(tuple(x.shape)):
+            got = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise InputSpecError(spec.name, i, f"shape {list(spec.shape)}", f"{got} in calibration sample {index}",
+                                 "calibration clips must have the example input's shape")
+
+
+@dataclass
+class Calibration:
+    """Calibration inputs (in memory only) and the ranges recorded per backend plan.
+
+    ``ranges[plan_key][node_name] = (min, max)`` with per-channel lists for weights.
+    """
+
+    input_specs: tuple[TensorSpec, ...]
+    inputs: list[tuple[torch.Tensor, ...]] = field(default_factory=list, repr=False)
+    ranges: dict[str, dict[str, tuple[list[float], list[float]]]] = field(default_factory=dict)
+
+    @classmethod
+    def from_data(cls, data: Iterable[Any], example: Sequence[torch.Tensor]) -> "Calibration":
+        """Collect calibration samples (tensors or tuples of tensors), checking each against ``example``."""
+        specs = tuple(TensorSpec.of(f"input_{i}", x) for i, x in enumerate(example))
+        samples = []
+        for i, sample in enumerate(data):
+            sample = (sample,) if isinstance(sample, torch.Tensor) else tuple(sample)
+            check_inputs(sample, specs, i)
+            samples.append(tuple(x.detach() for x in sample))
+        if not samples:
+            raise XportError("int8 needs calibration data: pass calibration=<iterable of example inputs> "
+                             "(a few dozen real clips; CLI: --calibration DIR)")
+        return cls(specs, samples)
+
+    def record(self, plan_key: str, prepared: torch.fx.GraphModule) -> None:
+        self.ranges[plan_key] = {name: (obs.min_val.flatten().tolist(), obs.max_val.flatten().tolist())
+                                 for name, obs in observers(prepared).items()}
+
+    def apply(self, plan_key: str, prepared: torch.fx.GraphModule) -> bool:
+        """Set every observer of ``prepared`` from the recorded ranges; False if some are not recorded."""
+        recorded = self.ranges.get(plan_key, {})
+        found = observers(prepared)
+        if not recorded or any(name not in recorded for name in found):
+            return False
+        for name, obs in found.items():
+            low, high = recorded[name]
+            per_channel = hasattr(obs, "ch_axis")  # PerChannelMinMaxObserver: one range per output channel
+            obs.min_val = torch.tensor(low if per_channel else low[0], dtype=torch.float32)
+            obs.max_val = torch.tensor(high if per_channel else high[0], dtype=torch.float32)
+        return True
+
+    def save(self, path: Path | str) -> Path:
+        """Write the recorded ranges as JSON (the inputs stay in memory)."""
+        path = Path(path)
+        path.write_text(json.dumps({"format": FORMAT, "inputs": [s.to_dict() for s in self.input_specs],
+                                    "samples": len(self.inputs), "ranges": self.ranges}), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: Path | str) -> "Calibration":
+        path = Path(path)
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+            if d.get("format") != FORMAT:
+                raise ValueError(f"format {d.get('format')!r}")
+            ranges = {k: {n: (lo, hi) for n, (lo, hi) in v.items()} for k, v in d["ranges"].items()}
+            return cls(tuple(TensorSpec.from_dict(s) for s in d["inputs"]), [], ranges)
+        except FileNotFoundError:
+            raise ModelFormatError(path, "no such calibration file") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelFormatError(path, f"is not an xport calibration file ({exc})") from None

@@ -1,0 +1,102 @@
+"""Calibrate once for many backends, and quantize one backend's plan within an accuracy budget."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any, Iterable, Sequence
+
+import torch
+from torch.export import ExportedProgram
+
+from xport import backends as backend_registry
+from xport.caps import Capabilities
+from xport.capture import as_input_tuple, capture
+from xport.emit_options import resolve_settings
+from xport.errors import XportError
+from xport.plan import plan
+
+from .blocks import BlockError, block_errors
+from .calibration import Calibration
+from .convert import QuantInfo, prepare, quantize
+
+log = logging.getLogger("xport")
+
+
+def plan_key(planned: ExportedProgram, backend: str) -> str:
+    """Names a planned graph: ranges recorded for it apply to the same plan of the same model."""
+    text = "\n".join(f"{n.name}:{n.target}" for n in planned.graph.nodes)
+    return f"{backend}:{hashlib.sha1(text.encode()).hexdigest()[:16]}"
+
+
+def int8_plan(model: torch.nn.Module, inputs: tuple, backend: str, options: dict | None = None):
+    be = backend_registry.require(backend)
+    settings = resolve_settings(backend, be.OPTIONS, options or {})
+    caps = be.caps_for(settings)
+    if "int8" not in caps.precisions:
+        raise XportError(f"backend '{backend}' has no int8 (precisions: {', '.join(caps.precisions)})")
+    planned = plan(capture(model, inputs), caps, "fp32", settings.get("decompose", ()))
+    return planned, caps
+
+
+def calibrate(model: torch.nn.Module, data: Iterable[Any], example_inputs: Any = None,
+              backends: Sequence[str] | None = None) -> Calibration:
+    """Measure activation and weight ranges of ``model`` on ``data`` for each backend's plan, in one pass.
+
+    ``data`` yields example inputs (a tensor or a tuple per sample); ``example_inputs`` defaults to the first
+    sample. ``backends`` defaults to every available backend with int8. Save the result with
+    :meth:`Calibration.save`; pass it (or its path) as ``calibration=`` to :func:`xport.export`.
+    """
+    samples = list(data)
+    example = as_input_tuple(example_inputs if example_inputs is not None else (samples[0] if samples else None))
+    calibration = Calibration.from_data(samples, example)
+    names = backends if backends is not None else [
+        n for n in backend_registry.available() if "int8" in backend_registry.get(n).CAPS.precisions]
+    prepared = {}
+    for name in names:
+        planned, caps = int8_plan(model, example, name)
+        prepared[plan_key(planned, name)] = prepare(planned, caps)[0]
+    log.info("calibrating %d plan(s) on %d sample(s)", len(prepared), len(calibration.inputs))
+    with torch.no_grad():
+        for sample in calibration.inputs:  # the data is read once, every plan sees each sample
+            for module in prepared.values():
+                module(*sample)
+    for key, module in prepared.items():
+        calibration.record(key, module)
+    return calibration
+
+
+def _agreement(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor]) -> float:
+    hits = [bool((x.reshape(-1, x.shape[-1]).argmax(-1) == y.reshape(-1, y.shape[-1]).argmax(-1)).all())
+            for x, y in zip(a, b)]
+    return sum(hits) / max(len(hits), 1)
+
+
+def quantize_within_budget(planned: ExportedProgram, caps: Capabilities, calibration: Calibration,
+                           max_drop: float | None = None) -> tuple[ExportedProgram, QuantInfo, list[BlockError]]:
+    """Quantize; with ``max_drop``, keep the blocks that lose the most SQNR in float until the top-1 agreement
+    with fp32 on the calibration clips drops by at most ``max_drop`` (0.01 = one clip in a hundred)."""
+    key = plan_key(planned, caps.backend)
+    program, info = quantize(planned, caps, calibration, key)
+    samples = calibration.inputs[:16]
+    if max_drop is None or not samples:
+        return program, info, []
+    fp32 = planned.module()
+    with torch.no_grad():
+        reference = [fp32(*s) for s in samples]
+    kept: list[str] = []
+    while True:
+        qmodule = program.module()
+        with torch.no_grad():
+            drop = 1.0 - _agreement(reference, [qmodule(*s) for s in samples])
+        errors = block_errors(fp32, qmodule, samples)
+        log.info("int8 top-1 drop %.3f (budget %.3f)%s", drop, max_drop,
+                 f" with {', '.join(kept)} in float" if kept else "")
+        if drop <= max_drop:
+            return program, info, errors
+        candidates = [e for e in errors if e.block not in kept]
+        if not candidates:
+            raise XportError(f"int8 top-1 drop {drop:.3f} exceeds max_drop={max_drop} even with every block in "
+                             "float; raise max_drop or calibrate on more representative clips")
+        kept.append(max(candidates, key=lambda e: e.added_db).block)
+        program, info = quantize(planned, caps, calibration, key, float_modules=kept)

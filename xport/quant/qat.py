@@ -1,0 +1,34 @@
+"""Quantization-aware training: fake-quantize the model as the int8 export will, so fine-tuning can adapt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from xport import backends as backend_registry
+from xport._warnings import quiet_export, quiet_torchao
+from xport.capture import as_input_tuple, decomposition_table
+
+from .quantizer import XportQuantizer
+
+with quiet_torchao():
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_qat_pt2e
+
+
+def prepare_qat(model: torch.nn.Module, example_inputs: Any, backend: str = "onnx") -> torch.fx.GraphModule:
+    """A trainable graph of ``model`` with fake-quantization where ``backend``'s int8 export quantizes.
+
+    Train it like the model (its parameters are the model's), then :func:`convert_qat` for the int8 graph.
+    """
+    quantizer = XportQuantizer(backend_registry.get(backend).CAPS, quantize_bias=False)
+    with quiet_torchao(), quiet_export():
+        program = torch.export.export(model.train(), as_input_tuple(example_inputs))
+        graph = program.run_decompositions(decomposition_table()).module()  # spec ops, as export captures them
+        return prepare_qat_pt2e(graph, quantizer)
+
+
+def convert_qat(prepared: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """The int8 (QDQ) graph of a QAT-trained :func:`prepare_qat` graph."""
+    with quiet_torchao():
+        return convert_pt2e(prepared)

@@ -1,0 +1,124 @@
+"""The xport quantizer: annotates spec-op patterns of a planned graph for PT2E, as the backend's caps allow.
+
+    conv/linear [+ relu/relu6]   int8 input, per-channel weight, (int32 bias), int8 output after the activation
+    add/mul [+ relu]             int8 inputs and output
+    reshape/permute/slice/pad    share their input's quantization (no requantization)
+    anything else (silu, sigmoid, hardswish, mean, ...): a float island between dequantize and quantize
+
+A spec op is quantized only where ``caps`` declares it at int8, and not inside ``float_modules`` (module paths
+the accuracy budget keeps in float). Every float island is recorded, so the export report names them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable
+
+import torch
+import torch.fx
+
+from xport._warnings import quiet_torchao
+from xport.caps import Capabilities
+from xport.capture import describe
+
+from .specs import ACTIVATION, WEIGHT, bias_spec
+
+with quiet_torchao():
+    from torchao.quantization.pt2e.quantizer import QuantizationAnnotation, Quantizer, SharedQuantizationSpec
+
+_KEY = "quantization_annotation"
+_WITH_WEIGHT = ("conv", "linear")
+_BINARY = ("add", "mul")
+_FUSED_ACTIVATIONS = ("relu", "clamp")
+_SHARED = ("reshape", "permute", "slice", "select", "pad", "max_pool")
+_NO_COMPUTE = _SHARED + ("identity", "full", "cast")
+
+
+def _annotate(node: torch.fx.Node, inputs: dict | None = None, output=None) -> None:
+    node.meta[_KEY] = QuantizationAnnotation(input_qspec_map=inputs or {}, output_qspec=output, _annotated=True)
+
+
+def _quantized_output(node: torch.fx.Node) -> bool:
+    annotation = node.meta.get(_KEY)
+    return annotation is not None and annotation.output_qspec is not None
+
+
+class XportQuantizer(Quantizer):
+    """PT2E quantizer over xport's spec ops (see the module docstring)."""
+
+    def __init__(self, caps: Capabilities, quantize_bias: bool = True, float_modules: Iterable[str] = ()):
+        super().__init__()
+        self.caps = caps
+        self.quantize_bias = quantize_bias
+        self.float_modules = tuple(float_modules)
+        self.float_islands: Counter[str] = Counter()
+        self.quantized: Counter[str] = Counter()
+
+    def _int8(self, op: str | None, module_path: str) -> bool:
+        support = self.caps.ops.get(op or "")
+        if support is None or "int8" not in support.precisions:
+            return False
+        return not any(module_path == m or module_path.startswith(m + ".") for m in self.float_modules)
+
+    def annotate(self, model: torch.fx.GraphModule) -> torch.fx.GraphModule:
+        infos = {info.node: info for info in describe(model.graph)}
+        for node in model.graph.nodes:
+            info = infos.get(node)
+            if info is None or info.spec is None or _KEY in node.meta:
+                continue
+            op = info.spec.name
+            if not self._int8(op, info.module_path):
+                if op not in _NO_COMPUTE:
+                    self.float_islands[op] += 1
+                continue
+            if op in _WITH_WEIGHT:
+                self._weighted(node, infos)
+            elif op in _BINARY and all(isinstance(a, torch.fx.Node) for a in node.args[:2]):
+                self._binary(node, infos)
+            elif op in _SHARED and isinstance(node.args[0], torch.fx.Node) and _quantized_output(node.args[0]):
+                x = node.args[0]
+                _annotate(node, {x: SharedQuantizationSpec(x)}, SharedQuantizationSpec((x, node)))
+                continue
+            elif op in _FUSED_ACTIVATIONS:
+                _annotate(node, {node.args[0]: ACTIVATION}, ACTIVATION)
+            else:
+                if op not in _NO_COMPUTE:
+                    self.float_islands[op] += 1
+                continue
+            self.quantized[op] += 1
+        return model
+
+    def _fused_activation(self, node: torch.fx.Node, infos) -> torch.fx.Node | None:
+        """The relu/relu6 that alone consumes ``node`` (quantized once, after the activation)."""
+        if len(node.users) != 1:
+            return None
+        (user,) = node.users
+        info = infos.get(user)
+        if info is None or info.spec is None or info.spec.name not in _FUSED_ACTIVATIONS:
+            return None
+        if info.spec.name == "clamp" and (info.attrs.min, info.attrs.max) != (0.0, 6.0):
+            return None
+        return user if self._int8(info.spec.name, info.module_path) else None
+
+    def _close(self, node: torch.fx.Node, infos) -> None:
+        activation = self._fused_activation(node, infos)
+        if activation is None:
+            node.meta[_KEY].output_qspec = ACTIVATION
+        else:
+            _annotate(activation, output=ACTIVATION)
+
+    def _weighted(self, node: torch.fx.Node, infos) -> None:
+        x, weight = node.args[0], node.args[1]
+        inputs = {x: ACTIVATION, weight: WEIGHT}
+        bias = node.args[2] if len(node.args) > 2 else None
+        if self.quantize_bias and isinstance(bias, torch.fx.Node):
+            inputs[bias] = bias_spec(x, weight, node)
+        _annotate(node, inputs)
+        self._close(node, infos)
+
+    def _binary(self, node: torch.fx.Node, infos) -> None:
+        _annotate(node, {node.args[0]: ACTIVATION, node.args[1]: ACTIVATION})
+        self._close(node, infos)
+
+    def validate(self, model: torch.fx.GraphModule) -> None:
+        pass
