@@ -61,8 +61,19 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     model = load_model(args.model, args.pretrained)
     inputs = example_inputs(model, parse_shape(args.input_shape))
+    quant = {}
+    if args.precision == "int8" or args.calibration:
+        from .quant.sources import calibration_from
+
+        if not args.calibration:
+            raise XportError("--precision int8 needs --calibration DIR (videos or .npy/.pt clips), FILE.json "
+                             "(saved), or 'synthetic' (random clips: timing only)")
+        quant = {"calibration": calibration_from(args.calibration, model, inputs), "max_drop": args.max_drop}
     artifact = export(model, inputs, args.backend, args.out, args.precision, name=args.name,
-                      overwrite=args.overwrite, dynamic_batch=args.dynamic_batch, **_parse_options(args.option))
+                      overwrite=args.overwrite, dynamic_batch=args.dynamic_batch, **quant,
+                      **_parse_options(args.option))
+    if args.save_calibration and quant:
+        print(quant["calibration"].save(args.save_calibration))
     for f in artifact.files:
         print(f)
     if args.no_verify:
@@ -86,7 +97,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .api import load, verify
     from .model_ref import load_model
 
-    report = verify(load_model(args.model, args.pretrained), load(args.artifact), strict=False)
+    arm = (args.arm_cores or True) if args.arm else False
+    report = verify(load_model(args.model, args.pretrained), load(args.artifact), strict=False, arm=arm)
     print(report)
     return 0 if report.passed else 1
 
@@ -216,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dynamic-batch", action="store_true",
                    help="let the artifact take any batch size (onnx, openvino; static shapes run faster)")
     p.add_argument("--no-verify", action="store_true", help="skip the parity check after export")
+    p.add_argument("--calibration", metavar="DIR|FILE.json|synthetic",
+                   help="int8 calibration clips: a folder of videos or .npy/.pt inputs, a saved calibration, or "
+                        "'synthetic' (random clips: right for timing, wrong for accuracy)")
+    p.add_argument("--max-drop", type=float, metavar="F",
+                   help="int8 accuracy budget: keep the most sensitive blocks in float until top-1 agreement with "
+                        "fp32 drops by at most F (e.g. 0.02)")
+    p.add_argument("--save-calibration", metavar="FILE.json", help="write the measured int8 ranges for reuse")
     p.set_defaults(func=cmd_export)
 
     p = verbs.add_parser("check", help="show how every node lowers on each backend, before exporting")
@@ -227,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("verify", help="compare an exported artifact with the eager model")
     _add_model_ref(p)
     p.add_argument("artifact", type=Path, help="artifact file (.ptl, .pte, .onnx, .ort, OpenVINO .xml)")
+    p.add_argument("--arm", action="store_true",
+                   help="also run it in the aarch64 runtime under qemu-aarch64-static (onnx, tflite, executorch)")
+    p.add_argument("--arm-cores", metavar="CORES", help="core settings for --arm: a53, a55, a76 (default a53,a76)")
     p.set_defaults(func=cmd_verify)
 
     p = verbs.add_parser("migrate", help="prove a .pte (ExecuTorch) computes what the .ptl (lite interpreter) did")

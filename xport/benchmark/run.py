@@ -39,9 +39,19 @@ def _precisions_of(backend: str, wanted: Sequence[str] | str) -> tuple[list[str]
     return [p for p in wanted if p in have], [p for p in wanted if p not in have]
 
 
+def _synthetic_calibration(inputs: tuple[torch.Tensor, ...], notes: list[str], count: int = 8) -> list[tuple]:
+    """Seeded N(0, 1) clips of the input shapes: enough for int8 *latency* (ranges do not change the kernels)."""
+    notes.append(f"int8 calibrated on {count} seeded random clips (pass calibration= for real clips): its latency "
+                 "is representative, its parity column is not a statement about accuracy")
+    generator = torch.Generator().manual_seed(1)
+    return [tuple(torch.randn(x.shape, generator=generator) for x in inputs) for _ in range(count)]
+
+
 def _export_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], backends: Sequence[str],
-                       precisions: Sequence[str] | str, work_dir: Path, notes: list[str]) -> list[Artifact]:
+                       precisions: Sequence[str] | str, work_dir: Path, notes: list[str],
+                       calibration: Any = None) -> list[Artifact]:
     from ..api import export
+    from ..quant import Calibration
 
     plan = []
     for backend in backends:
@@ -53,11 +63,15 @@ def _export_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...],
     if not plan:
         raise XportError(f"nothing to benchmark: no backend among {', '.join(backends)} has precision(s) "
                          f"{precisions}")
+    if any(p == "int8" for _, p in plan):
+        data = calibration if calibration is not None else _synthetic_calibration(inputs, notes)
+        calibration = data if isinstance(data, Calibration) else Calibration.from_data(data, inputs)
     artifacts = []
     for i, (backend, precision) in enumerate(plan, 1):
         log.info("[%d/%d] exporting to %s %s", i, len(plan), backend, precision)
+        extra = {"calibration": calibration} if precision == "int8" else {}
         artifacts.append(export(model, inputs, backend, work_dir / f"{backend}_{precision}", precision,
-                                overwrite=True))
+                                overwrite=True, **extra))
     return artifacts
 
 
@@ -88,7 +102,8 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
           model: torch.nn.Module | None = None, vanilla: torch.nn.Module | None = None,
           backends: Sequence[str] | None = None, precisions: Sequence[str] | str = ("fp32",),
           threads: int = DEFAULT_THREADS, warmup: int = 3, runs: int = 20, block: int = 5, measure_memory: bool = True,
-          work_dir: Path | str | None = None, name: str | None = None, progress: bool = True) -> BenchReport:
+          work_dir: Path | str | None = None, name: str | None = None, progress: bool = True,
+          calibration: Any = None) -> BenchReport:
     """Time artifacts against the eager model with one protocol, and report speed, efficiency and memory.
 
     ``target`` is a model (exported here to ``backends`` × ``precisions``; default every available backend,
@@ -102,6 +117,7 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
     Protocol: every runtime pinned to ``threads``; ``warmup`` rounds; then ``runs`` samples per candidate,
     interleaved in blocks of ``block`` (see :mod:`xport.benchmark.protocol`); medians and p90. Speed-ups are
     against the eager run of this session. Exported files go to ``work_dir`` (default: a temporary folder).
+    int8 exports use ``calibration`` (as :func:`xport.export` takes it), else seeded random clips (noted).
     """
     if isinstance(target, torch.nn.Module):
         if model is not None:
@@ -113,7 +129,7 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
         inputs = _resolve_inputs(inputs, model, target)
         if isinstance(target, torch.nn.Module):
             names = list(backends) if backends is not None else _timeable_here(notes)
-            artifacts = _export_candidates(model, inputs, names, precisions, out, notes)
+            artifacts = _export_candidates(model, inputs, names, precisions, out, notes, calibration)
         else:
             artifacts = [a if isinstance(a, Artifact) else _load(a) for a in target]
         return _measure(model, vanilla, artifacts, inputs, notes, out, threads=threads, warmup=warmup, runs=runs,
