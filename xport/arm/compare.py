@@ -7,8 +7,10 @@ numerical problem cannot hide behind an x86 one).
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -107,7 +109,7 @@ def _as_list(out) -> list[torch.Tensor]:
 
 def run_arm_parity(cases: Sequence[ArmCase], cores: str | Sequence[str] | None = None,
                    work_dir: Path | str | None = None, threads: int = 1) -> "ArmReport":
-    """Run every case's artifact on each core setting (one emulator process per core) and compare.
+    """Run every case's artifact on each core setting (one emulator process per core and backend), compare.
 
     ``cores``: names from :data:`xport.arm.cores.CORES` (default one little and one big core). Inputs, x86
     outputs and ARM outputs are kept in ``work_dir`` (a temporary folder when not given).
@@ -142,22 +144,26 @@ def run_arm_parity(cases: Sequence[ArmCase], cores: str | Sequence[str] | None =
                     x86_list += _as_list(case.artifact.run(*fed))
                     if case.model is not None:
                         eager_list += _as_list(case.model.eval()(*args))
-            x86_outs[case.name], eager_outs[case.name] = x86_list, eager_list
-            items.append({"id": case.name, "backend": case.artifact.backend, "artifact": str(case.artifact.path),
+            x86_outs[case_dir.name], eager_outs[case_dir.name] = x86_list, eager_list
+            items.append({"id": case_dir.name, "backend": case.artifact.backend, "artifact": str(case.artifact.path),
                           "samples": samples, "out_dir": str(case_dir / "{core}")})
-        rows, runtimes = [], {}
+        # One emulator process per core and backend, every model of that backend in it: each runtime bundles its
+        # own XNNPACK build, and a crash of one runtime must not take the other backends' results down with it.
+        # The processes are single-threaded, so up to one per host CPU runs at once (XPORT_ARM_JOBS).
+        groups = [(core, backend, [dict(item, out_dir=item["out_dir"].format(core=core.name))
+                                   for item in items if item["backend"] == backend])
+                  for core in core_list for backend in dict.fromkeys(item["backend"] for item in items)]
+        jobs = max(1, min(len(groups), int(os.environ.get("XPORT_ARM_JOBS") or os.cpu_count() or 1)))
+        with ThreadPoolExecutor(jobs) as pool:
+            done = list(pool.map(lambda g: run_batch(env, g[0], g[2], work / f"run-{g[0].name}-{g[1]}", threads),
+                                 groups))
+        results = {(core.name, item_id): r for (core, _, _), batch in zip(groups, done) for item_id, r in batch.items()}
+        rows = []
         for core in core_list:
-            batch = [dict(item, out_dir=item["out_dir"].format(core=core.name)) for item in items]
-            results: dict[str, ItemResult] = {}
-            # One emulator process per core and backend, every model of that backend in it: each runtime bundles its
-            # own XNNPACK build, and a crash of one runtime must not take the other backends' results down with it.
-            for backend in dict.fromkeys(item["backend"] for item in batch):
-                group = [item for item in batch if item["backend"] == backend]
-                results.update(run_batch(env, core, group, work / f"run-{core.name}-{backend}", threads))
-            for case, item in zip(cases, batch):
-                rows.append(_row(case, core, results[case.name], Path(item["out_dir"]),
-                                 x86_outs[case.name], eager_outs[case.name]))
-                runtimes[case.artifact.backend] = results[case.name].runtime or runtimes.get(case.artifact.backend, "")
+            for case, item in zip(cases, items):
+                rows.append(_row(case, core, results[(core.name, item["id"])],
+                                 Path(item["out_dir"].format(core=core.name)), x86_outs[item["id"]],
+                                 eager_outs[item["id"]]))
     report = ArmReport(rows, core_list, env.versions, time.monotonic() - start)
     say(f"ARM parity: {sum(r.passed for r in rows)}/{len(rows)} passed in {report.seconds:.0f} s")
     return report
