@@ -1,5 +1,6 @@
-"""ARM parity stage: X3D-XS and every spec-op model, exported on x86, run by the aarch64 runtimes under
-qemu-aarch64-static on a little (A53) and a big (A76) core, compared with x86 and with eager.
+"""ARM parity stage: X3D-XS (fp32, LiteRT fp16, ORT int8) and every spec-op model, exported on
+x86, run by the aarch64 runtimes under qemu-aarch64-static on a little (A53) and a big (A76) core, compared with
+x86 and with eager.
 
 Opt-in (it needs apt packages, a cached ~1 GB sysroot and a few minutes): ``XPORT_ARM=1``; ``.ci/run`` sets it.
 ``XPORT_ARM_CORES=a53,a55,a76`` picks the core settings. The lite interpreter (.ptl) is not checked: its aarch64
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import xport
+import xport.quant
 from xport.arm import ArmCase, ArmReport, resolve_cores, run_arm_parity
 from xport.arm.compare import ARM_BACKENDS, default_inputs_for
 
@@ -26,7 +28,11 @@ needs_arm = pytest.mark.skipif(not ENABLED, reason="ARM parity stage not enabled
                                                     "qemu-user-static + debootstrap, ~1 min cold setup)")
 
 # (backend, precision, export options) checked on ARM; options keep the op matrix fast as in test_ops_on_backends.
-X3D_CONFIGS = [("onnx", "fp32", {}), ("tflite", "fp32", {}), ("tflite", "fp16", {}), ("executorch", "fp32", {})]
+# ExecuTorch int8 of X3D-XS is left out: its export fails on x86 today (a dequantize_per_channel left outside the
+# XNNPACK delegate has no ExecuTorch out variant; `xport export efficient_x3d_xs --backend executorch --precision
+# int8` fails the same way). Add ("executorch", "int8", {}) back when it exports: precision is all the stage needs.
+X3D_CONFIGS = [("onnx", "fp32", {}), ("tflite", "fp32", {}), ("tflite", "fp16", {}), ("executorch", "fp32", {}),
+               ("onnx", "int8", {"ort_format": False})]
 OP_CONFIGS = [("onnx", "fp32", {"ort_format": False}), ("tflite", "fp32", {}), ("executorch", "fp32", {})]
 
 
@@ -37,8 +43,15 @@ def _cases(tmp: Path) -> list[ArmCase]:
     cases = []
     x3d = create_model("efficient_x3d_xs").eval()
     clip = x3d.default_cfg.example_input()
+    int8 = sorted({b for b, p, _ in X3D_CONFIGS if p == "int8"})
+    for backend in int8:
+        require_backend(backend)
+    # One calibration (8 seeded clips, as the int8 tolerance was measured with) for every int8 backend plan.
+    calibration = xport.quant.calibrate(x3d, [seeded(clip.shape, 100 + i) for i in range(8)], backends=int8)
     for backend, precision, options in X3D_CONFIGS:
         require_backend(backend)
+        if precision == "int8":
+            options = dict(options, calibration=calibration)
         artifact = xport.export(x3d, clip, backend, tmp / f"x3d_{backend}_{precision}", precision, **options)
         inputs = default_inputs_for(artifact)[:2]  # the example clip and one seeded clip: emulation is slow
         cases.append(ArmCase(f"x3d_xs/{backend}/{precision}", artifact, inputs, x3d))
@@ -76,8 +89,18 @@ def test_every_case_ran_on_every_core(arm_report):
 def test_x3d_xs_matches_x86_and_eager_on_arm(arm_report):
     rows = [r for r in arm_report.rows if r.case.startswith("x3d_xs/")]
     assert {r.backend for r in rows} == set(ARM_BACKENDS)
+    assert {(r.backend, r.precision) for r in rows} == {(b, p) for b, p, _ in X3D_CONFIGS}
     failures = [f"{r.case} on {r.core.name}: {f}" for r in rows for f in r.failures]
     assert not failures, "\n".join(failures) + "\n" + arm_report.summary_table()
+
+
+@needs_arm
+def test_int8_is_bit_exact_on_arm(arm_report):
+    """ORT's and XNNPACK's int8 kernels are integer arithmetic: ARM must give x86's outputs exactly."""
+    rows = [r for r in arm_report.rows if r.precision == "int8"]
+    assert rows
+    inexact = [f"{r.case} on {r.core.name}: max abs {r.vs_x86.max_abs:.3g}" for r in rows if not r.bit_exact]
+    assert not inexact, "int8 not bit-exact vs x86 (within one step: " + "; ".join(inexact) + ")"
 
 
 @needs_arm
@@ -126,3 +149,16 @@ def test_torch_is_not_imported_by_the_runner_for_ort_and_litert():
     assert "import xport" not in source and "from xport" not in source
     header = source.split("def run_executorch")[0]
     assert "import torch" not in header  # only ExecuTorch's branch needs torch (its Python API's tensor type)
+
+
+def test_missing_tools_without_root_name_the_packages_and_command(monkeypatch):
+    """Not root and no qemu/debootstrap: a clear error saying which packages and which command, nothing run."""
+    from xport.arm import host
+
+    monkeypatch.setattr(host, "which", lambda tool: None if tool in ("qemu-aarch64-static", "debootstrap") else tool)
+    monkeypatch.setattr(host.os, "geteuid", lambda: 1000)
+    with pytest.raises(xport.BackendUnavailableError) as info:
+        host.ensure_tools()
+    message = str(info.value)
+    assert "qemu-user-static" in message and "debootstrap" in message
+    assert "sudo sh -c 'apt-get update && apt-get install -y debootstrap qemu-user-static'" in message

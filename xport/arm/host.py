@@ -47,7 +47,7 @@ def ensure_tools() -> dict[str, str]:
         if os.geteuid() != 0:
             raise BackendUnavailableError(
                 f"the ARM parity stage needs the Debian packages {', '.join(packages)}; not running as root, so "
-                f"xport cannot install them: run `sudo {command}`")
+                f"xport cannot install them: run `sudo sh -c '{command}'`")
         if which("apt-get") is None:
             raise BackendUnavailableError(
                 f"the ARM parity stage needs {', '.join(packages)} (qemu-aarch64-static, debootstrap, aarch64 "
