@@ -94,6 +94,12 @@ def create_model(name: str, *, num_classes: int | None = None, pretrained: str |
     """
     card = model_card(name)
     factory, _ = _REGISTRY[name]
+    finetuned = None
+    if pretrained is not None:  # an `xport finetune` checkpoint knows its class count (and refuses other models)
+        from xport.training.checkpoints import finetuned_meta, load_finetuned_into
+
+        finetuned = finetuned_meta(pretrained, name)
+        num_classes = finetuned["num_classes"] if finetuned and num_classes is None else num_classes
     if num_classes is not None and num_classes != card.num_classes:
         card = replace(card, num_classes=num_classes, accuracy=None, dataset="")
     with torch.random.fork_rng(devices=[]):
@@ -101,6 +107,8 @@ def create_model(name: str, *, num_classes: int | None = None, pretrained: str |
         model = factory(num_classes=card.num_classes, **kwargs)
     if pretrained is not None:
         loader = getattr(model, "load_pretrained", None)
+        if loader is None and finetuned:
+            loader = lambda path: load_finetuned_into(model, path)  # noqa: E731
         if loader is None:
             raise XportError(f"model '{name}' has no checkpoint loader; load its state_dict yourself")
         model.pretrained_report = loader(pretrained)

@@ -1,5 +1,5 @@
 """``xport`` command line (verb first): demo, export, check, verify, migrate, bench, package, verify-bundle,
-transmute, zoo, backends, spec."""
+make-data, finetune, validate, transmute, zoo, backends, spec."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Sequence
 from . import backends as backend_registry
 from .errors import XportError
 from .packaging.cli import add_verbs as add_packaging_verbs
+from .training.cli import add_verbs as add_training_verbs
 
 log = logging.getLogger("xport")
 
@@ -280,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
 
     add_packaging_verbs(verbs)
+    add_training_verbs(verbs)
 
     p = verbs.add_parser("transmute", help="swap vanilla modules for efficient blocks and report every change")
     _add_model_args(p)

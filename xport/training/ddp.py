@@ -1,0 +1,48 @@
+"""Data-parallel fine-tuning entry point for ``torchrun`` (gloo on CPU): the ``xport finetune`` options.
+
+    torchrun --standalone --nproc_per_node 2 -m xport.training.ddp --model efficient_x3d_xs --data DIR --out RUN
+
+(``xport finetune --nproc 2 ...`` runs exactly this.) Every rank prints the SHA-256 of its final weights; the
+run fails if they differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+import torch.distributed as dist
+
+from xport.errors import XportError
+
+from .cli import add_finetune_args, finetune_kwargs, print_result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m xport.training.ddp", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_finetune_args(parser, quiet=True)
+    args = parser.parse_args(argv)
+    dist.init_process_group("gloo")  # rank, world size and rendezvous come from torchrun's environment
+    rank = dist.get_rank()
+    if rank == 0 and not args.quiet:
+        logging.basicConfig(level=logging.INFO, format="xport: %(message)s", stream=sys.stderr)
+    try:
+        from . import finetune
+
+        result = finetune(**finetune_kwargs(args))
+        print(f"rank {rank}/{dist.get_world_size()}: weights sha256 {result.digest}", flush=True)
+        if rank == 0:
+            print_result(result)
+    except XportError as exc:
+        print(f"error (rank {rank}): {exc}", file=sys.stderr)
+        return 2
+    finally:
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
