@@ -19,11 +19,13 @@ with quiet_torchao():
 def prepare_qat(model: torch.nn.Module, example_inputs: Any, backend: str = "onnx") -> torch.fx.GraphModule:
     """A trainable graph of ``model`` with fake-quantization where ``backend``'s int8 export quantizes.
 
-    Train it like the model (its parameters are the model's), then :func:`convert_qat` for the int8 graph.
+    The graph has the shapes of ``example_inputs`` (use the training batch shape). Batch-norm statistics are
+    frozen (the graph is captured in eval mode, as fine-tuning from a trained model usually wants); weights,
+    biases and batch-norm affine parameters train. Then :func:`convert_qat` gives the int8 graph.
     """
     quantizer = XportQuantizer(backend_registry.get(backend).CAPS, quantize_bias=False)
     with quiet_torchao(), quiet_export():
-        program = torch.export.export(model.train(), as_input_tuple(example_inputs))
+        program = torch.export.export(model.eval(), as_input_tuple(example_inputs))
         graph = program.run_decompositions(decomposition_table()).module()  # spec ops, as export captures them
         return prepare_qat_pt2e(graph, quantizer)
 

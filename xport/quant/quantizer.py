@@ -4,6 +4,7 @@
     add/mul [+ relu]             int8 inputs and output
     reshape/permute/slice/pad    share their input's quantization (no requantization)
     anything else (silu, sigmoid, hardswish, mean, ...): a float island between dequantize and quantize
+    the op that produces the model's output: float too (logits keep their full range)
 
 A spec op is quantized only where ``caps`` declares it at int8, and not inside ``float_modules`` (module paths
 the accuracy budget keeps in float). Every float island is recorded, so the export report names them.
@@ -71,6 +72,11 @@ class XportQuantizer(Quantizer):
                 if op not in _NO_COMPUTE:
                     self.float_islands[op] += 1
                 continue
+            if op in _WITH_WEIGHT + _BINARY and self._feeds_output(node, infos):
+                # The op that makes the model's output stays float: int8 logits, clipped to the calibrated range,
+                # lose their ranking, and XNNPACK takes a quantized linear only with a quantized output.
+                self.float_islands[f"{op} (model output)"] += 1
+                continue
             if op in _WITH_WEIGHT:
                 self._weighted(node, infos)
             elif op in _BINARY and all(isinstance(a, torch.fx.Node) for a in node.args[:2]):
@@ -99,6 +105,10 @@ class XportQuantizer(Quantizer):
         if info.spec.name == "clamp" and (info.attrs.min, info.attrs.max) != (0.0, 6.0):
             return None
         return user if self._int8(info.spec.name, info.module_path) else None
+
+    def _feeds_output(self, node: torch.fx.Node, infos) -> bool:
+        last = self._fused_activation(node, infos) or node
+        return any(user.op == "output" for user in last.users)
 
     def _close(self, node: torch.fx.Node, infos) -> None:
         activation = self._fused_activation(node, infos)

@@ -1,0 +1,152 @@
+"""int8 on every backend with an int8 path: a trained model, one calibration, accuracy gates, bad input.
+
+The model is tiny_video_cnn trained to tell the direction a bright square moves in (shipped weights, made by
+fixtures/train_direction_model.py), so int8 is judged on real, peaked logits and not on random weights.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from xport.efficient_ops import create_model
+
+import xport
+import xport.quant
+from xport.cli import main
+from xport.errors import InputSpecError, XportError
+from xport.tolerances import INT8_GATES
+
+from .fixtures.train_direction_model import DIRECTIONS, load_direction_model, moving_squares
+from .helpers import require_backend
+
+INT8_BACKENDS = ["onnx", "openvino", "executorch"]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """The shipped direction model (see fixtures/train_direction_model.py): (model, calibration, test clips, labels).
+
+    Calibration clips come from the training split, the judged clips from a held-out split.
+    """
+    model = load_direction_model()
+    train_x, _ = moving_squares(512, seed=1)
+    test_x, test_y = moving_squares(96, seed=2)
+    with torch.no_grad():
+        accuracy = float((model(test_x).argmax(1) == test_y).float().mean())
+    assert accuracy > 0.9, f"the shipped model no longer solves its task ({accuracy:.2f}); retrain it"
+    return model, [train_x[i:i + 1] for i in range(16)], test_x, test_y
+
+
+@pytest.fixture(scope="module")
+def calibration(trained):
+    model, clips, _, _ = trained
+    available = [b for b in INT8_BACKENDS if xport.backends.get(b).is_available()[0]]
+    return xport.quant.calibrate(model, clips, backends=available)
+
+
+def _sqnr(ref: torch.Tensor, out: torch.Tensor) -> float:
+    noise = float(((out - ref) ** 2).sum())
+    return math.inf if noise == 0 else 10 * math.log10(float((ref**2).sum()) / noise)
+
+
+@pytest.mark.parametrize("backend_name", INT8_BACKENDS)
+def test_int8_holds_accuracy_on_held_out_clips(backend_name, trained, calibration, tmp_path):
+    require_backend(backend_name)
+    model, _, test_x, test_y = trained
+    artifact = xport.export(model, test_x[:1], backend_name, tmp_path, "int8", calibration=calibration)
+    assert artifact.manifest.precision == "int8"
+    with torch.no_grad():
+        fp32 = model(test_x)
+    int8 = torch.cat([artifact.run(test_x[i:i + 1]) for i in range(len(test_x))])
+    min_sqnr, min_agreement = INT8_GATES[backend_name]
+    agreement = float((int8.argmax(1) == fp32.argmax(1)).float().mean())
+    assert _sqnr(fp32, int8) >= min_sqnr and agreement >= min_agreement, (_sqnr(fp32, int8), agreement)
+    accuracy_fp32 = float((fp32.argmax(1) == test_y).float().mean())
+    accuracy_int8 = float((int8.argmax(1) == test_y).float().mean())
+    assert accuracy_int8 >= accuracy_fp32 - 0.03
+    # Never a silent precision change: the ops left in float are named, and travel inside the artifact.
+    islands = xport.load(artifact.path).manifest.extra["int8"]["float_islands"]
+    assert {"silu", "sigmoid", "hardswish"} <= set(islands)
+    assert sum(artifact.manifest.extra["int8"]["quantized_ops"].values()) > 10
+
+
+def test_saved_calibration_gives_the_same_artifact_numbers(trained, calibration, tmp_path):
+    require_backend("onnx")
+    model, _, test_x, _ = trained
+    path = calibration.save(tmp_path / "calibration.json")
+    loaded = xport.quant.Calibration.load(path)
+    assert not loaded.inputs and loaded.ranges == calibration.ranges
+    a = xport.export(model, test_x[:1], "onnx", tmp_path / "a", "int8", calibration=calibration, ort_format=False)
+    b = xport.export(model, test_x[:1], "onnx", tmp_path / "b", "int8", calibration=str(path), ort_format=False)
+    assert torch.equal(a.run(test_x[:1]), b.run(test_x[:1]))
+
+
+def test_loaded_calibration_without_the_backend_says_how_to_fix(trained, tmp_path):
+    require_backend("onnx")
+    model, clips, test_x, _ = trained
+    only_onnx = xport.quant.calibrate(model, clips[:4], backends=["onnx"])
+    loaded = xport.quant.Calibration.load(only_onnx.save(tmp_path / "c.json"))
+    require_backend("openvino")
+    with pytest.raises(XportError, match=r"no ranges for openvino.*backends=\['openvino'\]"):
+        xport.export(model, test_x[:1], "openvino", tmp_path / "ov", "int8", calibration=loaded)
+
+
+def test_block_report_finds_where_int8_hurts(trained, calibration):
+    model, clips, _, _ = trained
+    errors = xport.quant.block_report(model, clips[0], "onnx", calibration)
+    assert len(errors) >= 4 and all(e.block for e in errors)
+    assert all(e.sqnr_db > 10 for e in errors), [str(e) for e in errors]
+    assert errors[0].block.startswith("stem") and errors[0].sqnr_db > errors[-1].sqnr_db  # error accumulates
+
+
+def test_max_drop_keeps_the_worst_blocks_in_float_or_says_it_cannot(tmp_path):
+    require_backend("onnx")
+    model = torch.nn.Sequential(torch.nn.Conv3d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv3d(8, 8, 1),
+                                torch.nn.ReLU(), torch.nn.Conv3d(8, 4, 1), torch.nn.Flatten(1), torch.nn.Linear(256, 4))
+    torch.manual_seed(0)
+    clips = [torch.randn(1, 3, 4, 4, 4) for _ in range(4)]
+    calibration = xport.quant.calibrate(model.eval(), clips, backends=["onnx"])
+    with pytest.raises(XportError, match="even with every block in float"):
+        xport.export(model, clips[0], "onnx", tmp_path / "a", "int8", calibration=calibration, max_drop=-1.0)
+    planned, caps = xport.quant.flow.int8_plan(model, (clips[0],), "onnx")
+    program, info, errors = xport.quant.quantize_within_budget(planned, caps, calibration, max_drop=1.0)
+    assert info.float_modules == [] and {"0", "2", "4"} <= {e.block for e in errors}
+
+
+def test_bad_int8_requests(trained, tmp_path):
+    model, clips, test_x, _ = trained
+    with pytest.raises(XportError, match="needs calibration data"):
+        xport.export(model, test_x[:1], "onnx", tmp_path / "a", "int8")
+    with pytest.raises(InputSpecError, match=r"expected shape \[1, 3, 4, 64, 64\], got \[1, 3, 4, 32, 32\]"):
+        xport.export(model, test_x[:1], "onnx", tmp_path / "b", "int8", calibration=[torch.zeros(1, 3, 4, 32, 32)])
+    with pytest.raises(XportError, match=r"backend 'tflite' does not support precision 'int8' \(supported: fp32, "):
+        xport.export(model, test_x[:1], "tflite", tmp_path / "c", "int8", calibration=clips)
+    with pytest.raises(XportError, match="needs calibration data"):
+        xport.export(model, test_x[:1], "onnx", tmp_path / "d", "int8", calibration=[])
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_int8_needs_calibration(capsys, tmp_path):
+    assert main(["-q", "export", "tiny_video_cnn", "--backend", "onnx", "--precision", "int8",
+                 "--out", str(tmp_path)]) == 2
+    assert "--calibration" in capsys.readouterr().err
+
+
+def test_qat_graph_trains_and_converts(trained):
+    model, clips, test_x, test_y = trained
+    x, y = test_x[:16], test_y[:16]
+    qat = xport.quant.prepare_qat(create_model("tiny_video_cnn", num_classes=DIRECTIONS), x)  # shapes of x
+    optimizer = torch.optim.SGD(qat.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(5):
+        loss = torch.nn.functional.cross_entropy(qat(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss))
+    assert losses[-1] < losses[0]
+    int8 = xport.quant.convert_qat(qat)
+    targets = {str(n.target) for n in int8.graph.nodes}
+    assert any("quantize_per_tensor" in t for t in targets)
