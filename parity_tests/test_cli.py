@@ -18,6 +18,7 @@ def xport_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("verb", ["demo", "export", "check", "verify", "migrate", "bench", "package", "verify-bundle",
+                                  "make-data", "finetune", "validate",
                                   "transmute", "zoo", "backends", "spec"])
 def test_help_on_every_verb(verb, capsys):
     with pytest.raises(SystemExit) as done:

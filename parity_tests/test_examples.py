@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,8 @@ def run_example(name: str, *args: str) -> str:
 
 def test_every_example_is_tested():
     assert {p.name for p in EXAMPLES.glob("*.py")} == {"export_and_verify.py", "vanilla_x3d_to_phone.py",
-                                                       "bench_openvino.py", "bench_zoo.py"}
+                                                       "bench_openvino.py", "bench_zoo.py",
+                                                       "finetune_synthetic.py"}
 
 
 def test_export_and_verify(tmp_path):
@@ -50,3 +52,12 @@ def test_bench_zoo(tmp_path):
     expected = {f"{b} {p}" for b in backends for p in xport.backends.get(b).CAPS.precisions}
     assert expected | {"eager (PyTorch fp32)"} <= labels
     assert {p.name for p in (tmp_path / "tiny_video_cnn").iterdir()} == {"bench.json", "bench.md", "bench.png"}
+
+
+def test_finetune_synthetic_tiny_settings(tmp_path):
+    out = run_example("finetune_synthetic.py", "--out", str(tmp_path), "--model", "tiny_video_cnn", "--size", "64",
+                      "--classes", "2", "--train-clips", "16", "--val-clips", "8", "--epochs", "1",
+                      "--freeze", "block2", "--backends", "onnx", "--precisions", "fp32", "--quiet")
+    assert "dataset: 16 + 8 H.264 clips of 64x64, classes still, fast" in out
+    assert re.search(r"tiny_video_cnn: val accuracy \d+\.\d% \(2 classes, chance 50%\)", out), out
+    assert re.search(r"onnx\s+fp32\s+\d+\.\d%\s+100\.0% \(8/8\)", out), out

@@ -8,6 +8,7 @@
     xport.bench(model).save("bench/")           # every backend vs eager, one protocol: JSON, markdown, PNG
     xport.package(model, "android", "bundle/")  # app bundle: artifacts, classes.txt, model.json, README
     xport.verify_bundle("bundle/", "clip.mp4")  # a real video through the bundle as an app would, vs eager
+    xport.finetune("efficient_x3d_xs", "data/", out="run/")  # new head on real clips; xport.validate(...) per backend
 """
 
 __version__ = "0.1.0"
@@ -29,8 +30,10 @@ from .migration import MigrationReport, verify_migration  # noqa: E402
 from .packaging import Bundle, BundleCheck, package, verify_bundle  # noqa: E402
 from .parity import ParityReport  # noqa: E402
 from .plan import CheckReport  # noqa: E402
+from .training import FinetuneResult, finetune  # noqa: E402
 from .transmuter import TransmuteReport, register_rule, transmute  # noqa: E402
 from .transmuter_rules import Rule  # noqa: E402
+from .validation import ValidationReport, validate  # noqa: E402
 
 __all__ = [
     "__version__", "export", "export_all", "load", "verify", "check",
@@ -38,4 +41,5 @@ __all__ = [
     "XportError", "UnsupportedOpError", "InputSpecError", "ModelFormatError", "ParityError", "OutputDirError",
     "BackendUnavailableError", "CaptureError", "transmute", "TransmuteReport", "register_rule", "Rule",
     "verify_migration", "MigrationReport", "bench", "BenchReport", "package", "verify_bundle", "Bundle", "BundleCheck",
+    "finetune", "FinetuneResult", "validate", "ValidationReport",
 ]

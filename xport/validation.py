@@ -59,9 +59,13 @@ class ValidationReport:
                  f"{'-' * 12} {'-' * 9} {'-' * 8}  {'-' * 13}  {'-' * 7}  {'-' * 6}"]
         for row in (self.eager, *self.rows):
             status = "ok" if row.status == "ok" else f"{row.status}: {row.detail}"
-            agree = ("reference" if row is self.eager else
-                     f"{pct(row.agreement)} ({sum(map(int.__eq__, row.predictions, self.eager.predictions))}/"
-                     f"{len(self.files)})" if row.agreement is not None else "-")
+            if row is self.eager:
+                agree = "reference"
+            elif row.agreement is None:
+                agree = "-"
+            else:
+                same = sum(a == b for a, b in zip(row.predictions, self.eager.predictions))
+                agree = f"{pct(row.agreement)} ({same}/{len(self.files)})"
             lines.append(f"{row.backend:<12} {row.precision:<9} {pct(row.accuracy):>8}  {agree:>13}  "
                          f"{row.seconds:>6.1f}s  {status}")
         return "\n".join(lines)

@@ -154,9 +154,16 @@ def finetune(model: str = "efficient_x3d_xs", data: str | Path = "xport-data/mot
     val_ds = ClipDataset(data, "val", spec, progress=progress and rank == 0)
     start = None if freeze == "none" else default_head_start(net) if freeze == "backbone" else freeze
     split = ModelSplit(net, start, train_ds[0][0][None])
+    state = load_state(state_path) if resume and state_path.exists() else None
+    if state is not None:  # before caching: the frozen prefix's outputs come from these weights
+        try:
+            net.load_state_dict(state["model"])
+        except RuntimeError as exc:
+            raise XportError(f"{state_path} holds the state of another model than '{model}' with {len(names)} "
+                             f"classes, so it cannot be resumed: {str(exc).splitlines()[0]}") from None
     if start is not None:
         split.freeze_prefix()
-        if recalibrate_bn:
+        if recalibrate_bn and state is None:
             step = max(1, len(train_ds) // 64)
             split.recalibrate_batch_norm(torch.stack([train_ds[i][0] for i in range(0, len(train_ds), step)][:64]))
             for buffer in split.prefix.buffers() if world > 1 else ():
@@ -178,13 +185,11 @@ def finetune(model: str = "efficient_x3d_xs", data: str | Path = "xport-data/mot
               "pretrained": pretrained, "world_size": world}
 
     epoch, step_in_epoch, history = 0, 0, []
-    if resume and state_path.exists():
-        state = load_state(state_path)
+    if state is not None:
         changed = {k: (state["config"].get(k), v) for k, v in config.items() if state["config"].get(k) != v}
         if changed:
             raise XportError(f"{state_path} was written with other settings, so it cannot be resumed: "
                              + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in changed.items()))
-        net.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])
