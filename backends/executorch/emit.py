@@ -64,7 +64,11 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
     report_path = out_dir / f"{options.name}.delegation.json"
     ops_path = out_dir / f"{options.name}.selected_operators.yaml"
 
-    edge, report = lower(program)
+    try:
+        edge, report = lower(program)
+    except RuntimeError as exc:  # ExecuTorch's own lowering errors are bare RuntimeErrors
+        raise XportError(f"ExecuTorch could not lower the program: {str(exc).splitlines()[0]}. Run `xport check` "
+                         "for what each node lowers to; int8 programs need every quantized op delegated") from exc
     log.info("executorch: %s", report.brief())
     if options.settings["strict"] and not report.fully_delegated:
         raise UnsupportedOpError(NAME, [p.as_unsupported(NAME) for p in report.portable])
@@ -72,7 +76,11 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
     extra = {**options.manifest.extra, "delegation": report.summary(), CHECKSUM_KEY: CHECKSUM_PLACEHOLDER}
     _set_manifest(edge, replace(options.manifest, extra=extra))
     with quiet_executorch():
-        data, checksum = seal(edge.to_executorch().buffer)
+        try:
+            data, checksum = seal(edge.to_executorch().buffer)
+        except RuntimeError as exc:  # e.g. an op left outside XNNPACK with no portable kernel
+            raise XportError(f"ExecuTorch could not build the program: {str(exc).splitlines()[0]}; "
+                             f"delegation: {report.brief()}") from exc
     path.write_bytes(data)
     report_path.write_text(report.to_json() + "\n")
     _write_operator_list(path, ops_path)
