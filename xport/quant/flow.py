@@ -48,7 +48,9 @@ def calibrate(model: torch.nn.Module, data: Iterable[Any], example_inputs: Any =
     :meth:`Calibration.save`; pass it (or its path) as ``calibration=`` to :func:`xport.export`.
     """
     samples = list(data)
-    example = as_input_tuple(example_inputs if example_inputs is not None else (samples[0] if samples else None))
+    if example_inputs is None and not samples:
+        raise XportError("calibrate needs calibration data: an iterable of example inputs (a few dozen real clips)")
+    example = as_input_tuple(example_inputs if example_inputs is not None else samples[0])
     calibration = Calibration.from_data(samples, example)
     names = backends if backends is not None else [
         n for n in backend_registry.available() if "int8" in backend_registry.get(n).CAPS.precisions]
@@ -79,8 +81,11 @@ def quantize_within_budget(planned: ExportedProgram, caps: Capabilities, calibra
     key = plan_key(planned, caps.backend)
     program, info = quantize(planned, caps, calibration, key)
     samples = calibration.inputs[:16]
-    if max_drop is None or not samples:
+    if max_drop is None:
         return program, info, []
+    if not samples:
+        raise XportError("max_drop measures top-1 agreement on the calibration clips, and a loaded calibration has "
+                         "none; pass the clips (calibration=<iterable>) with max_drop")
     fp32 = planned.module()
     with torch.no_grad():
         reference = [fp32(*s) for s in samples]
