@@ -81,7 +81,8 @@ def vanilla_to_efficient_name(name: str) -> str | None:
     return None
 
 
-def _read(path: str | Path) -> dict:
+def read_checkpoint(path: str | Path) -> dict:
+    """The dict a checkpoint file holds (CPU tensors, no code executed); clear errors for anything else."""
     path = Path(path)
     if not path.is_file():
         raise ModelFormatError(path, "no such checkpoint file")
@@ -91,7 +92,7 @@ def _read(path: str | Path) -> dict:
         raise ModelFormatError(path, f"not a PyTorch checkpoint ({type(exc).__name__})",
                                "pass the .pyth/.pt file saved by torch.save") from exc
     if not isinstance(obj, dict):
-        raise ModelFormatError(path, f"holds a {type(obj).__name__}, not a state_dict")
+        raise ModelFormatError(path, f"holds a {type(obj).__name__}, not a state_dict or checkpoint dict")
     return obj
 
 
@@ -142,7 +143,7 @@ def _drop_head_keys(state: dict, own: dict) -> list[str]:
 
 def load_x3d_checkpoint(model: torch.nn.Module, path: str | Path) -> LoadReport:
     """Validate every key and shape of the checkpoint against ``model``, then load it (all or nothing)."""
-    state, layout, filled = _normalise(_read(path), model)
+    state, layout, filled = _normalise(read_checkpoint(path), model)
     own = model.state_dict()
     skipped = _drop_head_keys(state, own)
     expected_missing = set(_PROJECTION) if any(k in _PROJECTION for k in skipped) else set()

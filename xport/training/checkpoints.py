@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from xport.efficient_ops.checkpoints import read_checkpoint
 from xport.errors import ModelFormatError, XportError
 
 FINETUNED_FORMAT = "xport-finetuned/1"
@@ -32,24 +33,11 @@ def atomic_save(obj: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _load(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFormatError(path, "no such checkpoint file")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # zip, pickle and torch errors of every kind
-        raise ModelFormatError(path, f"not a PyTorch checkpoint ({type(exc).__name__})") from exc
-    if not isinstance(obj, dict):
-        raise ModelFormatError(path, f"holds a {type(obj).__name__}, not a checkpoint dict")
-    return obj
-
-
 def finetuned_meta(path: str | Path, model_name: str | None = None) -> dict | None:
     """The metadata of an xport fine-tuned checkpoint (everything but the weights), or ``None`` for any other
     checkpoint. Raises :class:`CheckpointModelError` when it was fine-tuned from another model than
     ``model_name``."""
-    obj = _load(path)
+    obj = read_checkpoint(path)
     if obj.get("format") != FINETUNED_FORMAT:
         return None
     if model_name is not None and obj["model"] != model_name:
@@ -60,7 +48,7 @@ def finetuned_meta(path: str | Path, model_name: str | None = None) -> dict | No
 
 def load_finetuned_into(model: torch.nn.Module, path: str | Path) -> str:
     """Load the weights of an xport fine-tuned checkpoint (strict; a different head is kept fresh)."""
-    obj = _load(path)
+    obj = read_checkpoint(path)
     state = dict(obj["state_dict"])
     own = model.state_dict()
     fresh = [k for k in state if k in own and state[k].shape != own[k].shape]
@@ -96,7 +84,7 @@ def weights_digest(model: torch.nn.Module) -> str:
 
 def load_state(path: Path) -> dict:
     """A resumable training state written by :func:`xport.finetune`."""
-    obj = _load(path)
+    obj = read_checkpoint(path)
     if obj.get("format") != STATE_FORMAT:
         raise ModelFormatError(path, "is not a training state written by `xport finetune`")
     return obj
