@@ -4,8 +4,9 @@ validate every backend × precision on the decoded validation clips against eage
     python examples/finetune_synthetic.py [--out DIR] [--budget 600] [--model efficient_x3d_xs] [--backends all]
 
 The budget covers writing the dataset, decoding it and training (on 2 CPU cores); validation runs after it.
-Without official weights on disk (nothing is downloaded) the model starts from the zoo's seeded initial weights:
-the frozen stages are random features with batch-norm statistics re-measured on the clips, the rest is trained.
+Without official weights on disk (nothing is downloaded) the model starts from the zoo's seeded initial weights
+and trains end to end (about 170 ms per clip forward + backward at 160x160 on 2 quiet cores). With
+``--pretrained efficient_x3d_xs_original_form.pyth --freeze backbone`` it trains the head on cached features.
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ def main() -> None:
     p.add_argument("--task", default="speed")
     p.add_argument("--classes", type=int, default=2)
     p.add_argument("--size", type=int, default=160)
-    p.add_argument("--train-clips", type=int, default=160)
-    p.add_argument("--val-clips", type=int, default=40)
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--train-clips", type=int, default=320)
+    p.add_argument("--val-clips", type=int, default=60)
+    p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--freeze", default="s5", help="train from this module on (default: %(default)s)")
+    p.add_argument("--freeze", default="none", help="'backbone', or train from this module on (default: %(default)s: "
+                   "end to end, which is what learns motion from random initial weights)")
     p.add_argument("--budget", type=float, default=600, help="seconds for data + training (default: %(default)s)")
     p.add_argument("--backends", default="all")
     p.add_argument("--precisions", default="fp32,int8")
