@@ -145,7 +145,7 @@ def test_qat_graph_trains_and_converts(trained):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     assert losses[-1] < losses[0]
     int8 = xport.quant.convert_qat(qat)
     targets = {str(n.target) for n in int8.graph.nodes}
