@@ -3,10 +3,15 @@
 ``torch.jit.trace`` of the unlifted program records exactly the ATen ops the planner left; ``freeze``
 inlines the weights; the manifest rides along as the extra file ``xport.json``. ``optimize_for_mobile`` is
 not used: this torch build has no XNNPACK, and the planner already did the rewrites it would do.
+
+int8: the program is xport.quant's QDQ graph; ``quantized.py`` lowers it to PyTorch's quantized kernels
+(qnnpack, prepacked int8 weights) before tracing, so the ``.ptl`` computes in int8.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from pathlib import Path
 
 import torch
@@ -19,6 +24,9 @@ from xport.emit_options import EmitOptions
 from xport.passes import unlift
 
 from . import NAME
+from .engine import quantized_engine
+
+log = logging.getLogger("xport")
 
 
 def _operator_list(ptl: Path) -> list[str]:
@@ -26,16 +34,26 @@ def _operator_list(ptl: Path) -> list[str]:
     return sorted(torch.jit.mobile._export_operator_list(module))
 
 
+def _traceable(program: ExportedProgram, precision: str) -> torch.nn.Module:
+    module = unlift(program)
+    if precision != "int8":
+        return module
+    from .quantized import lower_to_quantized
+
+    lowered, kernels = lower_to_quantized(module)
+    log.info("torchscript int8 kernels: %s", ", ".join(f"{k} ×{n}" for k, n in sorted(kernels.items())))
+    return lowered
+
+
 def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
     inputs = program.example_inputs[0]
     path = Path(out_dir) / f"{options.name}.ptl"
     ops_path = Path(out_dir) / f"{options.name}.operators.yaml"
-    with quiet_torchscript(), torch.no_grad():
-        traced = torch.jit.trace(unlift(program), inputs, check_trace=False)
+    int8 = options.precision == "int8"
+    with quiet_torchscript(), torch.no_grad(), quantized_engine() if int8 else contextlib.nullcontext():
+        traced = torch.jit.trace(_traceable(program, options.precision), inputs, check_trace=False)
         traced.eval()._save_for_lite_interpreter(str(path), _extra_files={MANIFEST_KEY: options.manifest.to_json()})
         ops = _operator_list(path)
     ops_path.write_text("# Root operators of this model, for a selective PyTorch Mobile build\n"
                         + "".join(f"- {op}\n" for op in ops))
     return Artifact(NAME, options.precision, path, (path, ops_path), options.manifest)
-
-

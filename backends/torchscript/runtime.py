@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import torch.jit.mobile
 from xport._warnings import quiet_torchscript
 from xport.artifact import MANIFEST_KEY, Manifest
 from xport.errors import ModelFormatError
+
+from .engine import ENGINE, quantized_engine
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -34,15 +37,20 @@ class LiteRunner:
             raise ModelFormatError(self.path, "no such file")
         self.manifest = read_manifest(self.path)
         try:
-            with quiet_torchscript():
+            with quiet_torchscript(), self._engine():
                 self._module = torch.jit.mobile._load_for_lite_interpreter(str(self.path))
         except (RuntimeError, ValueError) as exc:
             raise ModelFormatError(self.path, f"the lite interpreter cannot load it ({str(exc).splitlines()[0]})",
                                    "the file is truncated or corrupt; export it again") from exc
-        self.runtime = f"torch {torch.__version__} lite interpreter"
+        int8 = f" ({ENGINE} int8 kernels)" if self.manifest.precision == "int8" else ""
+        self.runtime = f"torch {torch.__version__} lite interpreter{int8}"
+
+    def _engine(self) -> contextlib.AbstractContextManager:
+        """int8 files run on qnnpack kernels, as on phones (see engine.py); fp32 files need no engine."""
+        return quantized_engine() if self.manifest.precision == "int8" else contextlib.nullcontext()
 
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
-        with torch.no_grad():
+        with torch.no_grad(), self._engine():
             result = self._module(*(torch.from_numpy(x) for x in inputs))
         outs = result if isinstance(result, (tuple, list)) else (result,)
         return [o.numpy() for o in outs]
