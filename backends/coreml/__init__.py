@@ -25,12 +25,14 @@ NAME = "coreml"
 SUFFIXES = (".mlpackage",)
 OPTIONS = {
     "minimum_deployment_target": ("iOS16", f"oldest OS the model runs on: {', '.join(TARGETS)}; from iOS17/macOS14 "
-                                           "3-D convolution stays native, before it becomes conv2d taps"),
+                                           "3-D convolution stays native, before it becomes conv2d taps; precision "
+                                           "int8 needs iOS17/macOS14 or later"),
     "decompose": ((), "spec ops to decompose even though they are native at the target"),
     "compute_units": ("ALL", "processors Core ML may use when the model is loaded: ALL, CPU_ONLY, CPU_AND_GPU, "
                              "CPU_AND_NE (recorded in the manifest; an app can choose again at load time)"),
-    "compute_precision": (None, "arithmetic of the compressed precisions (int8w, pal*): fp16 (default, what the "
-                                "GPU and Neural Engine run) or fp32; the fp32 and fp16 precisions fix it themselves"),
+    "compute_precision": (None, "arithmetic of the int8 and compressed precisions (int8, int8w, pal*): fp16 "
+                                "(default, what the GPU and Neural Engine run) or fp32; the fp32 and fp16 precisions "
+                                "fix it themselves"),
     "weight_threshold": (2048, "compressed precisions leave weights with fewer elements than this uncompressed"),
     "author": ("", "model metadata: author"),
     "license": ("", "model metadata: licence"),

@@ -9,6 +9,11 @@ folds it into a constant, so it is listed: nothing is left to run).
 3-D convolution depends on the target (:func:`capabilities`): the ML Program ``conv`` takes 3-D kernels on every
 target, but before iOS 17 Core ML runs them on the CPU only, so at older targets conv3d is not native and the
 planner turns it into conv2d taps; from iOS 17 / macOS 14 it stays one 3-D conv.
+
+int8 (quantized activations, :mod:`.int8`) needs the iOS 17 ``quantize``/``dequantize`` ops: "int8" is in the
+backend's precisions at every target (so an older target gets an error naming the fix, not "unsupported"), but
+only from iOS 17 do ops list it, and only those whose QDQ form coremltools converts and the evaluator checks:
+conv/linear (+relu/relu6), add/mul, and the layout ops that share their input's quantization.
 """
 
 from __future__ import annotations
@@ -26,8 +31,14 @@ TARGETS: dict[str, int] = {
     "macOS12": 15, "macOS13": 16, "macOS14": 17, "macOS15": 18,
 }
 NATIVE_CONV3D_FROM = 17  # iOS 17 / macOS 14
+INT8_FROM = 17  # MIL quantize/dequantize (activation quantization) arrive with iOS 17 / macOS 14
 
 _ALL = tuple(PRECISIONS)
+_FLOAT = tuple(p for p in _ALL if p != "int8")
+# Ops with an int8 form in the QDQ program (xport.quant.quantizer): weighted ops, fused activations, add/mul, and
+# layout ops sharing their input's quantization.
+_INT8_OPS = ("conv", "linear", "relu", "clamp", "add", "mul", "reshape", "permute", "slice", "select", "pad",
+             "max_pool")
 _PLAIN = ("batch_norm", "linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh",
           "add", "sub", "mul", "div", "mean", "sum", "avg_pool", "max_pool", "softmax", "cat", "slice", "select",
           "reshape", "permute", "pad", "full", "identity")
@@ -36,16 +47,24 @@ _PLAIN = ("batch_norm", "linear", "matmul", "relu", "clamp", "sigmoid", "silu", 
 def caps_for(generation: int) -> Capabilities:
     """Capabilities at a Core ML generation (``TARGETS`` value)."""
     conv_ranks = (1, 2, 3) if generation >= NATIVE_CONV3D_FROM else (1, 2)
+
+    def at(name: str) -> tuple[str, ...]:
+        return _ALL if name in _INT8_OPS and generation >= INT8_FROM else _FLOAT
+
     return Capabilities(
         backend="coreml",
         precisions=_ALL,
         ops={
-            **{name: native(*_ALL) for name in _PLAIN},
+            **{name: native(*at(name)) for name in _PLAIN},
             # Core ML multi-arrays hold no uint8: integer inputs must be int32 (fused models take float frames).
-            "cast": native(*_ALL, source=("float32", "float16", "int32")),
-            "conv": native(*_ALL, rank=conv_ranks, transposed=(False,),
+            "cast": native(*_FLOAT, source=("float32", "float16", "int32")),
+            "conv": native(*at("conv"), rank=conv_ranks, transposed=(False,),
                            note="3-D kernels native from iOS17/macOS14 (minimum_deployment_target)"),
         },
+        # coremltools turns a constant int8 tensor behind dequantize into a constexpr weight, but has no int32
+        # form for a bias: biases stay float (Core ML's conv adds them in the compute precision).
+        int8_bias="float",
+        int8_folded_weights=True,
     )
 
 

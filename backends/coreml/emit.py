@@ -1,9 +1,9 @@
 """Planned ExportedProgram → ``<name>.mlpackage`` (ML Program), via ``coremltools.convert`` (see ``__init__``).
 
-Steps: check the program against the capabilities of the deployment target (3-D conv only from iOS 17); convert
-at the compute precision the xport precision names (never coremltools' fp16 default by omission); compress the
-weights for ``int8w`` / ``pal*``; write descriptions and metadata; save; store xport's manifest, with checksums,
-in the saved model's metadata (:mod:`.package`).
+Steps: check the program against the capabilities of the deployment target (3-D conv only from iOS 17); for
+``int8``, check the QDQ program's forms (:mod:`.int8`); convert at the compute precision the xport precision names
+(never coremltools' fp16 default by omission); compress the weights for ``int8w`` / ``pal*``; write descriptions
+and metadata; save; store xport's manifest, with checksums, in the saved model's metadata (:mod:`.package`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from xport.artifact import Artifact
 from xport.emit_options import EmitOptions
 from xport.errors import XportError
 
-from . import NAME
+from . import NAME, int8
 from .caps import TARGETS
 from .compress import compress
 from .convert import COMPUTE_UNITS, convert
@@ -40,9 +40,9 @@ def _compute(precision_name: str, precision: Precision, requested: str | None) -
         return precision.compute
     if requested not in ("fp32", "fp16"):
         raise XportError(f"compute_precision='{requested}': use 'fp32' or 'fp16'")
-    if not precision.compressed and requested != precision.compute:
+    if not (precision.compressed or precision.quantized_activations) and requested != precision.compute:
         raise XportError(f"precision '{precision_name}' computes in {precision.compute}; compute_precision applies "
-                         "to the compressed precisions (int8w, pal8, pal6, pal4) only")
+                         "to the compressed precisions (int8, int8w, pal8, pal6, pal4) only")
     return requested
 
 
@@ -54,6 +54,8 @@ def _settings(options: EmitOptions) -> tuple[str, Precision, str, str]:
     if s["compute_units"] not in COMPUTE_UNITS:
         raise XportError(f"compute_units='{s['compute_units']}' is not one of {', '.join(COMPUTE_UNITS)}")
     precision = PRECISIONS[options.precision]
+    if precision.quantized_activations:
+        int8.require_target(target)
     return target, precision, _compute(options.precision, precision, s["compute_precision"]), s["compute_units"]
 
 
@@ -69,9 +71,13 @@ def _summary(package: Path) -> tuple[dict[str, int], list[int]]:
 def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
     target, precision, compute, units = _settings(options)
     manifest = options.manifest
+    qdq = None
+    if precision.quantized_activations:
+        program = int8.qdq_program(program)
+        qdq = int8.qdq_counts(program)
     mlmodel = convert(program, manifest, target, compute, units)
     mlmodel = compress(mlmodel, precision, target, options.settings["weight_threshold"])
-    compression = precision.doc if precision.compressed else f"{compute} weights"
+    compression = precision.doc if precision.compressed or qdq is not None else f"{compute} weights"
     describe(mlmodel, manifest, options.settings, summary_of(options.precision, compute, target, compression))
 
     path = Path(out_dir) / f"{options.name}.mlpackage"
@@ -85,6 +91,8 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
         "weights": compression, "weight_threshold": options.settings["weight_threshold"],
         "conv_ranks": conv_ranks, "mil_ops": dict(sorted(ops.items())),
     }
+    if qdq is not None:  # what the package holds: MIL quantize/dequantize ops and int8 constexpr weights
+        coreml["int8"] = int8.check_converted(qdq, ops)
     manifest = write_manifest(path, replace(manifest, extra={**manifest.extra, "coreml": coreml}))
     log.info("%s.mlpackage: %d MIL ops for %s, %s arithmetic, %s", options.name, sum(ops.values()), target, compute,
              compression)

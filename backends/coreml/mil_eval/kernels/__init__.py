@@ -28,6 +28,6 @@ def kernel(*op_types: str) -> Callable[[Kernel], Kernel]:
     return register
 
 
-from . import compute, constexpr, elementwise, layout  # noqa: E402,F401  (registration on import)
+from . import compute, constexpr, elementwise, layout, quantization  # noqa: E402,F401  (registration on import)
 
 __all__ = ["KERNELS", "Args", "kernel"]
