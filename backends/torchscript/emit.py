@@ -38,9 +38,10 @@ def _traceable(program: ExportedProgram, precision: str) -> torch.nn.Module:
     module = unlift(program)
     if precision != "int8":
         return module
-    from .quantized import lower_to_quantized
+    from .quantized import lower_to_quantized, quiet_quantized_tensors
 
-    lowered, kernels = lower_to_quantized(module)
+    with quiet_quantized_tensors():
+        lowered, kernels = lower_to_quantized(module)
     log.info("torchscript int8 kernels: %s", ", ".join(f"{k} ×{n}" for k, n in sorted(kernels.items())))
     return lowered
 

@@ -53,9 +53,9 @@ class QParams:
                                "uint8 [0, 255])")
         return QParams(float(scale), int(zero_point) + _AS_QUINT8[dtype][2])
 
-    def top(self) -> float:
-        """The largest real value the quint8 tensor holds."""
-        return self.scale * (255 - self.zero_point)
+    def quantized(self, value: float) -> int:
+        """``value`` as the quint8 tensor stores it (rounded half to even and saturated, as quantize does)."""
+        return min(255, max(0, round(value / self.scale) + self.zero_point))
 
 
 def attr_value(gm: torch.fx.GraphModule, node: Any) -> torch.Tensor:

@@ -14,7 +14,9 @@ conv/linear whose weight is quantized must match a pattern; otherwise :class:`Un
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import warnings
+from typing import Any, Iterator
 
 import torch
 import torch.fx
@@ -42,6 +44,16 @@ _AS_RESHAPE = (_aten.view.default, _aten._unsafe_view.default)
 
 def _target(node: torch.fx.Node) -> Any:
     return _aten.reshape.default if node.target in _AS_RESHAPE else node.target
+
+
+@contextlib.contextmanager
+def quiet_quantized_tensors() -> Iterator[None]:
+    """Silence torch 2.13's notice that quantized tensors are deprecated: they are what the lite interpreter's
+    int8 kernels take, and what PyTorch Mobile apps run today."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel and "
+                                r"other quantized tensor creation functions", category=UserWarning)
+        yield
 
 
 class _Unsupported(Exception):
@@ -188,9 +200,11 @@ class _Lowering:
             return self.graph.call_function(_target(x), args, dict(x.kwargs))
         _, compute, act = pattern
         out = self._emit_compute(compute, params, act is not None)
-        if act is not None and act.target is not _aten.relu.default and params.top() > 6.0:
-            # relu6 whose output range reaches past 6: the fused kernel applied relu, clamp the top here.
-            out = self.graph.call_function(_aten.clamp.default, (out, None, 6.0))
+        if act is not None and act.target is not _aten.relu.default and params.quantized(6.0) < 255:
+            # relu6 whose range reaches past 6: the fused kernel applied relu, clamp the top here. Quantized clamp
+            # misreads channels-last tensors (what the conv kernels return; torch 2.13), hence the contiguous copy.
+            dense = self.graph.call_method("contiguous", (out,))
+            out = self.graph.call_function(_aten.clamp.default, (dense, 0.0, 6.0))
         return out
 
     def _emit_compute(self, node: torch.fx.Node, params: QParams, relu: bool) -> torch.fx.Node:
