@@ -14,6 +14,8 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+from torch import nn
 from xport.efficient_ops import create_model
 
 import xport
@@ -139,6 +141,47 @@ def test_x3d_xs_int8_within_tolerance(tmp_path):
     assert report.max_rel <= tolerance_for("coreml", "int8").max_rel
     summary = artifact.manifest.extra["coreml"]["int8"]
     assert summary["quantize"] > 30 and summary["int8_weights"] > 30
+
+
+class EveryInt8Op(nn.Module):
+    """Each op the Core ML caps declare at int8: conv1d/2d/3d, depthwise, linear, relu/relu6, add, mul, and the
+    layout ops sharing their input's quantization (reshape, max_pool, permute, slice, select, pad)."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.c3, self.c2 = nn.Conv3d(3, 8, 3, padding=1), nn.Conv2d(16, 16, 3, padding=1, groups=16)
+        self.c1, self.fc, self.out = nn.Conv1d(16, 8, 3), nn.Linear(32, 32), nn.Linear(48, 5)
+
+    def forward(self, x):
+        y = F.relu6(self.c3(x)).reshape(1, 16, 8, 8)
+        y = F.max_pool2d(F.relu(self.c2(y)) + y, 2)
+        y = F.pad(y.permute(0, 1, 3, 2)[:, :, 1:, :], (1, 1))
+        z = y.mean(dim=2)  # a float island
+        h = F.relu(self.fc(self.c1(z * torch.sigmoid(z)).flatten(1)))
+        return self.out(torch.cat([h, y[:, :, 0, 0]], 1))
+
+
+@pytest.mark.parametrize("target, weight_op", [("iOS17", "constexpr_affine_dequantize"),
+                                               ("iOS18", "constexpr_blockwise_shift_scale")])
+def test_fp32_arithmetic_computes_exactly_the_qdq_program(target, weight_op, tmp_path):
+    """With fp32 arithmetic the package (read back, in the evaluator) equals PyTorch's QDQ program bit for bit:
+    quantize/dequantize/constexpr kernels have Core ML's semantics on every op the caps declare at int8."""
+    model, shape = EveryInt8Op().eval(), (1, 3, 2, 8, 8)
+    clips = [seeded(shape, i) for i in range(4)]
+    artifact = xport.export(model, clips[0], "coreml", tmp_path, "int8", calibration=clips,
+                            minimum_deployment_target=target, compute_precision="fp32")
+    coreml = artifact.manifest.extra["coreml"]
+    assert coreml["compute_precision"] == "fp32" and "cast" not in coreml["mil_ops"]
+    assert coreml["mil_ops"][weight_op] == coreml["int8"]["int8_weights"] == 4  # 3 convs and the inner linear
+    assert artifact.manifest.extra["int8"]["quantized_ops"] == {"conv": 3, "add": 1, "mul": 1, "linear": 1}
+    planned, caps = xport.quant.flow.int8_plan(model, (clips[0],), "coreml", {"minimum_deployment_target": target})
+    qdq, _ = xport.quant.convert.quantize(planned, caps, xport.quant.Calibration.from_data(clips, (clips[0],)), "k")
+    for seed in (50, 51, 52):
+        x = seeded(shape, seed)
+        with torch.no_grad():
+            expected = qdq.module()(x)
+        assert torch.equal(artifact.run(x), expected)
 
 
 def _round_trip(x: np.ndarray, tmp_path, **params) -> np.ndarray:

@@ -13,6 +13,8 @@ from xport._warnings import quiet_coremltools
 from xport.artifact import Manifest
 from xport.errors import XportError
 
+from .legalize import legalize
+
 with quiet_coremltools():
     import coremltools as ct
 
@@ -50,6 +52,7 @@ def convert(program: ExportedProgram, manifest: Manifest, target: str, compute: 
         raise XportError("the Core ML backend writes fixed shapes; export with dynamic_batch=False")
     # An output that is an input: naming it fails in coremltools 9.0 (its name sanitizer asserts); unnamed,
     # coremltools inserts an identity op, and the output is renamed afterwards.
+    program = legalize(program)
     passthrough = _returns_an_input(program)
     outputs = None if passthrough else [_tensor_type(s, False) for s in manifest.outputs]
     with quiet_coremltools():
