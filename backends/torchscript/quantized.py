@@ -26,6 +26,7 @@ from xport.errors import UnsupportedNode, UnsupportedOpError
 
 from . import NAME
 from .hoist_activations import ACTIVATIONS, COMPUTE, fusable_activation, hoist_activations
+from .layout import channels_last_reshape
 from .qdq import DQ, DQ_CHANNEL, Q, QDQFormError, QParams, folded_value, is_call, is_qdq, quantized_weight
 from .qmodules import QuantizedConv, QuantizedLinear
 
@@ -196,6 +197,11 @@ class _Lowering:
         if pattern[0] == "as_is":
             x = pattern[1]
             self._count(_spec_name(x))
+            if _target(x) is _aten.reshape.default:
+                nhwc = channels_last_reshape(self.graph, self.quant_of(x.args[0]), x.args[0].meta["val"].shape,
+                                             x.meta["val"].shape)
+                if nhwc is not None:
+                    return nhwc
             args = (self.quant_of(x.args[0]), *torch.fx.map_arg(x.args[1:], self.float_of))
             return self.graph.call_function(_target(x), args, dict(x.kwargs))
         _, compute, act = pattern
