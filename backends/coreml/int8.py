@@ -32,8 +32,9 @@ def require_target(target: str) -> None:
     if TARGETS[target] < INT8_FROM:
         raise XportError(f"precision 'int8' (int8 activations) needs Core ML's quantize/dequantize ops, which arrive "
                          f"with iOS17/macOS14; minimum_deployment_target is {target}. Fix: export with "
-                         "minimum_deployment_target='iOS17' (or macOS14, or later), or use precision 'int8w' (int8 "
-                         "weights only) for older targets")
+                         "minimum_deployment_target='iOS17' (or macOS14, or later; CLI: --option "
+                         "minimum_deployment_target=iOS17), or use precision 'int8w' (int8 weights only) for older "
+                         "targets")
 
 
 def _dtype_of(node: torch.fx.Node) -> torch.dtype | None:
