@@ -9,6 +9,7 @@ from torch import nn
 from xport.caps import Capabilities, native
 from xport.capture import capture, describe
 from xport.passes import (
+    ActivationBeforeView,
     BatchNormToAffine,
     Conv1dToConv2d,
     Conv3dToConv2d,
@@ -230,6 +231,29 @@ def test_full_to_constant():
     before, after, count = run_pass(model, (seeded(shape),), FullToConstant(), ONLY_2D)
     assert count == 1 and "full" not in ops_of(after)
     assert_same(before, after, shape)
+
+
+@pytest.mark.parametrize("activation", [nn.ReLU(), nn.ReLU6()], ids=["relu", "relu6"])
+def test_activation_before_view(activation):
+    """conv → view → relu becomes conv → relu → view (the relu can then fuse into the conv)."""
+    conv = nn.Conv2d(4, 6, 3, padding=1)
+    model = Fn(lambda x: activation(conv(x.reshape(2, 4, 5, 5)).reshape(1, 2, 6, 5, 5)))
+    shape = (1, 2, 4, 5, 5)
+    before, after, count = run_pass(model, (seeded(shape),), ActivationBeforeView())
+    assert count == 1
+    assert ops_of(after)[-3:] == ["conv", ops_of(before)[-1], "reshape"]
+    assert_same(before, after, shape)
+
+
+def test_activation_stays_after_a_shared_view():
+    conv = nn.Conv2d(4, 6, 3, padding=1)
+
+    def forward(x):
+        y = conv(x).reshape(1, 2, 6, 5, 5)
+        return torch.relu(y) + y  # y has two users: the relu must stay where it is
+
+    _, _, count = run_pass(Fn(forward), (seeded((2, 4, 5, 5)),), ActivationBeforeView())
+    assert count == 0
 
 
 def test_remove_noops():

@@ -21,7 +21,7 @@ from xport.tolerances import INT8_GATES
 from .fixtures.train_direction_model import DIRECTIONS, load_direction_model, moving_squares
 from .helpers import require_backend
 
-INT8_BACKENDS = ["onnx", "openvino", "executorch"]
+INT8_BACKENDS = ["onnx", "openvino", "executorch", "tflite"]
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +121,8 @@ def test_bad_int8_requests(trained, tmp_path):
         xport.export(model, test_x[:1], "onnx", tmp_path / "a", "int8")
     with pytest.raises(InputSpecError, match=r"expected shape \[1, 3, 4, 64, 64\], got \[1, 3, 4, 32, 32\]"):
         xport.export(model, test_x[:1], "onnx", tmp_path / "b", "int8", calibration=[torch.zeros(1, 3, 4, 32, 32)])
-    with pytest.raises(XportError, match=r"backend 'tflite' does not support precision 'int8' \(supported: fp32, "):
-        xport.export(model, test_x[:1], "tflite", tmp_path / "c", "int8", calibration=clips)
+    with pytest.raises(XportError, match=r"backend 'torchscript' does not support precision 'int8' \(supported: fp32"):
+        xport.export(model, test_x[:1], "torchscript", tmp_path / "c", "int8", calibration=clips)
     with pytest.raises(XportError, match="needs calibration data"):
         xport.export(model, test_x[:1], "onnx", tmp_path / "d", "int8", calibration=[])
     assert not any(tmp_path.iterdir())

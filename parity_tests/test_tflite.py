@@ -21,10 +21,14 @@ def _needs_litert():
     require_backend("tflite")
 
 
-def _ops(artifact: xport.Artifact) -> list[str]:
+def _ops(artifact: xport.Artifact, delegated: bool = False) -> list[str]:
+    """The model's ops; ``delegated``: after XNNPACK took its partitions (each one a DELEGATE op)."""
     from ai_edge_litert.interpreter import Interpreter
 
-    return [op["op_name"] for op in Interpreter(model_path=str(artifact.path))._get_ops_details()]
+    interpreter = Interpreter(model_path=str(artifact.path))
+    if delegated:
+        interpreter.allocate_tensors()
+    return [op["op_name"] for op in interpreter._get_ops_details()]
 
 
 def test_reshape_layout_rules():
@@ -152,3 +156,66 @@ def test_batch_of_two_and_broadcast_gate(tmp_path):
             return y * torch.sigmoid(y.mean(dim=(2, 3, 4), keepdim=True)) + x[:, :, :1]
 
     export_verified(Gate().eval(), (seeded((2, 4, 5, 6, 6)),), "tflite", tmp_path)
+
+
+def _flatbuffer(artifact: xport.Artifact):
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(artifact.path.read_bytes(), 0)
+    codes = [xport.backends.tflite.flatbuffer.op_name(model.operatorCodes[op.opcodeIndex].builtinCode)
+             for op in model.subgraphs[0].operators]
+    return model, schema, list(zip(codes, model.subgraphs[0].operators))
+
+
+def test_int8_x3d_is_int8_tensors_in_one_xnnpack_graph(tmp_path):
+    """X3D-XS at int8 (random weights): int8 tensors with TFLite's quantization parameters, not fake quantization.
+
+    Every conv reads and writes int8 with per-channel int8 filters (zero point 0) and int32 biases at scale input
+    scale × filter scale; every relu is fused into its conv; the whole graph is one XNNPACK partition.
+    """
+    from xport.efficient_ops import create_model
+
+    model = create_model("efficient_x3d_xs").eval()
+    clips = [seeded((1, 3, 4, 160, 160), seed) for seed in range(4)]
+    artifact, _ = export_verified(model, (clips[0],), "tflite", tmp_path, precision="int8", calibration=clips)
+    flatbuffer, schema, ops = _flatbuffer(artifact)
+    tensors = flatbuffer.subgraphs[0].tensors
+    convs = [op for code, op in ops if code in ("CONV_2D", "DEPTHWISE_CONV_2D")]
+    assert len(convs) == artifact.manifest.extra["int8"]["quantized_ops"]["conv"]
+    for op in convs:
+        x, w, b, y = (tensors[i] for i in (*op.inputs, *op.outputs))
+        assert (x.type, w.type, b.type, y.type) == (schema.TensorType.INT8,) * 2 + (schema.TensorType.INT32,
+                                                                                  schema.TensorType.INT8)
+        channels = w.shape[w.quantization.quantizedDimension]
+        assert len(w.quantization.scale) == channels and not any(w.quantization.zeroPoint)
+        torch.testing.assert_close(torch.tensor(b.quantization.scale),
+                                   torch.tensor(x.quantization.scale[0] * w.quantization.scale), rtol=1e-6, atol=0)
+    codes = [code for code, _ in ops]
+    assert "RELU" not in codes and codes.count("QUANTIZE") == codes.count("DEQUANTIZE")
+    # Float islands only: the SE gate (mean, sigmoid), swish, and the output linear; a split graph would show
+    # more than one DELEGATE node.
+    assert _ops(artifact, delegated=True).count("DELEGATE") == 1
+    islands = artifact.manifest.extra["int8"]["float_islands"]
+    assert set(islands) == {"mean", "sigmoid", "silu", "linear"}
+
+
+def test_int8_standalone_relu_and_zero_padding_keep_their_numbers(tmp_path):
+    """A relu no conv can absorb, an int8 add with its relu, and a cat of zero frames (time padding) in int8."""
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 8, 1)
+
+        def forward(self, x):
+            y = self.a(x)
+            z = torch.relu(self.b(torch.relu(y)) + y)  # y feeds two ops: its relu stays standalone
+            zeros = torch.zeros(1, 8, 2, 8)
+            return torch.cat([zeros, z, zeros], dim=2).mean(dim=(2, 3))
+
+    model = Block().eval()
+    clips = [seeded((1, 3, 8, 8), seed) for seed in range(8)]
+    artifact, _ = export_verified(model, (clips[0],), "tflite", tmp_path, precision="int8", calibration=clips)
+    codes = [code for code, _ in _flatbuffer(artifact)[2]]
+    assert codes.count("PAD") == 1 and codes.count("ADD") == 1
+    assert artifact.manifest.extra["int8"]["quantized_ops"] == {"conv": 2, "relu": 1, "add": 1}

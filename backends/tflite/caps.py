@@ -1,28 +1,36 @@
-"""What xport's TFLite writer lowers to builtin LiteRT ops (fp32, and fp16 weights).
+"""What xport's TFLite writer lowers to builtin LiteRT ops (fp32, fp16 weights, and int8).
 
 TFLite convolutions and pools are 2-D (CONV_3D exists but only with groups=1 and is slow), so 1-D and 3-D
 forms are left out here and the planner rewrites them to 2-D. Batch norm after a conv is folded; a standalone
 one becomes a per-channel multiply-add. Tensors are stored channels-last, so the planner picks conv3d lowerings
 that are free views in NTHWC (taps, not the banded grouped conv).
+
+int8 is TFLite's own form (the writer turns xport.quant's QDQ program into int8 tensors, see .quantized): int8
+activations per tensor, int8 filters per output channel with zero point 0, int32 biases the writer quantizes
+itself (so the program keeps them float), int8 weights stored as constants.
 """
 
 from xport.caps import Capabilities, native
 
 # fp16 is TFLite's float16 format: conv and linear weights stored in half precision (see convert.weight).
 _PRECISIONS = ("fp32", "fp16")
+_INT8 = (*_PRECISIONS, "int8")  # ops with an int8 kernel in TFLite's builtin set (and XNNPACK's)
 
 CAPS = Capabilities(
     backend="tflite",
-    precisions=_PRECISIONS,
+    precisions=_INT8,
     channels_last=True,
+    int8_bias="float",
     ops={
         **{name: native(*_PRECISIONS) for name in (
-            "linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh",
-            "add", "sub", "mul", "div", "mean", "sum", "softmax", "cat", "slice", "select", "reshape",
-            "permute", "pad", "full", "identity",
+            "linear", "matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
+            "sum", "softmax", "full",
+        )},
+        **{name: native(*_INT8) for name in (
+            "relu", "clamp", "add", "mul", "slice", "select", "reshape", "permute", "pad", "cat", "identity",
         )},
         "cast": native(*_PRECISIONS, target=("float32",)),
-        "conv": native(*_PRECISIONS, rank=(2,), transposed=(False,)),
+        "conv": native(*_INT8, rank=(2,), transposed=(False,)),
         # ceil_mode windows run past the input: no SAME/VALID form.
         "avg_pool": native(*_PRECISIONS, rank=(2,), ceil_mode=(False,)),
         "max_pool": native(*_PRECISIONS, rank=(2,), ceil_mode=(False,)),

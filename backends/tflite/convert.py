@@ -21,7 +21,7 @@ from xport.passes.graph import get_attr_value
 from xport.spec import SPEC, shape_of
 from xport.tensor_spec import TensorSpec
 
-from . import NAME
+from . import NAME, quantized
 from .flatbuffer import Activation, BuiltinOperator, BuiltinOptions, ModelWriter, schema
 from .layout import Perm, channels_last, identity, physical_shape, transpose_perm
 
@@ -62,15 +62,24 @@ class Converter:
         self.absorbed: set[torch.fx.Node] = set()
         self._ends: set[int] = set()  # tensors that are graph inputs or outputs
         self._fused_into: dict[torch.fx.Node, torch.fx.Node] = {}  # producer → the activation it absorbed
+        # int8 (see .quantized): dequantize nodes → the int8 tensor they read, and int8 weights by their node.
+        self.dequantized: dict[torch.fx.Node, Value] = {}
+        self.int8_weights: dict[torch.fx.Node, quantized.Int8Weight] = {}
 
     # --- values -------------------------------------------------------------------------------------------
     def value(self, arg: Any) -> Any:
         """The converted value of a node argument (Values, arrays, and plain Python scalars/lists)."""
         if isinstance(arg, torch.fx.Node):
+            if arg not in self.values and arg in self.dequantized:  # a float consumer of an int8 tensor
+                self.values[arg] = quantized.dequantize(self, arg, self.dequantized[arg])
             return self.values[arg]
         if isinstance(arg, (list, tuple)):
             return type(arg)(self.value(a) for a in arg)
         return arg
+
+    def quantized(self, arg: Any) -> Value | None:
+        """The int8 tensor behind ``arg`` if it is a dequantize of one (an int8 kernel takes it as is)."""
+        return self.dequantized.get(arg) if isinstance(arg, torch.fx.Node) else None
 
     def new(self, node: torch.fx.Node, shape: Sequence[int], perm: Perm, suffix: str = "") -> Value:
         """A fresh float tensor for (part of) ``node``'s result, stored in layout ``perm``."""
@@ -90,8 +99,8 @@ class Converter:
             return value.index
         key = (value.index, tuple(perm))
         if key not in self._layouts:
-            out = self.writer.tensor(f"{self.writer.tensors[value.index].name}_t",
-                                     physical_shape(value.shape, perm))
+            out = self.writer.tensor_like(f"{self.writer.tensors[value.index].name}_t",
+                                          physical_shape(value.shape, perm), value.index)
             self.op(BuiltinOperator.TRANSPOSE, [value.index, self.ints(transpose_perm(value.perm, perm))], [out],
                     BuiltinOptions.TransposeOptions, schema.TransposeOptionsT())
             self._layouts[key] = out
@@ -137,6 +146,10 @@ class Converter:
         self._fused_into[node] = user
         return code
 
+    def fused_into(self, node: torch.fx.Node) -> torch.fx.Node:
+        """The node whose value ``node``'s op computes: the activation it absorbed, or itself."""
+        return self._fused_into.get(node, node)
+
     # --- the walk -----------------------------------------------------------------------------------------
     def convert(self, input_specs: Sequence[TensorSpec], output_names: Sequence[str]) -> tuple[list, list]:
         """Lower every node; returns the (name, tensor index) pairs of the graph inputs and outputs.
@@ -158,18 +171,25 @@ class Converter:
             elif node.op == "get_attr":
                 self.values[node] = get_attr_value(self.gm, node).detach().numpy()
             elif node.op == "call_function" and node not in self.absorbed:
+                if quantized.is_dequantize(node) and isinstance(self.values.get(node.args[0]), Value):
+                    self.dequantized[node] = self.values[node.args[0]]  # written only if a float op reads it
+                    continue
                 self.values[node] = self._lower(node, infos.get(node))
                 if node in self._fused_into:
                     self.values[self._fused_into[node]] = self.values[node]
             elif node.op == "output":
                 results = node.args[0] if isinstance(node.args[0], (list, tuple)) else [node.args[0]]
                 for name, result in zip(output_names, results):
-                    outputs.append((name, self._graph_output(name, self.values[result])))
+                    outputs.append((name, self._graph_output(name, self.value(result))))
         return inputs, outputs
 
     def _lower(self, node: torch.fx.Node, info: NodeInfo | None) -> Any:
         if _all_constant(node.args, self.values) and _all_constant(node.kwargs, self.values):
+            if quantized.is_weight_dequantize(node):
+                self.int8_weights[node] = quantized.weight_of(node, self.values)
             return _evaluate(node, self.values)
+        if quantized.is_quantize(node):
+            return quantized.quantize(self, node)
         if info is None or info.spec is None:
             raise self._unsupported(info, node, f"ATen op '{node.target}' is outside the op spec",
                                     "run `xport check` to see the op spec")

@@ -6,7 +6,8 @@ schema LiteRT itself reads, so the files are what the runtime expects without Te
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 import flatbuffers
 import numpy as np
@@ -24,6 +25,15 @@ SCHEMA_VERSION = 3
 _TENSOR_TYPES = {np.dtype("float32"): schema.TensorType.FLOAT32, np.dtype("float16"): schema.TensorType.FLOAT16,
                  np.dtype("int32"): schema.TensorType.INT32, np.dtype("int64"): schema.TensorType.INT64,
                  np.dtype("uint8"): schema.TensorType.UINT8, np.dtype("int8"): schema.TensorType.INT8}
+# Operator versions of the int8 kernels (TFLite's op_version.cc); float ops are version 1.
+_INT8_VERSIONS = {
+    BuiltinOperator.CONV_2D: 3, BuiltinOperator.DEPTHWISE_CONV_2D: 3, BuiltinOperator.FULLY_CONNECTED: 4,
+    BuiltinOperator.ADD: 2, BuiltinOperator.MUL: 2, BuiltinOperator.QUANTIZE: 2, BuiltinOperator.DEQUANTIZE: 2,
+    BuiltinOperator.TRANSPOSE: 2, BuiltinOperator.PAD: 2, BuiltinOperator.PADV2: 2, BuiltinOperator.SLICE: 2,
+    BuiltinOperator.STRIDED_SLICE: 2, BuiltinOperator.CONCATENATION: 2, BuiltinOperator.RELU: 2,
+    BuiltinOperator.RELU6: 2, BuiltinOperator.MEAN: 2, BuiltinOperator.AVERAGE_POOL_2D: 2,
+    BuiltinOperator.MAX_POOL_2D: 2, BuiltinOperator.LOGISTIC: 2,
+}
 _OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
 
 
@@ -43,16 +53,47 @@ class ModelWriter:
         self.opcode_list: list[Any] = []
         self._constants: dict[tuple, int] = {}
         self.metadata: list[Any] = []
+        self._like: Any = None  # the tensor whose type computed float tensors take (see ``carrying``)
 
-    def tensor(self, name: str, shape: Sequence[int], dtype: Any = np.float32, data: np.ndarray | None = None) -> int:
-        """A new tensor (with a constant buffer when ``data`` is given); returns its index."""
+    def tensor(self, name: str, shape: Sequence[int], dtype: Any = np.float32, data: np.ndarray | None = None,
+               quantization: Any = None) -> int:
+        """A new tensor (with a constant buffer when ``data`` is given); returns its index.
+
+        ``quantization`` is a ``QuantizationParametersT`` (int8 scale and zero point, per tensor or per axis).
+        """
         t = schema.TensorT()
         t.name = name
         t.shape = np.asarray(list(shape), dtype=np.int32)
         t.type = _TENSOR_TYPES[np.dtype(dtype)]
         t.buffer = 0 if data is None else self._buffer(np.ascontiguousarray(data, dtype=dtype).tobytes())
+        t.quantization = quantization
+        if data is None and quantization is None and np.dtype(dtype) == np.float32 and self._like is not None:
+            t.type, t.quantization = self._like.type, self._like.quantization
         self.tensors.append(t)
         return len(self.tensors) - 1
+
+    def tensor_like(self, name: str, shape: Sequence[int], source: int) -> int:
+        """A new computed tensor of ``source``'s type and quantization (a transposed or reshaped copy)."""
+        index = self.tensor(name, shape)
+        self.tensors[index].type = self.tensors[source].type
+        self.tensors[index].quantization = self.tensors[source].quantization
+        return index
+
+    @contextmanager
+    def carrying(self, source: int) -> Iterator[None]:
+        """Within: new computed float tensors take ``source``'s type and quantization instead.
+
+        Data-movement ops (reshape, slice, pad, ...) move int8 values unchanged; their lowerings are written for
+        float and stay so, and this makes the tensors they create int8 with the input's scale and zero point.
+        """
+        self._like = self.tensors[source]
+        try:
+            yield
+        finally:
+            self._like = None
+
+    def is_int8(self, index: int) -> bool:
+        return self.tensors[index].type == schema.TensorType.INT8
 
     def constant(self, name: str, value: np.ndarray) -> int:
         """A constant tensor; identical constants share one tensor (e.g. reshape targets, zero biases)."""
@@ -77,7 +118,13 @@ class ModelWriter:
 
     def op(self, code: int, inputs: Sequence[int], outputs: Sequence[int], options_type: int = 0,
            options: Any = None) -> None:
-        """Append one builtin operator (``inputs`` may hold -1 for an omitted optional input)."""
+        """Append one builtin operator (``inputs`` may hold -1 for an omitted optional input).
+
+        An operator on int8 tensors gets the operator version that introduced its int8 kernel; the model's
+        operator code carries the highest version any of its uses needs.
+        """
+        int8 = any(i >= 0 and self.is_int8(i) for i in (*inputs, *outputs))
+        version = _INT8_VERSIONS.get(code, 1) if int8 else 1
         if code not in self._opcodes:
             opcode = schema.OperatorCodeT()
             opcode.builtinCode = code
@@ -86,6 +133,8 @@ class ModelWriter:
             opcode.version = 1
             self._opcodes[code] = len(self.opcode_list)
             self.opcode_list.append(opcode)
+        opcode = self.opcode_list[self._opcodes[code]]
+        opcode.version = max(opcode.version, version)
         operator = schema.OperatorT()
         operator.opcodeIndex = self._opcodes[code]
         operator.inputs = np.asarray(list(inputs), dtype=np.int32)

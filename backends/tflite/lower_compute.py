@@ -12,6 +12,7 @@ import numpy as np
 
 from xport.capture import NodeInfo
 
+from . import quantized
 from .convert import Converter, LoweringError, Value
 from .flatbuffer import BuiltinOperator, BuiltinOptions, Padding, schema
 from .layout import channels_last, identity
@@ -58,28 +59,38 @@ def padded_input(cv: Converter, x: Value, kernel, stride, dilation, padding, pad
 
 def conv(cv: Converter, info: NodeInfo) -> Value:
     node, a = info.node, info.attrs
-    x = cv.value(node.args[0])
-    weight = constant(cv, node.args[1], "weight")
+    activation = cv.fused_activation(node)
+    weights, x = cv.int8_weights.get(node.args[1]), cv.quantized(node.args[0])
+    int8 = quantized.int8_output(cv, node) if weights is not None and x is not None else None
+    if int8 is None:  # float: the input dequantized (if it was int8), the weights as float
+        x, weight = cv.value(node.args[0]), constant(cv, node.args[1], "weight")
+    else:
+        weight = weights.values
     bias = np.zeros(a.out_channels, np.float32) if node.args[2] is None else constant(cv, node.args[2], "bias")
     index, padding = padded_input(cv, x, a.kernel, a.stride, a.dilation, a.padding, 0.0)
-    activation = cv.fused_activation(node)
     out = cv.output_of(node, NHWC)
     if a.depthwise and a.groups == a.in_channels:
         # (C·m, 1, kh, kw) → (1, kh, kw, C·m): output channel c·m + j reads input channel c, as in PyTorch.
         options = schema.DepthwiseConv2DOptionsT()
         options.depthMultiplier = a.out_channels // a.in_channels
-        code, options_type, filters = (BuiltinOperator.DEPTHWISE_CONV_2D, BuiltinOptions.DepthwiseConv2DOptions,
-                                       weight.transpose(1, 2, 3, 0))
+        code, options_type, filters, channel_axis = (
+            BuiltinOperator.DEPTHWISE_CONV_2D, BuiltinOptions.DepthwiseConv2DOptions, weight.transpose(1, 2, 3, 0), 3)
     else:
         # Dense and grouped: (O, I/g, kh, kw) → (O, kh, kw, I/g); TFLite infers the groups from the shapes.
         options = schema.Conv2DOptionsT()
-        code, options_type, filters = (BuiltinOperator.CONV_2D, BuiltinOptions.Conv2DOptions,
-                                       weight.transpose(0, 2, 3, 1))
+        code, options_type, filters, channel_axis = (
+            BuiltinOperator.CONV_2D, BuiltinOptions.Conv2DOptions, weight.transpose(0, 2, 3, 1), 0)
     options.padding, options.fusedActivationFunction = padding, activation
     options.strideH, options.strideW = a.stride
     options.dilationHFactor, options.dilationWFactor = a.dilation
-    weight_index = cv.weight(f"{node.name}_filter", filters)
-    bias_index = cv.weight(f"{node.name}_bias", bias)
+    if int8 is None:
+        weight_index = cv.weight(f"{node.name}_filter", filters)
+        bias_index = cv.weight(f"{node.name}_bias", bias)
+    else:
+        x_scale = quantized.input_scale(cv, x)
+        weight_index = quantized.int8_filter(cv, f"{node.name}_filter", filters, weights.scales, channel_axis)
+        bias_index = quantized.int32_bias(cv, f"{node.name}_bias", bias, x_scale, weights.scales)
+        int8.claim(cv, out)
     cv.op(code, [index, weight_index, bias_index], [out.index], options_type, options)
     return out
 

@@ -72,7 +72,7 @@ def reshape_value(cv: Converter, x: Value, shape, name: str, preferred=()) -> Va
         index, perm = cv.in_layout(x, identity(len(x.shape))), identity(len(shape))
     if physical_shape(shape, perm) == physical_shape(x.shape, x.perm) and index == x.index:
         return Value(index, shape, perm)
-    out = cv.writer.tensor(name, physical_shape(shape, perm))
+    out = cv.writer.tensor_like(name, physical_shape(shape, perm), index)
     options = schema.ReshapeOptionsT()
     options.newShape = physical_shape(shape, perm)
     cv.op(BuiltinOperator.RESHAPE, [index, cv.ints(physical_shape(shape, perm))], [out],

@@ -124,9 +124,12 @@ def pad(cv: Converter, info: NodeInfo) -> Value:
 
 
 def padded(cv: Converter, x: Value, pads: dict[int, tuple[int, int]], value: float, name: str) -> Value:
-    """``x`` padded by (before, after) per logical axis with ``value`` (PAD, or PADV2 for non-zero values)."""
+    """``x`` padded by (before, after) per logical axis with ``value`` (PAD, or PADV2 for non-zero values).
+
+    PAD fills an int8 tensor with its zero point, which is 0.0: zero padding is the same for int8 and float.
+    """
     shape = tuple(d + sum(pads.get(a, (0, 0))) for a, d in enumerate(x.shape))
-    out = Value(cv.writer.tensor(name, [shape[a] for a in x.perm]), shape, x.perm)
+    out = Value(cv.writer.tensor_like(name, [shape[a] for a in x.perm], x.index), shape, x.perm)
     paddings = cv.writer.constant("paddings", np.asarray([pads.get(a, (0, 0)) for a in x.perm], dtype=np.int32))
     if value == 0.0:
         cv.op(BuiltinOperator.PAD, [x.index, paddings], [out.index], BuiltinOptions.PadOptions, schema.PadOptionsT())

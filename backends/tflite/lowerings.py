@@ -1,9 +1,13 @@
-"""Spec op → TFLite lowering: the table the converter dispatches on (one entry per op in ``caps``)."""
+"""Spec op → TFLite lowering: the table the converter dispatches on (one entry per op in ``caps``).
+
+``binary_int8`` and ``carrying`` let a lowering run on int8 tensors where the int8 program allows (.quantized).
+"""
 
 from __future__ import annotations
 
 from . import lower_compute, lower_elementwise, lower_layout
 from .convert import Lowering
+from .quantized import binary_int8, carrying
 
 LOWERINGS: dict[str, Lowering] = {
     "conv": lower_compute.conv,
@@ -11,22 +15,25 @@ LOWERINGS: dict[str, Lowering] = {
     "max_pool": lower_compute.pool,
     "linear": lower_compute.linear,
     "matmul": lower_compute.matmul,
+    # A relu the conv before it could not absorb requantizes: XNNPACK has no int8 RELU (each would split the
+    # delegated graph), so it runs in float between DEQUANTIZE and QUANTIZE, which is the same arithmetic.
     **{op: lower_elementwise.unary for op in ("relu", "sigmoid", "tanh", "hardswish")},
     "clamp": lower_elementwise.clamp,
     "cast": lower_elementwise.cast,
     "silu": lower_elementwise.silu,
     "hardsigmoid": lower_elementwise.hardsigmoid,
-    **{op: lower_elementwise.binary for op in ("add", "sub", "mul", "div")},
+    **{op: binary_int8(lower_elementwise.binary) for op in ("add", "mul")},
+    **{op: lower_elementwise.binary for op in ("sub", "div")},
     "mean": lower_elementwise.reduce,
     "sum": lower_elementwise.reduce,
     "softmax": lower_elementwise.softmax,
-    "reshape": lower_layout.reshape,
-    "permute": lower_layout.permute,
-    "cat": lower_layout.cat,
-    "slice": lower_layout.slice_,
-    "select": lower_layout.select,
-    "pad": lower_layout.pad,
+    "reshape": carrying(lower_layout.reshape),
+    "permute": carrying(lower_layout.permute),
+    "cat": carrying(lower_layout.cat),
+    "slice": carrying(lower_layout.slice_),
+    "select": carrying(lower_layout.select),
+    "pad": carrying(lower_layout.pad),
     # Re-export after the conv3d rewrite turns reshapes of permuted views into clone + view; a clone (or
     # any other no-op) is just the same tensor here.
-    "identity": lambda cv, info: cv.value(info.node.args[0]),
+    "identity": carrying(lambda cv, info: cv.value(info.node.args[0])),
 }

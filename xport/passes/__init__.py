@@ -1,5 +1,6 @@
 """Graph rewrites that make every node a spec op the target backend runs natively (one pass per file)."""
 
+from .activation_before_view import ActivationBeforeView
 from .base import GraphPass, PlanContext
 from .batch_norm_to_affine import BatchNormToAffine
 from .conv1d_to_conv2d import Conv1dToConv2d
@@ -16,5 +17,5 @@ from .remove_noops import RemoveNoOps
 __all__ = [
     "GraphPass", "PlanContext", "build_pipeline", "unlift", "relift",
     "RemoveNoOps", "FoldBatchNorm", "BatchNormToAffine", "GlobalPoolToMean", "PoolToPool2d", "Conv1dToConv2d",
-    "Conv3dToConv2d", "MeanToSpatialMean", "FullToConstant",
+    "Conv3dToConv2d", "ActivationBeforeView", "MeanToSpatialMean", "FullToConstant",
 ]

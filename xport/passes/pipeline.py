@@ -5,11 +5,13 @@ selects under the backend's capabilities (a backend that runs conv3d natively ge
 Order matters: batch norm is folded before conv3d is split, so every tap carries folded weights, and only
 batch norms with no conv to fold into become a multiply-add; global pools become means before any other
 pool rewrite sees them; means and ``full`` are rewritten last, because earlier passes create them (global
-pools, the zero frames of conv3d taps).
+pools, the zero frames of conv3d taps). Activations move next to their conv after the conv3d rewrite, which
+puts a view between them.
 """
 
 from __future__ import annotations
 
+from .activation_before_view import ActivationBeforeView
 from .base import GraphPass
 from .batch_norm_to_affine import BatchNormToAffine
 from .conv1d_to_conv2d import Conv1dToConv2d
@@ -25,4 +27,4 @@ from .remove_noops import RemoveNoOps
 def build_pipeline() -> list[GraphPass]:
     """The ordered passes every planned graph goes through."""
     return [RemoveNoOps(), FoldBatchNorm(), BatchNormToAffine(), GlobalPoolToMean(), PoolToPool2d(),
-            Conv1dToConv2d(), Conv3dToConv2d(), MeanToSpatialMean(), FullToConstant()]
+            Conv1dToConv2d(), Conv3dToConv2d(), ActivationBeforeView(), MeanToSpatialMean(), FullToConstant()]

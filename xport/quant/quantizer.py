@@ -3,6 +3,7 @@
     conv/linear [+ relu/relu6]   int8 input, per-channel weight, (int32 bias), int8 output after the activation
     add/mul [+ relu]             int8 inputs and output
     reshape/permute/slice/pad    share their input's quantization (no requantization)
+    identity, cat                share it too (cat: all parts share one int8 part's; zero frames stay exact)
     anything else (silu, sigmoid, hardswish, mean, ...): a float island between dequantize and quantize
     the op that produces the model's output: float too (logits keep their full range)
 
@@ -31,7 +32,7 @@ _KEY = "quantization_annotation"
 _WITH_WEIGHT = ("conv", "linear")
 _BINARY = ("add", "mul")
 _FUSED_ACTIVATIONS = ("relu", "clamp")
-_SHARED = ("reshape", "permute", "slice", "select", "pad", "max_pool")
+_SHARED = ("reshape", "permute", "slice", "select", "pad", "max_pool", "identity")
 _NO_COMPUTE = _SHARED + ("identity", "full", "cast")
 
 
@@ -85,6 +86,8 @@ class XportQuantizer(Quantizer):
                 x = node.args[0]
                 _annotate(node, {x: SharedQuantizationSpec(x)}, SharedQuantizationSpec((x, node)))
                 continue
+            elif op == "cat" and self._concatenated(node):
+                continue
             elif op in _FUSED_ACTIVATIONS:
                 _annotate(node, {node.args[0]: ACTIVATION}, ACTIVATION)
             else:
@@ -129,6 +132,17 @@ class XportQuantizer(Quantizer):
     def _binary(self, node: torch.fx.Node, infos) -> None:
         _annotate(node, {node.args[0]: ACTIVATION, node.args[1]: ACTIVATION})
         self._close(node, infos)
+
+    def _concatenated(self, node: torch.fx.Node) -> bool:
+        """Annotate a cat whose parts include an int8 tensor: every part and the result share its parameters."""
+        parts = [p for p in node.args[0] if isinstance(p, torch.fx.Node)]
+        anchor = next((p for p in parts if _quantized_output(p)), None)
+        if anchor is None:
+            return False
+        shared = SharedQuantizationSpec((anchor, node))
+        _annotate(node, {p: shared for p in parts if p is not anchor} | {anchor: SharedQuantizationSpec(anchor)},
+                  shared)
+        return True
 
     def validate(self, model: torch.fx.GraphModule) -> None:
         pass
