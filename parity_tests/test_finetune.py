@@ -88,7 +88,7 @@ def test_clear_errors(data, trained, tmp_path):
 
 def test_every_backend_agrees_with_eager_on_decoded_clips(trained, data, tmp_path):
     # The runtimes that run quickly here (ExecuTorch lowering and the Core ML evaluator take minutes: the example
-    # script validates them); torchscript and tflite have no int8 and must say so.
+    # script validates them).
     backends = ("torchscript", "onnx", "tflite", "openvino")
     report = validate(trained.checkpoint, data, backends, ("fp32", "int8"), out_dir=tmp_path, progress=False)
     assert report.eager.accuracy == pytest.approx(trained.val_accuracy)
@@ -97,9 +97,7 @@ def test_every_backend_agrees_with_eager_on_decoded_clips(trained, data, tmp_pat
     for (_backend, precision), row in ran.items():
         assert row.agreement >= (1.0 if precision == "fp32" else 0.9), report.table()
         assert abs(row.accuracy - report.eager.accuracy) <= 1 - row.agreement + 1e-9
-    skipped = {(r.backend, r.precision): r.detail for r in report.rows if r.status == "skipped"}
-    assert "does not support precision 'int8'" in skipped[("torchscript", "int8")], report.table()
-    assert len(ran) + len(skipped) == 8 and all(skipped.values()), report.table()
+    assert len(ran) == 8, report.table()
     table = report.table()
     assert "eager" in table and "reference" in table and all(f"{b:<12} {p:<9}" in table for b, p in ran)
 

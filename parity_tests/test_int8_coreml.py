@@ -1,14 +1,13 @@
 """int8 on Core ML (iOS 17+): int8 activations as MIL quantize/dequantize and int8 constexpr weights.
 
-Judged as the other int8 backends are (test_quant.py): the shipped direction model on held-out clips, X3D-XS
-within the int8 tolerance, plus what only Core ML has: the program read back from the package really holds the
+The accuracy gate on a trained model is test_quant.py's, as for every int8 backend; here X3D-XS within the int8
+tolerance, plus what only Core ML has: the program read back from the package really holds the
 quantization ops and int8 weights, the deployment target is checked, and the evaluator's quantize/dequantize
 kernels match hand-computed numbers.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 
 import numpy as np
@@ -42,16 +41,7 @@ with quiet_coremltools():
     import coremltools as ct
     from coremltools.converters.mil import Builder as mb
 
-# Gates for the direction model (held-out clips, vs fp32 eager), as INT8_GATES has them for the other backends.
-# Measured on this machine (16 calibration clips, iOS17, fp16 arithmetic): SQNR 15.9 dB, top-1 agreement 100 %;
-# ORT's int8 measures 15.9 dB on the same clips. To move into xport.tolerances.INT8_GATES.
-MIN_SQNR_DB, MIN_AGREEMENT = 15.0, 0.98
 IOS17 = {"minimum_deployment_target": "iOS17"}
-
-
-def _sqnr(ref: torch.Tensor, out: torch.Tensor) -> float:
-    noise = float(((out - ref) ** 2).sum())
-    return math.inf if noise == 0 else 10 * math.log10(float((ref**2).sum()) / noise)
 
 
 @pytest.fixture(scope="module")
@@ -70,23 +60,9 @@ def direction_int8(trained, tmp_path_factory):
                         **IOS17)
 
 
-def test_int8_holds_accuracy_on_held_out_clips(trained, direction_int8):
-    model, _, test_x, test_y = trained
-    artifact = direction_int8
-    assert artifact.manifest.precision == "int8"
-    with torch.no_grad():
-        fp32 = model(test_x)
-    int8 = torch.cat([artifact.run(test_x[i:i + 1]) for i in range(len(test_x))])
-    sqnr, agreement = _sqnr(fp32, int8), float((int8.argmax(1) == fp32.argmax(1)).float().mean())
-    print(f"coreml int8 on 96 held-out clips: SQNR {sqnr:.2f} dB, top-1 agreement {agreement:.3f}")
-    assert sqnr >= MIN_SQNR_DB and agreement >= MIN_AGREEMENT, (sqnr, agreement)
-    accuracy_fp32 = float((fp32.argmax(1) == test_y).float().mean())
-    assert float((int8.argmax(1) == test_y).float().mean()) >= accuracy_fp32 - 0.03
-    # Never a silent precision change: the float islands are named, and travel inside the artifact.
-    loaded = xport.load(artifact.path).manifest
-    assert {"silu", "sigmoid", "hardswish"} <= set(loaded.extra["int8"]["float_islands"])
-    assert sum(loaded.extra["int8"]["quantized_ops"].values()) > 10
-    coreml = loaded.extra["coreml"]
+def test_manifest_names_the_int8_program(direction_int8):
+    """The accuracy gate is test_quant.py's; here what Core ML's int8 records about itself."""
+    coreml = xport.load(direction_int8.path).manifest.extra["coreml"]
     assert coreml["compute_precision"] == "fp16" and coreml["minimum_deployment_target"] == "iOS17"
     assert coreml["weights"].startswith("int8 activations")
 

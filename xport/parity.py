@@ -35,6 +35,12 @@ def _flat_pairs(ref: torch.Tensor, out: torch.Tensor) -> tuple[torch.Tensor, tor
     return ref.detach().double().reshape(-1), out.detach().double().reshape(-1)
 
 
+def sqnr_db(ref: torch.Tensor, out: torch.Tensor) -> float:
+    """Signal-to-quantization-noise ratio of ``out`` against ``ref`` in dB (inf when they are equal)."""
+    noise = float(((out.double() - ref.double()) ** 2).sum())
+    return math.inf if noise == 0 else 10 * math.log10(max(float((ref.double() ** 2).sum()), 1e-300) / noise)
+
+
 def compare(refs: Sequence[torch.Tensor], outs: Sequence[torch.Tensor]) -> Metrics:
     """Metrics over a set of (reference, artifact) output pairs of equal shapes."""
     for r, o in zip(refs, outs):
@@ -44,9 +50,7 @@ def compare(refs: Sequence[torch.Tensor], outs: Sequence[torch.Tensor]) -> Metri
     out = torch.cat([_flat_pairs(r, o)[1] for r, o in zip(refs, outs)])
     err = (out - ref).abs()
     scale = ref.abs().max().item() or 1.0
-    noise = float((err**2).sum())
-    signal = float((ref**2).sum())
-    sqnr = math.inf if noise == 0 else 10 * math.log10(max(signal, 1e-300) / noise)
+    sqnr = sqnr_db(ref, out)
     denom = ref.norm() * out.norm()
     cosine = float((ref @ out) / denom) if denom > 0 else float(ref.norm() == out.norm())
     top1, top5 = _agreement(refs, outs, scale)

@@ -25,7 +25,7 @@ from xport.capture import module_path
 from xport.errors import UnsupportedNode, UnsupportedOpError
 
 from . import NAME
-from .hoist_activations import ACTIVATIONS, COMPUTE, fusable_activation, hoist_activations
+from .fused import ACTIVATIONS, COMPUTE, fusable_activation
 from .layout import channels_last_reshape
 from .qdq import DQ, DQ_CHANNEL, Q, QDQFormError, QParams, folded_value, is_call, is_qdq, quantized_weight
 from .qmodules import QuantizedConv, QuantizedLinear
@@ -247,7 +247,6 @@ def lower_to_quantized(gm: torch.fx.GraphModule) -> tuple[torch.fx.GraphModule, 
 
     Raises :class:`UnsupportedOpError` naming the node for int8 forms the quantized kernels cannot run.
     """
-    hoist_activations(gm)
     lowering = _Lowering(gm)
     try:
         return lowering.run(), lowering.lowered

@@ -53,9 +53,15 @@ def _export_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...],
     from ..api import export
     from ..quant import Calibration
 
+    from ..quant.flow import quantizes_by_default
+
     plan = []
     for backend in backends:
         run, missing = _precisions_of(backend, precisions)
+        if "int8" in run and not quantizes_by_default(backend):
+            run.remove("int8")
+            notes.append(f"{backend} quantizes no op at its default options (Core ML: int8 needs iOS 17); "
+                         "int8 not benchmarked")
         plan += [(backend, p) for p in run]
         if missing:
             notes.append(f"{backend} has no {', '.join(missing)} (it has "

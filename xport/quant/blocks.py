@@ -14,6 +14,7 @@ import torch
 import torch.fx
 
 from xport.capture import module_path
+from xport.parity import sqnr_db
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,6 @@ def _outputs(gm: torch.fx.GraphModule, inputs: Sequence[tuple[torch.Tensor, ...]
     return {n: torch.cat(v) for n, v in kept.items() if v}
 
 
-def _sqnr(ref: torch.Tensor, out: torch.Tensor) -> float:
-    noise = float(((out - ref) ** 2).sum())
-    return math.inf if noise == 0 else 10 * math.log10(max(float((ref**2).sum()), 1e-300) / noise)
-
-
 def block_errors(fp32: torch.fx.GraphModule, int8: torch.fx.GraphModule, inputs: Sequence[tuple[torch.Tensor, ...]],
                  depth: int = 2) -> list[BlockError]:
     """SQNR at every block's output, in graph order (the fp32 and int8 graphs share node names)."""
@@ -66,7 +62,7 @@ def block_errors(fp32: torch.fx.GraphModule, int8: torch.fx.GraphModule, inputs:
     errors, previous = [], math.inf
     for block, name in last.items():
         if name in ref and name in out and ref[name].shape == out[name].shape:
-            sqnr = _sqnr(ref[name], out[name])
+            sqnr = sqnr_db(ref[name], out[name])
             added = (previous - sqnr) if math.isfinite(previous) else (0.0 if math.isinf(sqnr) else 100.0 - sqnr)
             errors.append(BlockError(block, sqnr, max(added, 0.0)))
             previous = sqnr

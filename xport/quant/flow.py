@@ -39,24 +39,36 @@ def int8_plan(model: torch.nn.Module, inputs: tuple, backend: str, options: dict
     return planned, caps
 
 
+def quantizes_by_default(name: str) -> bool:
+    """Whether ``name``'s default settings put any op at int8 (Core ML does only from iOS 17)."""
+    be = backend_registry.get(name)
+    if "int8" not in be.CAPS.precisions:
+        return False
+    caps = be.caps_for(resolve_settings(name, be.OPTIONS, {}))
+    return any("int8" in support.precisions for support in caps.ops.values())
+
+
 def calibrate(model: torch.nn.Module, data: Iterable[Any], example_inputs: Any = None,
-              backends: Sequence[str] | None = None) -> Calibration:
+              backends: Sequence[str] | None = None, options: dict[str, dict] | None = None) -> Calibration:
     """Measure activation and weight ranges of ``model`` on ``data`` for each backend's plan, in one pass.
 
     ``data`` yields example inputs (a tensor or a tuple per sample); ``example_inputs`` defaults to the first
-    sample. ``backends`` defaults to every available backend with int8. Save the result with
-    :meth:`Calibration.save`; pass it (or its path) as ``calibration=`` to :func:`xport.export`.
+    sample. ``backends`` defaults to every available backend whose default settings have int8 ops; ``options``
+    gives a backend the export options its plan depends on (``{"coreml": {"minimum_deployment_target":
+    "iOS17"}}``). Save the result with :meth:`Calibration.save`; pass it (or its path) as ``calibration=`` to
+    :func:`xport.export` with the same options.
     """
     samples = list(data)
     if example_inputs is None and not samples:
         raise XportError("calibrate needs calibration data: an iterable of example inputs (a few dozen real clips)")
     example = as_input_tuple(example_inputs if example_inputs is not None else samples[0])
     calibration = Calibration.from_data(samples, example)
+    options = options or {}
     names = backends if backends is not None else [
-        n for n in backend_registry.available() if "int8" in backend_registry.get(n).CAPS.precisions]
+        n for n in backend_registry.available() if n in options or quantizes_by_default(n)]
     prepared = {}
     for name in names:
-        planned, caps = int8_plan(model, example, name)
+        planned, caps = int8_plan(model, example, name, options.get(name))
         prepared[plan_key(planned, name)] = prepare(planned, caps)[0]
     log.info("calibrating %d plan(s) on %d sample(s)", len(prepared), len(calibration.inputs))
     with torch.no_grad():
