@@ -1,6 +1,6 @@
-"""ARM parity stage: X3D-XS (fp32, LiteRT fp16, ORT int8) and every spec-op model, exported on
-x86, run by the aarch64 runtimes under qemu-aarch64-static on a little (A53) and a big (A76) core, compared with
-x86 and with eager.
+"""ARM parity stage: X3D-XS (fp32, LiteRT fp16, int8 on ORT, ExecuTorch and LiteRT) and every spec-op model,
+exported on x86, run by the aarch64 runtimes under qemu-aarch64-static on a little (A53) and a big (A76) core,
+compared with x86 and with eager.
 
 Opt-in (it needs apt packages, a cached ~1 GB sysroot and a few minutes): ``XPORT_ARM=1``; ``.ci/run`` sets it.
 ``XPORT_ARM_CORES=a53,a55,a76`` picks the core settings. The lite interpreter (.ptl) is not checked: its aarch64
@@ -29,9 +29,9 @@ needs_arm = pytest.mark.skipif(not ENABLED, reason="ARM parity stage not enabled
                                                     "qemu-user-static + debootstrap, ~1 min cold setup)")
 
 # (backend, precision, export options) checked on ARM; options keep the op matrix fast as in test_ops_on_backends.
-# int8 rows: every backend with int8 and an aarch64 runtime (ORT, ExecuTorch), from one calibration.
+# int8 rows: every backend with int8 and an aarch64 runtime (ORT, ExecuTorch, LiteRT), from one calibration.
 X3D_CONFIGS = [("onnx", "fp32", {}), ("tflite", "fp32", {}), ("tflite", "fp16", {}), ("executorch", "fp32", {}),
-               ("onnx", "int8", {"ort_format": False}), ("executorch", "int8", {})]
+               ("onnx", "int8", {"ort_format": False}), ("executorch", "int8", {}), ("tflite", "int8", {})]
 OP_CONFIGS = [("onnx", "fp32", {"ort_format": False}), ("tflite", "fp32", {}), ("executorch", "fp32", {})]
 
 
@@ -96,7 +96,8 @@ def test_x3d_xs_matches_x86_and_eager_on_arm(arm_report):
 @needs_arm
 def test_int8_is_bit_exact_on_arm(arm_report):
     """int8 kernels are integer arithmetic: where the tolerance expects it (ORT), ARM gives x86's outputs exactly;
-    elsewhere (ExecuTorch, whose float output op sums in NEON order) the step check of the other tests holds."""
+    elsewhere (ExecuTorch and LiteRT: their float output op sums in NEON order) the step check of the other tests
+    holds."""
     rows = [r for r in arm_report.rows if r.precision == "int8"]
     assert rows
     inexact = [f"{r.case} on {r.core.name}: max abs {r.vs_x86.max_abs:.3g}" for r in rows

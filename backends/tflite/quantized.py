@@ -8,10 +8,11 @@ A TFLite graph has no such pairs: a tensor *is* int8, and carries its scale and 
 
 - ``dequantize`` of a runtime tensor is lazy: an op with an int8 kernel takes the int8 tensor itself, any other
   consumer gets a DEQUANTIZE op (:meth:`Converter.value` writes it on first use);
-- conv, add, mul, relu/relu6 run int8 when every input is such an int8 tensor and every user of the result is a
-  ``quantize``: the output tensor takes that quantize's scale and zero point, and the quantize disappears;
-- data-movement ops (reshape, permute, slice, select, pad) move int8 tensors unchanged when their input and
-  output share one scale and zero point, as xport's quantizer arranges;
+- conv and add/mul (with the relu they absorb) run int8 when every input is such an int8 tensor and every user
+  of the result is a ``quantize``: the output tensor takes that quantize's scale and zero point, and the
+  quantize disappears (a relu on its own runs in float: XNNPACK has no int8 RELU, see ``lowerings``);
+- data-movement ops (reshape, permute, slice, select, pad, cat, identity) move int8 tensors unchanged when their
+  input and output share one scale and zero point, as xport's quantizer arranges;
 - any other ``quantize`` becomes a QUANTIZE op (float → int8), and ``dequantize_per_channel`` of constant int8
   weights gives the conv its int8 filter with per-channel scales (zero point 0) and an int32 bias.
 

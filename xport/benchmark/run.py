@@ -52,7 +52,6 @@ def _export_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...],
                        calibration: Any = None) -> list[Artifact]:
     from ..api import export
     from ..quant import Calibration
-
     from ..quant.flow import quantizes_by_default
 
     plan = []
