@@ -52,6 +52,13 @@ class Backend:
         hook = getattr(self.package, "capabilities", None)
         return hook(settings) if hook is not None else self.package.CAPS
 
+    def check_request(self, settings: dict[str, Any], precision: str) -> None:
+        """Refuse, before any work, a precision these ``settings`` cannot give (a package's ``check_request``
+        hook: Core ML's int8 needs iOS 17); the error names the fix."""
+        hook = getattr(self.package, "check_request", None)
+        if hook is not None:
+            hook(settings, precision)
+
     @property
     def OPTIONS(self) -> dict[str, tuple[Any, str]]:  # noqa: N802
         return self.package.OPTIONS

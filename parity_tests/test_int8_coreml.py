@@ -18,6 +18,7 @@ from torch import nn
 from xport.efficient_ops import create_model
 
 import xport
+import xport.quant
 from xport import backends
 from xport.errors import XportError
 from xport.tolerances import tolerance_for

@@ -68,6 +68,7 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
     settings = resolve_settings(backend, be.OPTIONS, options)
     caps = be.caps_for(settings)
     _check_precision(backend, caps, precision)
+    be.check_request(settings, precision)
     if dynamic_batch and not caps.dynamic_batch:
         able = [n for n in backend_registry.names() if backend_registry.get(n).CAPS.dynamic_batch]
         raise XportError(f"backend '{backend}' artifacts have a fixed batch size; dynamic_batch works with "

@@ -44,6 +44,14 @@ OPTIONS = {
 }
 
 
+def check_request(settings: dict, precision: str) -> None:
+    """Refuse int8 below iOS 17 / macOS 14 (no activation quantization there), naming the option to set."""
+    if PRECISIONS[precision].quantized_activations:
+        from .int8 import require_target
+
+        require_target(settings["minimum_deployment_target"])
+
+
 def is_available() -> tuple[bool, str]:
     if importlib.util.find_spec("coremltools") is None:
         return False, "missing coremltools: pip install -c constraints.txt 'xport[coreml]'"
@@ -66,4 +74,5 @@ def runtime_stand_in() -> str:
     return "" if core_ml_available() else EVALUATOR_STAND_IN
 
 
-__all__ = ["NAME", "CAPS", "SUFFIXES", "OPTIONS", "PRECISIONS", "capabilities", "is_available", "runtime_stand_in"]
+__all__ = ["NAME", "CAPS", "SUFFIXES", "OPTIONS", "PRECISIONS", "capabilities", "check_request", "is_available",
+           "runtime_stand_in"]

@@ -53,9 +53,7 @@ def _settings(options: EmitOptions) -> tuple[str, Precision, str, str]:
         raise XportError(f"minimum_deployment_target='{target}' is not one of {', '.join(TARGETS)}")
     if s["compute_units"] not in COMPUTE_UNITS:
         raise XportError(f"compute_units='{s['compute_units']}' is not one of {', '.join(COMPUTE_UNITS)}")
-    precision = PRECISIONS[options.precision]
-    if precision.quantized_activations:
-        int8.require_target(target)
+    precision = PRECISIONS[options.precision]  # int8 below iOS 17 was refused before export began (check_request)
     return target, precision, _compute(options.precision, precision, s["compute_precision"]), s["compute_units"]
 
 
