@@ -33,7 +33,7 @@ _WITH_WEIGHT = ("conv", "linear")
 _BINARY = ("add", "mul")
 _FUSED_ACTIVATIONS = ("relu", "clamp")
 _SHARED = ("reshape", "permute", "slice", "select", "pad", "max_pool", "identity")
-_NO_COMPUTE = _SHARED + ("identity", "full", "cast")
+_NO_COMPUTE = _SHARED + ("full", "cast")
 
 
 def _annotate(node: torch.fx.Node, inputs: dict | None = None, output=None) -> None:
