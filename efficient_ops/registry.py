@@ -7,13 +7,17 @@ accuracy), so exporters, the demo, packaging and ``xport zoo`` read one source o
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 from xport.errors import XportError
+
+from .finetuned import finetuned_meta, load_finetuned_into
 
 log = logging.getLogger("xport")
 
@@ -96,8 +100,6 @@ def create_model(name: str, *, num_classes: int | None = None, pretrained: str |
     factory, _ = _REGISTRY[name]
     finetuned = None
     if pretrained is not None:  # an `xport finetune` checkpoint knows its class count (and refuses other models)
-        from xport.training.checkpoints import finetuned_meta, load_finetuned_into
-
         finetuned = finetuned_meta(pretrained, name)
         num_classes = finetuned["num_classes"] if finetuned and num_classes is None else num_classes
     if num_classes is not None and num_classes != card.num_classes:
@@ -108,7 +110,7 @@ def create_model(name: str, *, num_classes: int | None = None, pretrained: str |
     if pretrained is not None:
         loader = getattr(model, "load_pretrained", None)
         if loader is None and finetuned:
-            loader = lambda path: load_finetuned_into(model, path)  # noqa: E731
+            loader = functools.partial(load_finetuned_into, model)
         if loader is None:
             raise XportError(f"model '{name}' has no checkpoint loader; load its state_dict yourself")
         model.pretrained_report = loader(pretrained)

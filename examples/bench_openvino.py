@@ -13,10 +13,10 @@ import tempfile
 
 import openvino as ov
 import torch
-from xport.efficient_ops import create_model
 
 import xport
 from xport.benchmark import DEFAULT_THREADS, interleaved
+from xport.efficient_ops import create_model
 
 HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
 

@@ -15,10 +15,9 @@ import argparse
 import logging
 from pathlib import Path
 
+import xport
 from xport.efficient_ops import create_model
 from xport.efficient_ops.vanilla_x3d import vanilla_x3d_s, vanilla_x3d_xs
-
-import xport
 
 VANILLA = {"efficient_x3d_xs": vanilla_x3d_xs, "efficient_x3d_s": vanilla_x3d_s}
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import sys
 
-from xport.efficient_ops import create_model
-
 import xport
+from xport.efficient_ops import create_model
 
 
 def main(out_dir: str = "xport-out/example") -> None:

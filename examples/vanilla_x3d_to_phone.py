@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import sys
 
+import xport
 from xport.efficient_ops import create_model
 from xport.efficient_ops.vanilla_x3d import vanilla_x3d_xs
-
-import xport
 
 
 def main(checkpoint: str | None = None, out_dir: str = "xport-out/vanilla_x3d") -> None:

@@ -6,7 +6,7 @@ appear at least once (``test_every_spec_op_has_a_case`` enforces it).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

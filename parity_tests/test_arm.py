@@ -18,8 +18,8 @@ import pytest
 import xport
 import xport.quant
 from xport.arm import ArmCase, ArmReport, resolve_cores, run_arm_parity
-from xport.arm.compare import ARM_BACKENDS, default_inputs_for
-from xport.tolerances import arm_tolerance_for
+from xport.arm.compare import arm_backends, default_inputs_for
+from xport.backends import arm_tolerance_for
 
 from .helpers import require_backend, seeded
 from .op_models import OP_MODELS
@@ -87,7 +87,7 @@ def test_every_case_ran_on_every_core(arm_report):
 @needs_arm
 def test_x3d_xs_matches_x86_and_eager_on_arm(arm_report):
     rows = [r for r in arm_report.rows if r.case.startswith("x3d_xs/")]
-    assert {r.backend for r in rows} == set(ARM_BACKENDS)
+    assert {r.backend for r in rows} == set(arm_backends())
     assert {(r.backend, r.precision) for r in rows} == {(b, p) for b, p, _ in X3D_CONFIGS}
     failures = [f"{r.case} on {r.core.name}: {f}" for r in rows for f in r.failures]
     assert not failures, "\n".join(failures) + "\n" + arm_report.summary_table()
@@ -146,11 +146,15 @@ def test_unknown_core_is_a_clear_error():
         resolve_cores("a99")
 
 
-def test_torch_is_not_imported_by_the_runner_for_ort_and_litert():
-    source = (Path(xport.__file__).parent / "arm" / "runner_script.py").read_text()
-    assert "import xport" not in source and "from xport" not in source
-    header = source.split("def run_executorch")[0]
-    assert "import torch" not in header  # only ExecuTorch's branch needs torch (its Python API's tensor type)
+def test_the_emulated_runners_import_no_xport_and_torch_only_for_executorch():
+    from xport.arm.compare import runner_file
+
+    scripts = {name: runner_file(name).read_text() for name in arm_backends()}
+    scripts["(job runner)"] = (Path(xport.__file__).parent / "arm" / "runner_script.py").read_text()
+    for name, source in scripts.items():
+        assert "import xport" not in source and "from xport" not in source, name
+        # Only ExecuTorch's runtime needs torch (its Python API's tensor type).
+        assert ("import torch" in source) == (name == "executorch"), name
 
 
 def test_missing_tools_without_root_name_the_packages_and_command(monkeypatch):

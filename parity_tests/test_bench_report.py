@@ -7,7 +7,6 @@ import json
 import pytest
 import torch
 from torch import nn
-from xport.efficient_ops import create_model
 
 import xport
 from xport import BenchReport, bench
@@ -15,6 +14,7 @@ from xport.benchmark.flops import count_flops
 from xport.benchmark.machine import describe
 from xport.benchmark.memory import MemoryUse, measure
 from xport.cli import main
+from xport.efficient_ops import create_model
 
 from .helpers import require_backend, seeded
 

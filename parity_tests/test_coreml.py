@@ -23,12 +23,11 @@ _OK, _REASON = backends.get("coreml").is_available()
 if not _OK:  # the imports below need coremltools
     pytest.skip(f"backend coreml unavailable: {_REASON}", allow_module_level=True)
 
+from xport.backends.coreml import BACKEND as COREML  # noqa: E402
 from xport.backends.coreml.package import spec_path, write_manifest  # noqa: E402
 from xport.backends.coreml.runtime import core_ml_available, load  # noqa: E402
 
-from xport._warnings import quiet_coremltools  # noqa: E402
-
-with quiet_coremltools():
+with COREML.quiet():
     from coremltools.proto import Model_pb2
 
 CLIP = (1, 3, 4, 16, 16)

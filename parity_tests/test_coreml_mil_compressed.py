@@ -16,11 +16,11 @@ _OK, _REASON = backends.get("coreml").is_available()
 if not _OK:  # the imports below need coremltools
     pytest.skip(f"backend coreml unavailable: {_REASON}", allow_module_level=True)
 
-from xport._warnings import quiet_coremltools  # noqa: E402
+from xport.backends.coreml import BACKEND as COREML  # noqa: E402
 
 from .test_coreml_mil_eval import evaluator_for, program, rand, t  # noqa: E402
 
-with quiet_coremltools():
+with COREML.quiet():
     import coremltools as ct
     from coremltools.converters.mil import Builder as mb
     from coremltools.converters.mil.mil import types

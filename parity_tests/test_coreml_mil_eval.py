@@ -19,12 +19,11 @@ _OK, _REASON = backends.get("coreml").is_available()
 if not _OK:  # the imports below need coremltools
     pytest.skip(f"backend coreml unavailable: {_REASON}", allow_module_level=True)
 
+from xport.backends.coreml import BACKEND as COREML  # noqa: E402
 from xport.backends.coreml.mil_eval import Evaluator, UnknownOpsError, load_program  # noqa: E402
 from xport.backends.coreml.package import spec_path  # noqa: E402
 
-from xport._warnings import quiet_coremltools  # noqa: E402
-
-with quiet_coremltools():
+with COREML.quiet():
     import coremltools as ct
     from coremltools.converters.mil import Builder as mb
     from coremltools.proto import Model_pb2
@@ -43,7 +42,7 @@ def t(a: np.ndarray) -> torch.Tensor:
 def evaluator_for(prog, tmp_path, target=ct.target.iOS16) -> Evaluator:
     """Save ``prog`` as written, read the package back from disk, and open it in the evaluator."""
     path = tmp_path / f"program{next(_SAVED)}.mlpackage"
-    with quiet_coremltools():
+    with COREML.quiet():
         model = ct.convert(prog, convert_to="mlprogram", minimum_deployment_target=target,
                            compute_precision=ct.precision.FLOAT32, pass_pipeline=ct.PassPipeline.EMPTY)
         model.save(str(path))

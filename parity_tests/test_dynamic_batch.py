@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from xport.efficient_ops import create_model
 
 import xport
+from xport.efficient_ops import create_model
 
 from .helpers import require_backend, seeded
 
-DYNAMIC = [n for n in xport.backends.names() if xport.backends.get(n).CAPS.dynamic_batch]
-FIXED = [n for n in xport.backends.names() if not xport.backends.get(n).CAPS.dynamic_batch]
+DYNAMIC = [n for n in xport.backends.names() if xport.backends.get(n).caps.dynamic_batch]
+FIXED = [n for n in xport.backends.names() if not xport.backends.get(n).caps.dynamic_batch]
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,7 @@ def test_bench_zoo(tmp_path):
                       "tiny_video_cnn")
     rows = [line for line in out.splitlines() if line.startswith("| ") and " ms" not in line]
     labels = {row.split(" | ")[0].lstrip("| ") for row in rows}
-    expected = {f"{b} {p}" for b in backends for p in xport.backends.get(b).CAPS.precisions}
+    expected = {f"{b} {p}" for b in backends for p in xport.backends.get(b).caps.precisions}
     assert expected | {"eager (PyTorch fp32)"} <= labels
     assert {p.name for p in (tmp_path / "tiny_video_cnn").iterdir()} == {"bench.json", "bench.md", "bench.png"}
 

@@ -12,12 +12,12 @@ import pytest
 import torch
 import yaml
 from torch import nn
-from xport.efficient_ops import create_model
 
 import xport
-from xport._warnings import quiet_executorch, quiet_torchscript
+from xport import backends
 from xport.benchmark import DEFAULT_THREADS
 from xport.cli import main
+from xport.efficient_ops import create_model
 
 from .helpers import export_verified, require_backend, seeded
 from .op_models import OP_MODELS, Fn
@@ -178,7 +178,7 @@ def test_damaged_pte_raises_model_format_error(tiny_pte, tmp_path, how, message)
 def test_missing_pte_and_pte_without_manifest(tmp_path):
     with pytest.raises(xport.ModelFormatError, match="no such file"):
         xport.load(tmp_path / "absent.pte")
-    with quiet_executorch():
+    with backends.get("executorch").quiet():
         from executorch.exir import to_edge_transform_and_lower
 
         program = torch.export.export(nn.Linear(4, 2), (torch.randn(1, 4),))
@@ -240,7 +240,7 @@ def test_zoo_model_is_fully_delegated(name, tmp_path):
 def _app_ptl(model: nn.Module, path) -> None:
     """A .ptl as an app's own pipeline would make it: traced and saved for the lite interpreter, no xport manifest."""
     x = model.default_cfg.example_input()
-    with torch.no_grad(), quiet_torchscript():
+    with torch.no_grad(), backends.get("torchscript").quiet():
         torch.jit.trace(model.eval(), x)._save_for_lite_interpreter(str(path))
 
 

@@ -10,17 +10,17 @@ import sys
 
 import pytest
 import torch
-from xport.efficient_ops import create_model
 
 from xport.cli import main
 from xport.data import ClipDataset, DatasetError, make_dataset
+from xport.efficient_ops import create_model
 from xport.errors import XportError
 from xport.preprocess import PreprocessSpec
 from xport.training import CheckpointModelError, finetune, weights_digest
 from xport.validation import validate
 
 MODEL = "tiny_video_cnn"  # 64x64, 4 frames: trains in seconds
-FAST = dict(epochs=10, batch_size=8, lr=1e-2, progress=False)
+FAST = {"epochs": 10, "batch_size": 8, "lr": 1e-2, "progress": False}
 
 
 @pytest.fixture(scope="module")

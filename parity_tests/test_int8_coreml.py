@@ -15,13 +15,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
-from xport.efficient_ops import create_model
 
 import xport
 import xport.quant
 from xport import backends
+from xport.backends import tolerance_for
+from xport.efficient_ops import create_model
 from xport.errors import XportError
-from xport.tolerances import tolerance_for
 
 from .fixtures.train_direction_model import load_direction_model, moving_squares
 from .helpers import seeded
@@ -30,15 +30,14 @@ _OK, _REASON = backends.get("coreml").is_available()
 if not _OK:  # the imports below need coremltools
     pytest.skip(f"backend coreml unavailable: {_REASON}", allow_module_level=True)
 
+from xport.backends.coreml import BACKEND as COREML  # noqa: E402
 from xport.backends.coreml import int8 as coreml_int8  # noqa: E402
 from xport.backends.coreml.mil_eval import load_program  # noqa: E402
 from xport.backends.coreml.package import read_spec, spec_path  # noqa: E402
 
-from xport._warnings import quiet_coremltools  # noqa: E402
-
 from .test_coreml_mil_eval import evaluator_for, program  # noqa: E402
 
-with quiet_coremltools():
+with COREML.quiet():
     import coremltools as ct
     from coremltools.converters.mil import Builder as mb
 

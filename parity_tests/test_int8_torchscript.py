@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from xport.efficient_ops import create_model
 
 import xport
 import xport.quant
+from xport.backends import tolerance_for
+from xport.efficient_ops import create_model
 from xport.errors import UnsupportedOpError
-from xport.tolerances import tolerance_for
+from xport.tolerances import DEFAULT_TOLERANCES
 
 from .helpers import require_backend
 
@@ -37,7 +38,7 @@ def x3d_int8(tmp_path_factory):
 
 def test_x3d_xs_int8_runs_in_the_lite_interpreter_within_tolerance(x3d_int8):
     model, artifact, clips = x3d_int8
-    assert tolerance_for("torchscript", "int8") is tolerance_for("*", "int8")
+    assert tolerance_for("torchscript", "int8") is DEFAULT_TOLERANCES["int8"]
     loaded = xport.load(artifact.path)  # a fresh lite-interpreter module, as an app opens it
     assert "qnnpack" in loaded.runtime
     report = xport.verify(model, loaded, [(c,) for c in clips[:2]] + [(torch.randn(1, 3, 4, 160, 160),)],

@@ -53,7 +53,7 @@ def test_torchscript_default_plan_has_no_conv3d(tiny_model, tmp_path):
     from xport.plan import plan
 
     be = backends.get("torchscript")
-    planned = plan(capture(tiny_model, (tiny_model.default_cfg.example_input(),)), be.CAPS, "fp32", ("conv3d",))
+    planned = plan(capture(tiny_model, (tiny_model.default_cfg.example_input(),)), be.caps, "fp32", ("conv3d",))
     ranks = {i.attrs.rank for i in describe(planned.graph) if i.op == "conv"}
     assert ranks == {2}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from xport.efficient_ops import create_model
 
 import xport
+from xport.efficient_ops import create_model
 
 from .helpers import export_verified, require_backend, seeded
 from .test_zoo import randomise_batch_norm

@@ -6,9 +6,9 @@ import json
 import shutil
 
 import pytest
-from xport.efficient_ops import create_model
 
 from xport.cli import main
+from xport.efficient_ops import create_model
 from xport.errors import ModelFormatError, XportError
 from xport.packaging import MODEL_JSON, ModelJson, kinetics_400, package, verify_bundle
 from xport.preprocess import PreprocessSpec

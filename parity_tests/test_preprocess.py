@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from xport.efficient_ops import create_model
 
 import xport
+from xport.efficient_ops import create_model
 from xport.errors import ModelFormatError, XportError
 from xport.preprocess import (
     PreprocessSpec,

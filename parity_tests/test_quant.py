@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import pytest
 import torch
-from xport.efficient_ops import create_model
 
 import xport
 import xport.quant
 from xport.cli import main
+from xport.efficient_ops import create_model
 from xport.errors import InputSpecError, XportError
 from xport.parity import sqnr_db
-from xport.tolerances import INT8_GATES
 
 from .fixtures.train_direction_model import DIRECTIONS, load_direction_model, moving_squares
 from .helpers import require_backend
 
-INT8_BACKENDS = ["onnx", "openvino", "executorch", "tflite", "torchscript", "coreml"]
+INT8_BACKENDS = [b.name for b in xport.backends.all_backends() if "int8" in b.caps.precisions]
 # Export options a backend's int8 needs (Core ML's quantize/dequantize ops arrive with iOS 17).
 INT8_OPTIONS = {"coreml": {"minimum_deployment_target": "iOS17"}}
 
@@ -57,9 +56,9 @@ def test_int8_holds_accuracy_on_held_out_clips(backend_name, trained, calibratio
     with torch.no_grad():
         fp32 = model(test_x)
     int8 = torch.cat([artifact.run(test_x[i:i + 1]) for i in range(len(test_x))])
-    min_sqnr, min_agreement = INT8_GATES[backend_name]
+    gate = xport.backends.get(backend_name).spec.int8_gate
     agreement = float((int8.argmax(1) == fp32.argmax(1)).float().mean())
-    assert sqnr_db(fp32, int8) >= min_sqnr and agreement >= min_agreement, (sqnr_db(fp32, int8), agreement)
+    assert sqnr_db(fp32, int8) >= gate.min_sqnr_db and agreement >= gate.min_top1, (sqnr_db(fp32, int8), agreement)
     accuracy_fp32 = float((fp32.argmax(1) == test_y).float().mean())
     accuracy_int8 = float((int8.argmax(1) == test_y).float().mean())
     assert accuracy_int8 >= accuracy_fp32 - 0.03

@@ -9,10 +9,10 @@ from torch import nn
 
 import xport
 from xport import backends
+from xport.backends import tolerance_for
 from xport.caps import native
 from xport.capture import capture, decomposition_table, describe
 from xport.spec import SPEC, ConvAttrs, OpRegistry, OpSpec, PoolAttrs
-from xport.tolerances import tolerance_for
 
 from .helpers import seeded
 
@@ -85,9 +85,9 @@ def test_capabilities_constraints_are_data():
 @pytest.mark.parametrize("name", backends.names())
 def test_every_backend_declares_caps_options_and_tolerances(name):
     be = backends.get(name)
-    assert be.CAPS.backend == name and be.SUFFIXES
-    assert set(be.CAPS.ops) <= set(SPEC.names())
-    for precision in be.CAPS.precisions:
+    assert be.caps.backend == name and be.suffixes
+    assert set(be.caps.ops) <= set(SPEC.names())
+    for precision in be.caps.precisions:
         assert tolerance_for(name, precision).reason
 
 

@@ -7,10 +7,10 @@ import copy
 import pytest
 import torch
 from torch import nn
-from xport.efficient_ops.vanilla_x3d import SqueezeExcitation, Swish, vanilla_x3d_xs
 
 import xport
 from xport import efficient_ops as eo
+from xport.efficient_ops.vanilla_x3d import SqueezeExcitation, Swish, vanilla_x3d_xs
 from xport.transmuter import unregister_rule
 
 from .helpers import export_verified, seeded

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
+
+import xport
 from xport.efficient_ops import create_model, list_models, model_card
 from xport.efficient_ops.checkpoints import CheckpointMismatchError, vanilla_to_efficient_name
 from xport.efficient_ops.vanilla_x3d import vanilla_x3d_xs
-
-import xport
 
 from .helpers import export_verified
 

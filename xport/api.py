@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -33,7 +34,7 @@ def _check_precision(backend: str, caps, precision: str) -> None:
                          f"(supported: {', '.join(caps.precisions)})")
 
 
-def _calibration_for(calibration: Any, inputs: tuple) -> "Calibration":
+def _calibration_for(calibration: Any, inputs: tuple) -> Calibration:
     """A :class:`~xport.quant.Calibration` from one, from its saved JSON, or from an iterable of example inputs."""
     from .quant import Calibration
 
@@ -65,14 +66,13 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
     if not name or Path(name).name != name or name.startswith("."):
         raise XportError(f"name '{name}' must be a plain file stem such as 'model' (no folders, no leading dot)")
     be = backend_registry.require(backend)
-    settings = resolve_settings(backend, be.OPTIONS, options)
+    settings = resolve_settings(backend, be.options, options)
     caps = be.caps_for(settings)
     _check_precision(backend, caps, precision)
     be.check_request(settings, precision)
     if dynamic_batch and not caps.dynamic_batch:
-        able = [n for n in backend_registry.names() if backend_registry.get(n).CAPS.dynamic_batch]
         raise XportError(f"backend '{backend}' artifacts have a fixed batch size; dynamic_batch works with "
-                         f"{', '.join(able)}")
+                         f"{', '.join(backend_registry.with_dynamic_batch())}")
     prepare_output_dir(output_dir, overwrite)  # fail fast, before minutes of work
     inputs = as_input_tuple(example_inputs)
     int8 = _calibration_for(calibration, inputs) if precision == "int8" else None
@@ -104,7 +104,7 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
 def load(path: Path | str, threads: int | None = None) -> Artifact:
     """Open an artifact written by :func:`export`; the backend is chosen by file type.
 
-    ``threads`` sizes the runtime's thread pool (default: 2, see ``xport.benchmark.DEFAULT_THREADS``).
+    ``threads`` sizes the runtime's thread pool (default: 2, see ``xport.artifact.DEFAULT_THREADS``).
     """
     path = Path(path)
     be = backend_registry.require(backend_registry.for_path(path))
@@ -153,7 +153,7 @@ def check(model: torch.nn.Module, example_inputs: Any, backend: str | Sequence[s
     reports = {}
     for name in names:
         be = backend_registry.get(name)
-        defaults = resolve_settings(name, be.OPTIONS, {})
+        defaults = resolve_settings(name, be.options, {})
         reports[name] = check_program(program, be.caps_for(defaults), precision, defaults.get("decompose", ()))
     return reports
 

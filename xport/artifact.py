@@ -8,9 +8,10 @@ but the file.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -18,6 +19,9 @@ import torch
 from .tensor_spec import TensorSpec, validate_inputs
 
 MANIFEST_KEY = "xport.json"
+# Threads every runtime gets unless told otherwise: the core count of the machines this project targets in CI
+# and of a phone's big cluster, so numbers compare across runtimes (benchmarks pin every runtime to it).
+DEFAULT_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class Manifest:
         }, indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "Manifest":
+    def from_json(cls, text: str) -> Manifest:
         d = json.loads(text)
         return cls(d["backend"], d["precision"], tuple(TensorSpec.from_dict(s) for s in d["inputs"]),
                    tuple(TensorSpec.from_dict(s) for s in d["outputs"]), d.get("source", ""),
@@ -52,8 +56,7 @@ class Runner(Protocol):
 
     manifest: Manifest
     runtime: str  # e.g. "onnxruntime 1.32.0 (CPUExecutionProvider)"
-    # Optional ``stand_in: str``: non-empty when the runner stands in for the real runtime (right numbers,
-    # meaningless speed: Core ML's programs run by xport's evaluator off macOS); benchmarks then skip it.
+    companions: tuple[Path, ...]  # files loaded besides the artifact's main file (OpenVINO's .bin), often none
 
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]: ...
 
@@ -74,10 +77,10 @@ class Artifact:
     _runner: list = field(default_factory=list, repr=False, compare=False)  # lazily loaded, cached
 
     @classmethod
-    def opened(cls, path: Path, runner: Runner) -> "Artifact":
+    def opened(cls, path: Path, runner: Runner) -> Artifact:
         """An artifact found on disk and already loaded in its runtime."""
         m = runner.manifest
-        companions = tuple(Path(p) for p in getattr(runner, "companions", ()))
+        companions = tuple(Path(p) for p in runner.companions)
         artifact = cls(m.backend, m.precision, Path(path), (Path(path), *companions), m, companions)
         artifact._runner.append(runner)
         return artifact
@@ -106,7 +109,7 @@ class Artifact:
         outputs = [torch.from_numpy(np.asarray(o)) for o in self.runner.run(*arrays)]
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
-    def relocated(self, directory: Path) -> "Artifact":
+    def relocated(self, directory: Path) -> Artifact:
         """The same artifact after its files were moved into ``directory``."""
         directory = Path(directory)
         return replace(self, path=directory / self.path.name, files=tuple(directory / f.name for f in self.files),

@@ -7,10 +7,11 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from . import backends as backend_registry
+from .arm.compare import arm_backends
 from .errors import XportError
 from .packaging.cli import add_verbs as add_packaging_verbs
 from .training.cli import add_verbs as add_training_verbs
@@ -90,7 +91,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     model = load_model(args.model, args.pretrained)
     reports = check(model, example_inputs(model, parse_shape(args.input_shape)), args.backend, args.precision)
-    print("\n\n".join(str(r) for r in reports.values()))
+    print("\n\n".join(r.render(args.verbose) for r in reports.values()))
     return 0 if args.backend is None or all(r.ok for r in reports.values()) else 1
 
 
@@ -190,8 +191,9 @@ def cmd_backends(args: argparse.Namespace) -> int:
     for name, (ok, reason) in backend_registry.status().items():
         be = backend_registry.get(name)
         print(f"{name:<12} {'available' if ok else 'missing':<10} {reason}")
-        print(f"{'':<12} files {', '.join(be.SUFFIXES)}; precisions {', '.join(be.CAPS.precisions)}")
-        for key, (default, doc) in be.OPTIONS.items():
+        print(f"{'':<12} {be.spec.summary}")
+        print(f"{'':<12} files {', '.join(be.suffixes)}; precisions {', '.join(be.caps.precisions)}")
+        for key, (default, doc) in be.options.items():
             print(f"{'':<12} option {key}={default!r}: {doc}")
     return 0
 
@@ -227,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option (see `xport backends`), repeatable")
     p.add_argument("--dynamic-batch", action="store_true",
-                   help="let the artifact take any batch size (onnx, openvino; static shapes run faster)")
+                   help=f"let the artifact take any batch size ({', '.join(backend_registry.with_dynamic_batch())}; "
+                        "static shapes run faster)")
     p.add_argument("--no-verify", action="store_true", help="skip the parity check after export")
     p.add_argument("--calibration", metavar="DIR|FILE.json|synthetic",
                    help="int8 calibration clips: a folder of videos or .npy/.pt inputs, a saved calibration, or "
@@ -242,13 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     p.add_argument("--backend", choices=backend_registry.names(), help="one backend (default: all)")
     p.add_argument("--precision", default="fp32")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also say, per node, which rewrites left it alone and why (e.g. a batch norm not folded)")
     p.set_defaults(func=cmd_check)
 
     p = verbs.add_parser("verify", help="compare an exported artifact with the eager model")
     _add_model_ref(p)
-    p.add_argument("artifact", type=Path, help="artifact file (.ptl, .pte, .onnx, .ort, OpenVINO .xml)")
+    p.add_argument("artifact", type=Path, help=f"artifact file ({', '.join(backend_registry.all_suffixes())})")
     p.add_argument("--arm", action="store_true",
-                   help="also run it in the aarch64 runtime under qemu-aarch64-static (onnx, tflite, executorch)")
+                   help=f"also run it in the aarch64 runtime under qemu-aarch64-static ({', '.join(arm_backends())})")
     p.add_argument("--arm-cores", metavar="CORES", help="core settings for --arm: a53, a55, a76 (default a53,a76)")
     p.set_defaults(func=cmd_verify)
 

@@ -12,6 +12,7 @@ from . import backends as backend_registry
 from .api import export_all
 from .benchmark import interleaved
 from .model_ref import example_inputs, load_model
+from .text_table import aligned
 
 log = logging.getLogger("xport")
 
@@ -49,13 +50,14 @@ def run_demo(model_ref: str = DEFAULT_MODEL, out_dir: Path | str = "xport-out/de
             model(*inputs)
 
     # A runtime that only stands in for the real one (Core ML off macOS) gets parity, not a latency.
-    timed = {n: a for n, a in artifacts.items() if not getattr(a.runner, "stand_in", "")}
+    stand_ins = {n: backend_registry.get(n).stand_in() for n in artifacts}
+    timed = {n: a for n, a in artifacts.items() if not stand_ins[n]}
     candidates = {"eager": eager} | {n: (lambda a=a: a.run(*inputs)) for n, a in timed.items()}
     latency = interleaved(candidates, runs=runs, threads=threads)
     eager_ms = latency["eager"].median_ms
     rows = [DemoRow(n, str(a.path), a.size_bytes / 1e6, reports[n].max_abs, reports[n].sqnr_db, reports[n].passed,
                     latency[n].median_ms if n in latency else None,
-                    eager_ms / latency[n].median_ms if n in latency else None, getattr(a.runner, "stand_in", ""))
+                    eager_ms / latency[n].median_ms if n in latency else None, stand_ins[n])
             for n, a in artifacts.items()]
     return rows, eager_ms, skipped
 
@@ -66,9 +68,7 @@ def format_table(rows: list[DemoRow], eager_ms: float, skipped: dict[str, str]) 
              "ok" if r.passed else "FAIL", *((f"{r.median_ms:.2f} ms", f"{r.speedup:.2f}x") if r.median_ms
                                               else ("not timed", "(stand-in)"))) for r in rows]
     body.append(("eager", "(PyTorch, fp32)", "", "", "", "", f"{eager_ms:.2f} ms", "1.00x"))
-    widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(len(header))]
-    fmt = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
-    lines = [fmt(header), fmt(tuple("-" * w for w in widths)), *map(fmt, body)]
+    lines = [aligned(header, body)]
     lines += [f"not timed {r.backend}: {r.note}" for r in rows if r.note]
     lines += [f"skipped {name}: {reason}" for name, reason in skipped.items()]
     return "\n".join(lines)

@@ -6,9 +6,9 @@ Every error a user can cause derives from :class:`XportError`, and every message
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 
 class XportError(Exception):

@@ -13,21 +13,22 @@ xport exports one from the model.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import torch
 import torch.jit.mobile
 
-from ._warnings import quiet_torchscript
+from . import backends as backend_registry
 from .api import export
 from .artifact import Artifact
 from .capture import as_input_tuple
 from .errors import ModelFormatError, ParityError
 from .parity import Metrics, compare, judge
 from .sample_inputs import default_inputs
-from .tolerances import Tolerance, tolerance_for
+from .tolerances import Tolerance
 
 log = logging.getLogger("xport")
 
@@ -82,7 +83,7 @@ class _LiteModule:
         if not path.is_file():
             raise ModelFormatError(path, "no such file")
         try:
-            with quiet_torchscript():
+            with backend_registry.get("torchscript").quiet():
                 self._module = torch.jit.mobile._load_for_lite_interpreter(str(path), map_location=torch.device("cpu"))
         except (RuntimeError, ValueError) as exc:
             raise ModelFormatError(path, f"the lite interpreter cannot load it ({str(exc).splitlines()[0][:300]})",
@@ -90,7 +91,7 @@ class _LiteModule:
         self.runtime = f"torch {torch.__version__} lite interpreter"
 
     def __call__(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        with quiet_torchscript():
+        with backend_registry.get("torchscript").quiet():
             return _as_tuple(self._module(*inputs))
 
 
@@ -131,7 +132,7 @@ def verify_migration(model: torch.nn.Module, example_inputs: Any, output_dir: Pa
             samples += 1
     if not samples:
         raise ValueError("verify_migration needs at least one input tuple")
-    tol = tolerance_for("executorch", pte.precision)
+    tol = backend_registry.tolerance_for("executorch", pte.precision)
     metrics = {"ptl_vs_eager": compare(refs, lite_outs), "pte_vs_eager": compare(refs, et_outs),
                "pte_vs_ptl": compare(lite_outs, et_outs)}
     failures = [f"{label}: {f}" for attr, label in _PAIRS for f in judge(metrics[attr], tol)]

@@ -8,13 +8,14 @@ similarity and top-1 / top-5 agreement (for outputs with a class axis). Which nu
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import torch
 
+from . import backends
 from .errors import ParityError
-from .tolerances import Tolerance, tolerance_for
+from .tolerances import Tolerance
 
 # Two classes whose eager logits differ by less than this fraction of the output scale are a tie:
 # an artifact picking either one agrees.
@@ -77,6 +78,10 @@ def _agreement(refs: Sequence[torch.Tensor], outs: Sequence[torch.Tensor], scale
     return (top1_hits / rows if rows else None), (top5_overlap / rows5 if rows5 else None)
 
 
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
 @dataclass
 class ParityReport:
     """Parity of one artifact: metrics, the tolerance applied, and which checks failed."""
@@ -103,14 +108,13 @@ class ParityReport:
 
     def __str__(self) -> str:
         m, t = self.metrics, self.tolerance
-        pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"  # noqa: E731
         lines = [
             f"parity {'PASSED' if self.passed else 'FAILED'}: {self.backend} {self.precision} "
             f"on {self.runtime}, {self.samples} input(s)",
             f"  max abs {m.max_abs:.3g}   max rel {m.max_rel:.3g} (tol {t.max_rel:g})",
             f"  SQNR {m.sqnr_db:.1f} dB (min {t.min_sqnr_db:g})   cosine {m.cosine:.7f} (min {t.min_cosine:g})",
-            f"  top-1 agreement {pct(m.top1_agreement)} (min {pct(t.min_top1)})"
-            f"   top-5 overlap {pct(m.top5_agreement)}",
+            f"  top-1 agreement {_percent(m.top1_agreement)} (min {_percent(t.min_top1)})"
+            f"   top-5 overlap {_percent(m.top5_agreement)}",
         ]
         lines += [f"  FAIL: {f}" for f in self.failures]
         return "\n".join(lines)
@@ -153,6 +157,6 @@ def measure(model: torch.nn.Module, artifact, inputs: Iterable[Sequence[torch.Te
     if not samples:
         raise ValueError("verify needs at least one input tuple")
     metrics = compare(refs, outs)
-    tol = tolerance_for(artifact.backend, artifact.precision)
+    tol = backends.tolerance_for(artifact.backend, artifact.precision)
     return ParityReport(artifact.backend, artifact.precision, artifact.runtime, samples, metrics, tol,
                         judge(metrics, tol))

@@ -1,20 +1,21 @@
 """Plan: rewrite a captured program so every node is a spec op the backend runs natively.
 
-:func:`assess` is the single judge of "native / decomposed / unsupported" — ``xport check`` shows its
-verdicts before export, and :func:`plan` applies the same passes and then re-assesses the result, raising
-one :class:`~xport.errors.UnsupportedOpError` that lists every node left over.
+:func:`assess` is the single judge of "native / fallback / decomposed / unsupported" — ``xport check`` shows
+its verdicts before export ("fallback": the runtime runs the node, but on a slow generic kernel), and
+:func:`plan` applies the same passes and then re-assesses the result, raising one
+:class:`~xport.errors.UnsupportedOpError` that lists every node left over.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import torch.fx
 from torch.export import ExportedProgram
 
-from .caps import Capabilities
+from .caps import UNSUPPORTED, Capabilities
 from .capture import NodeInfo, describe, is_dynamic_program
 from .errors import UnsupportedNode, UnsupportedOpError
 from .passes import GraphPass, PlanContext, build_pipeline, relift, unlift
@@ -27,9 +28,10 @@ class Verdict:
     """How one node lowers on one backend."""
 
     info: NodeInfo
-    status: str  # "native" | "decomposed" | "unsupported"
-    detail: str = ""  # what it is decomposed into, or why it is unsupported
+    status: str  # "native" | "fallback" | "decomposed" | "unsupported"
+    detail: str = ""  # what it is decomposed into, why it runs on a fallback kernel, or why it is unsupported
     hint: str = ""
+    skipped: tuple[tuple[str, str], ...] = ()  # (pass, why it left the node alone)
 
 
 @dataclass
@@ -45,41 +47,50 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        return not self.of("unsupported")
+        return not self.of(UNSUPPORTED)
 
     def unsupported_nodes(self) -> list[UnsupportedNode]:
         return [UnsupportedNode(v.info.name, v.info.op, v.info.module_path, self.backend, v.detail, v.hint)
-                for v in self.of("unsupported")]
+                for v in self.of(UNSUPPORTED)]
 
     def __str__(self) -> str:
+        return self.render()
+
+    def render(self, verbose: bool = False) -> str:
+        """The report as text; ``verbose`` adds, per node, each pass that left it alone and why."""
         counts = Counter(v.status for v in self.verdicts)
-        head = (f"{self.backend} @ {self.precision}: {counts['native']} native, {counts['decomposed']} "
-                f"decomposed, {counts['unsupported']} unsupported")
+        head = (f"{self.backend} @ {self.precision}: {counts['native']} native, {counts['fallback']} on fallback "
+                f"kernels, {counts['decomposed']} decomposed, {counts['unsupported']} unsupported")
         lines = [head]
         noted = Counter((v.info.op, v.detail) for v in self.of("native") if v.detail)
         lines += [f"  {'native':<11} {op:<18} {n} node(s): {note}" for (op, note), n in noted.items()]
         for v in self.verdicts:
-            if v.status == "native":
-                continue
             where = v.info.module_path or "<top>"
-            text = f"  {v.status:<11} {v.info.op:<18} {where:<32} {v.detail}"
-            lines.append(text + (f"\n{'':14}fix: {v.hint}" if v.hint else ""))
+            if v.status != "native":
+                text = f"  {v.status:<11} {v.info.op:<18} {where:<32} {v.detail}"
+                lines.append(text + (f"\n{'':14}fix: {v.hint}" if v.hint else ""))
+            if verbose:
+                lines += [f"  {'':<11} {v.info.op:<18} {where:<32} {name} skipped it: {why}"
+                          for name, why in v.skipped]
         return "\n".join(lines)
 
 
 def _verdict(info: NodeInfo, ctx: PlanContext, passes: Sequence[GraphPass]) -> Verdict:
     if info.spec is None:
-        return Verdict(info, "unsupported", f"{info.target} is outside the op spec", hint_for(info.target))
+        return Verdict(info, UNSUPPORTED, f"{info.target} is outside the op spec", hint_for(info.target))
+    skipped = []
     for p in passes:
-        described = p.rewrites(info, ctx)
-        if described:
-            return Verdict(info, "decomposed", f"{p.name}: {described}")
-    reason = ctx.caps.rejects(info.spec.name, info.attrs, ctx.precision)
-    if reason is None:  # the backend's note, if any, says how "native" it is (e.g. a portable, slow kernel)
-        return Verdict(info, "native", ctx.caps.ops[info.spec.name].note)
-    return Verdict(info, "unsupported", reason,
+        match = p.check(info, ctx)
+        if match is not None and match.applies:
+            return Verdict(info, "decomposed", f"{p.name}: {match.detail}", skipped=tuple(skipped))
+        if match is not None:
+            skipped.append((p.name, match.detail))
+    status, detail = ctx.caps.verdict(info.spec.name, info.attrs, ctx.precision)
+    if status != UNSUPPORTED:  # native: the backend's note, if any; fallback: why the kernel is a slow one
+        return Verdict(info, status, detail, skipped=tuple(skipped))
+    return Verdict(info, UNSUPPORTED, detail,
                    f"no xport pass lowers this on {ctx.caps.backend}; compare backends with `xport check`, "
-                   "or rebuild the module from efficient_ops blocks")
+                   "or rebuild the module from efficient_ops blocks", tuple(skipped))
 
 
 def assess(graph: torch.fx.Graph, ctx: PlanContext, passes: Sequence[GraphPass] | None = None) -> CheckReport:
@@ -105,7 +116,7 @@ def plan(program: ExportedProgram, caps: Capabilities, precision: str = "fp32",
     inputs = program.example_inputs[0]
     dynamic = is_dynamic_program(program)
     gm = unlift(program)
-    leftover = assess(gm.graph, ctx).of("unsupported")
+    leftover = assess(gm.graph, ctx).of(UNSUPPORTED)
     if leftover:  # fail before spending time on rewrites, and name every node at once
         raise UnsupportedOpError(caps.backend, CheckReport(caps.backend, precision, leftover).unsupported_nodes())
     for p in build_pipeline():

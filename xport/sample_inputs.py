@@ -7,7 +7,7 @@ so the structured input is a smooth moving pattern in every spatial/temporal axi
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ class TensorSpec:
     layout: str = ""
 
     @classmethod
-    def of(cls, name: str, tensor: torch.Tensor, dynamic_batch: bool = False) -> "TensorSpec":
+    def of(cls, name: str, tensor: torch.Tensor, dynamic_batch: bool = False) -> TensorSpec:
         shape = tuple(int(d) for d in tensor.shape)
         if dynamic_batch and shape:
             shape = (-1, *shape[1:])
@@ -39,7 +40,7 @@ class TensorSpec:
         """The shape with any dynamic dimension set to ``batch``."""
         return tuple(batch if d == -1 else d for d in self.shape)
 
-    def channels_last(self) -> "TensorSpec":
+    def channels_last(self) -> TensorSpec:
         """This input with the channel axis moved last (NCTHW → NTHWC, NCHW → NHWC)."""
         perm = (0, *range(2, len(self.shape)), 1)
         layout = {5: "NTHWC", 4: "NHWC"}.get(len(self.shape), "channels-last")
@@ -52,7 +53,7 @@ class TensorSpec:
         return x.permute(0, *range(2, x.dim()), 1).contiguous()
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TensorSpec":
+    def from_dict(cls, d: dict) -> TensorSpec:
         return cls(d["name"], tuple(d["shape"]), d["dtype"], d.get("layout", ""))
 
     def to_dict(self) -> dict:

@@ -6,8 +6,8 @@ A rule is three small functions: ``matches(module)``, ``build(module)`` (the rep
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
@@ -52,9 +52,9 @@ def efficient_conv(conv: nn.Conv3d, bn: nn.BatchNorm3d | None = None, activation
     """The most specific efficient block for ``conv`` [+ ``bn``] [+ activation], weights copied."""
     k, s, p, g = conv.kernel_size, conv.stride, conv.padding, conv.groups
     cin, cout = conv.in_channels, conv.out_channels
-    common = dict(bias=conv.bias is not None, use_bn=bn is not None, activation=activation)
+    common = {"bias": conv.bias is not None, "use_bn": bn is not None, "activation": activation}
     if bn is not None:
-        common |= dict(bn_eps=bn.eps, bn_momentum=bn.momentum if bn.momentum is not None else 0.1)
+        common |= {"bn_eps": bn.eps, "bn_momentum": bn.momentum if bn.momentum is not None else 0.1}
     if k == (1, 1, 1) and p == (0, 0, 0) and g == 1:
         block: ConvBnAct3d = Conv3dPwBnAct(cin, cout, s, **common)
     elif k == (3, 3, 3) and p == (1, 1, 1) and g == cin == cout and s[0] == 1:

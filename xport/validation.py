@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import torch
 from tqdm import tqdm
@@ -131,7 +131,7 @@ def validate(model: str | Path | torch.nn.Module, data: str | Path, backends: st
 
     with torch.no_grad():
         eager = score(net, "eager", "fp32", "PyTorch")
-    names = backend_registry.names() if backends == "all" else [b for b in backends]
+    names = backend_registry.names() if backends == "all" else list(backends)
     status = backend_registry.status()
     rows: list[ValidationRow] = []
     scratch = tempfile.TemporaryDirectory(prefix="xport-validate-") if out_dir is None else None

@@ -18,9 +18,10 @@ conv/linear (+relu/relu6), add/mul, and the layout ops that share their input's 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from xport.caps import Capabilities, native
+from xport.caps import Capabilities, Int8Scheme, int8_kernel_ops, native
 from xport.errors import XportError
 
 from .precisions import PRECISIONS
@@ -37,11 +38,20 @@ _ALL = tuple(PRECISIONS)
 _FLOAT = tuple(p for p in _ALL if p != "int8")
 # Ops with an int8 form in the QDQ program (xport.quant.quantizer): weighted ops, fused activations, add/mul, and
 # layout ops sharing their input's quantization.
-_INT8_OPS = ("conv", "linear", "relu", "clamp", "add", "mul", "reshape", "permute", "slice", "select", "pad",
-             "max_pool")
+_INT8_OPS = int8_kernel_ops()
 _PLAIN = ("batch_norm", "linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh",
           "add", "sub", "mul", "div", "mean", "sum", "avg_pool", "max_pool", "softmax", "cat", "slice", "select",
           "reshape", "permute", "pad", "full", "identity")
+
+
+def require_target(target: str) -> None:
+    """Refuse int8 below iOS 17 / macOS 14, where Core ML has no activation quantization."""
+    if TARGETS[target] < INT8_FROM:
+        raise XportError(f"precision 'int8' (int8 activations) needs Core ML's quantize/dequantize ops, which arrive "
+                         f"with iOS17/macOS14; minimum_deployment_target is {target}. Fix: export with "
+                         "minimum_deployment_target='iOS17' (or macOS14, or later; CLI: --option "
+                         "minimum_deployment_target=iOS17), or use precision 'int8w' (int8 weights only) for older "
+                         "targets")
 
 
 def caps_for(generation: int) -> Capabilities:
@@ -63,8 +73,7 @@ def caps_for(generation: int) -> Capabilities:
         },
         # coremltools turns a constant int8 tensor behind dequantize into a constexpr weight, but has no int32
         # form for a bias: biases stay float (Core ML's conv adds them in the compute precision).
-        int8_bias="float",
-        int8_folded_weights=True,
+        int8=Int8Scheme(bias="float"),
     )
 
 

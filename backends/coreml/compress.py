@@ -8,13 +8,13 @@ ops; iOS 18 gets ``constexpr_blockwise_shift_scale`` and its own ``constexpr_lut
 
 from __future__ import annotations
 
-from xport._warnings import quiet_coremltools
 from xport.errors import XportError
 
+from . import BACKEND
 from .caps import TARGETS
 from .precisions import Precision
 
-with quiet_coremltools():
+with BACKEND.quiet():
     import coremltools.optimize.coreml as cto
 
 _FIRST_TARGET = 16  # the constexpr ops arrive with iOS 16 / macOS 13
@@ -26,7 +26,7 @@ def compress(mlmodel, precision: Precision, target: str, weight_threshold: int):
         return mlmodel
     if TARGETS[target] < _FIRST_TARGET:
         raise XportError(f"compressed weights need minimum_deployment_target iOS16/macOS13 or later, not {target}")
-    with quiet_coremltools():
+    with BACKEND.quiet():
         if precision.compression == "int8":
             op_config = cto.OpLinearQuantizerConfig(mode="linear_symmetric", dtype="int8", granularity="per_channel",
                                                     weight_threshold=weight_threshold)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 from torch.export import ExportedProgram
 
-from xport._warnings import quiet_coremltools
 from xport.artifact import Manifest
 from xport.errors import XportError
 
+from . import BACKEND
 from .legalize import legalize
 
-with quiet_coremltools():
+with BACKEND.quiet():
     import coremltools as ct
 
 # Deployment targets xport accepts → coremltools' enum (ML Program needs iOS15 / macOS12 or later).
@@ -25,7 +25,7 @@ COMPUTE_UNITS = {unit.name: unit for unit in ct.ComputeUnit}
 _PRECISION = {"fp32": ct.precision.FLOAT32, "fp16": ct.precision.FLOAT16}
 
 
-def _tensor_type(spec, with_shape: bool) -> "ct.TensorType":
+def _tensor_type(spec, with_shape: bool) -> ct.TensorType:
     """A float32 (or int32 input) tensor with its shape, or an output (coremltools infers output shapes and
     refuses given ones). Core ML multi-arrays hold no uint8: frames for a fused model come as float32 or int32."""
     dtype = np.dtype(spec.dtype)
@@ -46,7 +46,7 @@ def _returns_an_input(program: ExportedProgram) -> bool:
 
 
 def convert(program: ExportedProgram, manifest: Manifest, target: str, compute: str,
-            compute_units: str) -> "ct.models.MLModel":
+            compute_units: str) -> ct.models.MLModel:
     """The ML Program of ``program`` for ``target``, computing in ``compute`` ("fp32" or "fp16")."""
     if any(-1 in s.shape for s in manifest.inputs):
         raise XportError("the Core ML backend writes fixed shapes; export with dynamic_batch=False")
@@ -55,7 +55,7 @@ def convert(program: ExportedProgram, manifest: Manifest, target: str, compute: 
     program = legalize(program)
     passthrough = _returns_an_input(program)
     outputs = None if passthrough else [_tensor_type(s, False) for s in manifest.outputs]
-    with quiet_coremltools():
+    with BACKEND.quiet():
         mlmodel = ct.convert(
             program, convert_to="mlprogram", minimum_deployment_target=_CT_TARGETS[target],
             compute_precision=_PRECISION[compute], compute_units=COMPUTE_UNITS[compute_units],

@@ -14,12 +14,11 @@ from pathlib import Path
 
 from torch.export import ExportedProgram
 
-from xport._warnings import quiet_coremltools
 from xport.artifact import Artifact
 from xport.emit_options import EmitOptions
 from xport.errors import XportError
 
-from . import NAME, int8
+from . import BACKEND, NAME, int8
 from .caps import TARGETS
 from .compress import compress
 from .convert import COMPUTE_UNITS, convert
@@ -79,7 +78,7 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
     describe(mlmodel, manifest, options.settings, summary_of(options.precision, compute, target, compression))
 
     path = Path(out_dir) / f"{options.name}.mlpackage"
-    with quiet_coremltools():
+    with BACKEND.quiet():
         mlmodel.save(str(path))
     if (path / _DEBUG_MAP).is_file():
         (path / _DEBUG_MAP).unlink()

@@ -17,30 +17,12 @@ from torch.export import ExportedProgram
 
 from xport._warnings import quiet_export
 from xport.errors import XportError
+from xport.quant.qdq import DEQUANTIZE, DEQUANTIZE_PER_CHANNEL, NAMESPACE, QUANTIZE, dtype_of, qdq_op
 
-from .caps import INT8_FROM, TARGETS
-
-_QUANT_NS = "quantized_decomposed"
 # The QDQ ops coremltools converts, with the integer types MIL quantize/dequantize take.
-_CONVERTED = {"quantize_per_tensor.default", "dequantize_per_tensor.default", "dequantize_per_channel.default"}
+_CONVERTED = {QUANTIZE, DEQUANTIZE, DEQUANTIZE_PER_CHANNEL}
 _DTYPES = (torch.int8, torch.uint8)
 _WEIGHT_OPS = ("constexpr_affine_dequantize", "constexpr_blockwise_shift_scale")
-
-
-def require_target(target: str) -> None:
-    """Refuse int8 below iOS 17 / macOS 14, where Core ML has no activation quantization."""
-    if TARGETS[target] < INT8_FROM:
-        raise XportError(f"precision 'int8' (int8 activations) needs Core ML's quantize/dequantize ops, which arrive "
-                         f"with iOS17/macOS14; minimum_deployment_target is {target}. Fix: export with "
-                         "minimum_deployment_target='iOS17' (or macOS14, or later; CLI: --option "
-                         "minimum_deployment_target=iOS17), or use precision 'int8w' (int8 weights only) for older "
-                         "targets")
-
-
-def _dtype_of(node: torch.fx.Node) -> torch.dtype | None:
-    """The integer type a QDQ node quantizes to (its last positional argument, or the ``dtype`` keyword)."""
-    dtype = node.kwargs.get("dtype", node.args[-1] if node.args else None)
-    return dtype if isinstance(dtype, torch.dtype) else None
 
 
 def qdq_program(program: ExportedProgram) -> ExportedProgram:
@@ -51,35 +33,32 @@ def qdq_program(program: ExportedProgram) -> ExportedProgram:
     with quiet_export():
         program = program.run_decompositions({})  # xport.quant gives the training dialect; keeps QDQ ops as they are
     for node in program.graph.nodes:
-        if node.op != "call_function" or not isinstance(node.target, torch._ops.OpOverload):
+        name = qdq_op(node)
+        if name is None:
             continue
-        if node.target.namespace != _QUANT_NS:
-            continue
-        name = f"{node.target._schema.name.split('::')[-1]}.{node.target._overloadname}"
         if name not in _CONVERTED:
-            raise XportError(f"node '{node.name}' ({_QUANT_NS}.{name}) has no Core ML form: xport's Core ML int8 takes "
+            raise XportError(f"node '{node.name}' ({NAMESPACE}.{name}) has no Core ML form: xport's Core ML int8 takes "
                              "static per-tensor activations and per-channel weights (quantize_per_tensor, "
                              "dequantize_per_tensor, dequantize_per_channel)")
-        dtype = _dtype_of(node)
+        dtype = dtype_of(node)
         if dtype not in _DTYPES:
-            hint = (" (a quantized bias: the Core ML caps need int8_bias='float')" if dtype == torch.int32 else "")
-            raise XportError(f"node '{node.name}' ({_QUANT_NS}.{name}) quantizes to {dtype}{hint}; Core ML's "
+            hint = (" (a quantized bias: the Core ML caps need Int8Scheme(bias='float'))"
+                    if dtype == torch.int32 else "")
+            raise XportError(f"node '{node.name}' ({NAMESPACE}.{name}) quantizes to {dtype}{hint}; Core ML's "
                              "quantize/dequantize take int8 and uint8 only")
         # MIL quantize clips to the whole range of its type: a narrower range (e.g. [-127, 127]) would round
         # differently at its ends. dequantize does not clip, so weights may use any range.
         info = torch.iinfo(dtype)
         qmin, qmax = node.args[3], node.args[4]
         if name.startswith("quantize") and (qmin, qmax) != (info.min, info.max):
-            raise XportError(f"node '{node.name}' ({_QUANT_NS}.{name}) clips {dtype} to [{qmin}, {qmax}]; Core ML's "
+            raise XportError(f"node '{node.name}' ({NAMESPACE}.{name}) clips {dtype} to [{qmin}, {qmax}]; Core ML's "
                              f"quantize clips to the whole range [{info.min}, {info.max}] only")
     return program
 
 
 def qdq_counts(program: ExportedProgram) -> Counter[str]:
     """How many QDQ nodes of each kind the program has (``quantize_per_tensor`` → count)."""
-    return Counter(node.target._schema.name.split("::")[-1] for node in program.graph.nodes
-                   if node.op == "call_function" and isinstance(node.target, torch._ops.OpOverload)
-                   and node.target.namespace == _QUANT_NS)
+    return Counter(name.split(".")[0] for name in map(qdq_op, program.graph.nodes) if name is not None)
 
 
 def check_converted(qdq: Counter[str], mil_ops: dict[str, int]) -> dict[str, int]:

@@ -17,11 +17,12 @@ import json
 import re
 from pathlib import Path
 
-from xport._warnings import quiet_coremltools
 from xport.artifact import MANIFEST_KEY, Manifest
 from xport.errors import ModelFormatError
 
-with quiet_coremltools():
+from . import BACKEND
+
+with BACKEND.quiet():
     from coremltools.proto import Model_pb2
     from google.protobuf.message import DecodeError
 

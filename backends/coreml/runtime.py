@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import platform
-import sys
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
 
-from xport._warnings import quiet_coremltools
 from xport.errors import ModelFormatError, UnsupportedNode, UnsupportedOpError
 
-from . import EVALUATOR_STAND_IN, NAME
+from . import BACKEND, EVALUATOR_STAND_IN, NAME, core_ml_available
 from .mil_eval import Evaluator, ProgramError, UnknownOpsError, load_program
 from .package import open_package
 
@@ -42,6 +40,8 @@ def _torch_threads(threads: int | None) -> Iterator[None]:
 
 class MilEvaluatorRunner:
     """The package's ML Program interpreted by :mod:`.mil_eval` (weights read from the package on disk)."""
+
+    companions: tuple = ()
 
     def __init__(self, path: Path, threads: int | None = None):
         self.path = Path(path)
@@ -73,11 +73,13 @@ class MilEvaluatorRunner:
 class CoreMLRunner:
     """The package in Core ML itself (macOS only), on the compute units recorded at export."""
 
+    companions: tuple = ()
+
     def __init__(self, path: Path, threads: int | None = None):
         self.path = Path(path)
         _spec, self.manifest, _ = open_package(self.path)
         units = self.manifest.extra["coreml"]["compute_units"]
-        with quiet_coremltools():
+        with BACKEND.quiet():
             import coremltools as ct
 
             try:
@@ -91,15 +93,6 @@ class CoreMLRunner:
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
         outputs = self._model.predict(dict(zip(self._names, inputs)))
         return [np.asarray(outputs[s.name], dtype=np.float32) for s in self.manifest.outputs]
-
-
-def core_ml_available() -> bool:
-    """Whether Core ML itself can run here (macOS, with coremltools' native bindings)."""
-    if sys.platform != "darwin":
-        return False
-    import importlib.util
-
-    return importlib.util.find_spec("coremltools.libcoremlpython") is not None
 
 
 def load(path: Path, threads: int | None = None, evaluator: bool | None = None):

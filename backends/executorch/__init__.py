@@ -7,24 +7,49 @@ runtime (``executorch.runtime``).
 
 from __future__ import annotations
 
-import importlib.util
+from xport._warnings import EXECUTORCH_EXPORTER, Quieting
+from xport.backends.contract import AppRuntime, ArmRunner, BackendSpec, Option
+from xport.tolerances import XNNPACK_INT8_ARM
 
+from . import app
 from .caps import CAPS
 
 NAME = "executorch"
-SUFFIXES = (".pte",)
-OPTIONS = {
-    "strict": (False, "fail the export if any node stays on ExecuTorch's portable (non-XNNPACK) kernels"),
-    "decompose": ((), "spec ops to decompose even though they are native"),
-}
 
 
-def is_available() -> tuple[bool, str]:
-    if importlib.util.find_spec("executorch") is None:
-        return False, "missing executorch: pip install -c constraints.txt 'xport[executorch]'"
+def _probe() -> str:
     from importlib.metadata import version
 
-    return True, f"executorch {version('executorch')} (XNNPACK delegate)"
+    return f"executorch {version('executorch')} (XNNPACK delegate)"
 
 
-__all__ = ["NAME", "CAPS", "SUFFIXES", "OPTIONS", "is_available"]
+BACKEND = BackendSpec(
+    name=NAME,
+    summary="ExecuTorch program with the XNNPACK delegate (.pte)",
+    suffixes=(".pte",),
+    caps=CAPS,
+    probe=_probe,
+    requires=("executorch",),
+    extra="executorch",
+    options={
+        "strict": Option(False, "fail the export if any node stays on ExecuTorch's portable (non-XNNPACK) kernels"),
+        "decompose": Option((), "spec ops to decompose even though they are native"),
+    },
+    # On import and while lowering: the exporter's notices (xport._warnings), the Python runtime bindings announce
+    # that they are experimental, and the XNNPACK partitioner calls logging.basicConfig() when imported (every
+    # record of every library, xport's progress included, would print twice).
+    quieting=EXECUTORCH_EXPORTER + Quieting(
+        warnings=((r"This API is experimental and subject to change without notice", Warning,
+                   r"executorch\.extension\.pybindings\."),),
+        keep_root_logger=True),
+    apps={"android": AppRuntime("ExecuTorch with XNNPACK (Gradle: org.pytorch:executorch-android)", app.kotlin),
+          "ios": AppRuntime("ExecuTorch with XNNPACK (Swift package: executorch)", app.swift)},
+    # ExecuTorch's Python runtime (its pybindings) links libtorch and exchanges torch tensors, so the aarch64 torch
+    # wheel is part of its runtime; both are unpacked without pip, so their import-time dependencies are listed.
+    arm=ArmRunner("arm_runner.py", unpacked=("executorch", "torch"),
+                  import_deps=("typing_extensions", "sympy", "filelock", "networkx", "jinja2", "fsspec",  # torch
+                               "ruamel.yaml", "pyyaml", "flatbuffers", "packaging", "tabulate"),  # executorch.runtime
+                  tolerances={"int8": XNNPACK_INT8_ARM}),
+)
+
+__all__ = ["NAME", "BACKEND", "CAPS"]

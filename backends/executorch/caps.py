@@ -15,35 +15,44 @@ layout conversion). Every export writes ``<name>.delegation.json`` saying which 
   multiply-add.
 - Rewritten by the planner into delegable forms: every ``mean`` becomes a mean over dims (2, 3) of a 4-D view
   (the only mean XNNPACK takes), and ``full`` (which ExecuTorch does not constant-fold) becomes a constant.
-- Portable-kernel forms (the ``note`` of each entry): ``sum``, ``select`` always; ``slice`` with a step other
-  than 1; ``squeeze`` and ``unsqueeze`` of a non-trailing dim; ``avg_pool`` with padding counted in the
-  average (``count_include_pad=True``) or ``ceil_mode``.
+- Portable-kernel forms (the ``fallbacks`` of each entry, checked per node from its attributes, which ``xport
+  check`` reports as "fallback"): ``sum``, ``select`` always; ``slice`` with a step other than 1; ``squeeze``, and
+  ``unsqueeze`` of a non-trailing dim; ``avg_pool`` with padding counted in the average or ``ceil_mode``;
+  ``max_pool`` with a stride larger than its kernel; ``cast`` of integer inputs.
 """
 
-from xport.caps import Capabilities, native
+from xport.caps import Capabilities, Int8Scheme, fallback, int8_kernel_ops, native
 
 _FP32 = ("fp32",)
 _INT8 = ("fp32", "int8")  # XNNPACK's quantized kernels (QDQ from xport.quant)
-_PLAIN = ("linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "add", "sub",
-          "mul", "div", "softmax", "cat", "permute", "pad", "identity")
+_PLAIN = ("matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "softmax", "cat")
+_INTEGERS = ("uint8", "int8", "int16", "int32", "int64")
 
 CAPS = Capabilities(
     backend="executorch",
     precisions=_INT8,
-    int8_bias="float",
+    int8=Int8Scheme(bias="float"),
     ops={
         **{name: native(*_FP32) for name in _PLAIN},
-        **{name: native(*_INT8) for name in ("linear", "relu", "clamp", "add", "mul", "permute", "pad")},
+        **{name: native(*_INT8) for name in int8_kernel_ops(without=("conv", "slice", "reshape", "select",
+                                                                     "max_pool"))},
         # XNNPACK's mean is a 4-D spatial mean; the planner views every other mean that way (mean_to_spatial_mean).
         "mean": native(*_FP32, rank=(4,), dims=((2, 3),), keepdim=(True,)),
-        "sum": native(*_FP32, note="portable kernel: XNNPACK has no sum"),
-        "select": native(*_FP32, note="portable kernel: XNNPACK has no select"),
-        "cast": native(*_FP32, note="portable kernel: XNNPACK does not convert integer inputs"),
-        "slice": native(*_INT8, note="XNNPACK: step 1 only"),
-        "reshape": native(*_INT8, note="XNNPACK: views, and unsqueeze of the trailing dim; squeeze is portable"),
+        "sum": native(*_FP32, fallbacks=[fallback("portable kernel: XNNPACK has no sum")]),
+        "select": native(*_FP32, fallbacks=[fallback("portable kernel: XNNPACK has no select")]),
+        "cast": native(*_FP32, fallbacks=[fallback("portable kernel: XNNPACK does not convert integer inputs",
+                                                   source=_INTEGERS)]),
+        "slice": native(*_INT8, fallbacks=[fallback("portable kernel: XNNPACK slices with step 1 only",
+                                                    strided=(True,))]),
+        "reshape": native(*_INT8, fallbacks=[
+            fallback("portable kernel: XNNPACK has no squeeze", kind=("squeeze",)),
+            fallback("portable kernel: XNNPACK unsqueezes the trailing dim only", kind=("unsqueeze",),
+                     trailing=(False,))]),
         "conv": native(*_INT8, rank=(1, 2)),
-        "avg_pool": native(*_FP32, rank=(2,), note="XNNPACK: no ceil_mode, no padding counted in the average, "
-                                                   "no divisor_override"),
-        "max_pool": native(*_FP32, rank=(2,), note="XNNPACK: stride <= kernel"),
+        "avg_pool": native(*_FP32, rank=(2,), fallbacks=[
+            fallback("portable kernel: XNNPACK has no ceil_mode average pool", ceil_mode=(True,)),
+            fallback("portable kernel: XNNPACK does not count padding in the average", counts_padding=(True,))]),
+        "max_pool": native(*_FP32, rank=(2,), fallbacks=[
+            fallback("portable kernel: XNNPACK pools with stride <= kernel only", stride_exceeds_kernel=(True,))]),
     },
 )

@@ -27,12 +27,11 @@ from pathlib import Path
 
 from torch.export import ExportedProgram
 
-from xport._warnings import quiet_executorch
 from xport.artifact import Artifact, Manifest
 from xport.emit_options import EmitOptions
 from xport.errors import UnsupportedOpError, XportError
 
-from . import NAME
+from . import BACKEND, NAME
 from .lowering import EdgeProgramManager, lower
 from .pte_format import CHECKSUM_KEY, CHECKSUM_PLACEHOLDER, MANIFEST_METHOD, seal
 
@@ -49,7 +48,7 @@ def _set_manifest(edge: EdgeProgramManager, manifest: Manifest) -> None:
 
 
 def _write_operator_list(pte: Path, out: Path) -> None:
-    with quiet_executorch():
+    with BACKEND.quiet():
         from executorch.codegen.tools.gen_oplist import gen_oplist
 
         with contextlib.redirect_stdout(io.StringIO()):  # it prints every operator it finds
@@ -75,7 +74,7 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
 
     extra = {**options.manifest.extra, "delegation": report.summary(), CHECKSUM_KEY: CHECKSUM_PLACEHOLDER}
     _set_manifest(edge, replace(options.manifest, extra=extra))
-    with quiet_executorch():
+    with BACKEND.quiet():
         try:
             data, checksum = seal(edge.to_executorch().buffer)
         except RuntimeError as exc:  # e.g. an op left outside XNNPACK with no portable kernel

@@ -11,12 +11,11 @@ from __future__ import annotations
 import torch
 from torch.export import ExportedProgram
 
-from xport._warnings import quiet_executorch
-
+from . import BACKEND
 from .delegation import DelegationReport, delegation_report, xnnpack_ops, xnnpack_refusals
 from .pte_format import DELEGATE, MANIFEST_METHOD
 
-with quiet_executorch():  # these imports print deprecation and "experimental" notices
+with BACKEND.quiet():  # these imports print deprecation and "experimental" notices
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import EdgeProgramManager, to_edge_transform_and_lower
     from executorch.exir.pass_base import ExportedProgramPassBase, ExportedProgramPassResult
@@ -38,7 +37,7 @@ class ConstantPropagation(ExportedProgramPassBase):
 
 def lower(program: ExportedProgram) -> tuple[EdgeProgramManager, DelegationReport]:
     """The edge program with XNNPACK partitions (and an empty manifest method), and which nodes it delegated."""
-    with quiet_executorch(), xnnpack_refusals() as refusals:
+    with BACKEND.quiet(), xnnpack_refusals() as refusals:
         edge = to_edge_transform_and_lower(
             program, transform_passes=ExportedProgramPassManager([ConstantPropagation()]),
             partitioner=[XnnpackPartitioner()], constant_methods={MANIFEST_METHOD: ""})

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from xport._warnings import native_stderr_silenced, quiet_executorch
-from xport.artifact import Manifest
-from xport.benchmark import DEFAULT_THREADS
+from xport._warnings import native_stderr_silenced
+from xport.artifact import DEFAULT_THREADS, Manifest
 from xport.errors import BackendUnavailableError, ModelFormatError
 
+from . import BACKEND
 from .pte_format import DELEGATE, MANIFEST_METHOD, check_checksum, check_header
 
 _REEXPORT = "the file is truncated or corrupt; export it again"
@@ -38,6 +38,8 @@ def _use_threads(threads: int) -> None:
 
 
 class PteRunner:
+    companions: tuple = ()
+
     def __init__(self, path: Path, threads: int = DEFAULT_THREADS):
         self.path = Path(path)
         if not self.path.is_file():
@@ -48,7 +50,7 @@ class PteRunner:
             raise ModelFormatError(self.path, f"cannot read it ({exc.strerror})") from exc
         check_header(data, self.path)
         check_checksum(data, self.path)
-        with quiet_executorch():
+        with BACKEND.quiet():
             from executorch.runtime import Runtime
 
             runtime = Runtime.get()

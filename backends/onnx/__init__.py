@@ -8,26 +8,38 @@ build has them, otherwise the CPU provider (and the artifact says which one ran)
 
 from __future__ import annotations
 
-import importlib.util
+from xport.backends.contract import AppRuntime, ArmRunner, BackendSpec, Option
 
+from . import app
 from .caps import CAPS
 
 NAME = "onnx"
-SUFFIXES = (".onnx", ".ort")
-OPTIONS = {
-    "opset": (18, "ONNX opset version to write (18 is what ORT Mobile 1.17+ and most converters read)"),
-    "ort_format": (True, "also write <name>.ort and <name>.required_operators.config for ONNX Runtime Mobile"),
-    "decompose": ((), "spec ops to decompose even though they are native, e.g. ('conv3d',) for XNNPACK EPs"),
-}
 
 
-def is_available() -> tuple[bool, str]:
-    missing = [m for m in ("onnx", "onnxruntime", "onnxscript") if importlib.util.find_spec(m) is None]
-    if missing:
-        return False, f"missing {', '.join(missing)}: pip install -c constraints.txt 'xport[onnx]'"
+def _probe() -> str:
     import onnxruntime
 
-    return True, f"onnxruntime {onnxruntime.__version__}"
+    return f"onnxruntime {onnxruntime.__version__}"
 
 
-__all__ = ["NAME", "CAPS", "SUFFIXES", "OPTIONS", "is_available"]
+BACKEND = BackendSpec(
+    name=NAME,
+    summary="ONNX for ONNX Runtime (.onnx; .ort and its operator config for ORT Mobile)",
+    suffixes=(".onnx", ".ort"),
+    caps=CAPS,
+    probe=_probe,
+    requires=("onnx", "onnxruntime", "onnxscript"),
+    extra="onnx",
+    options={
+        "opset": Option(18, "ONNX opset version to write (18 is what ORT Mobile 1.17+ and most converters read)"),
+        "ort_format": Option(True, "also write <name>.ort and <name>.required_operators.config for ONNX Runtime "
+                                   "Mobile"),
+        "decompose": Option((), "spec ops to decompose even though they are native, e.g. ('conv3d',) for XNNPACK "
+                                "EPs"),
+    },
+    apps={"android": AppRuntime("ONNX Runtime Mobile (Gradle: com.microsoft.onnxruntime:onnxruntime-android)",
+                                app.kotlin, app_file_suffix=".ort")},
+    arm=ArmRunner("arm_runner.py", wheels=("onnxruntime",)),
+)
+
+__all__ = ["NAME", "BACKEND", "CAPS"]

@@ -4,7 +4,7 @@
 ``decompose=("conv3d",)`` is offered for ARM targets that use them.
 """
 
-from xport.caps import Capabilities, native
+from xport.caps import Capabilities, int8_kernel_ops, native
 
 _FP32 = ("fp32",)
 _INT8 = ("fp32", "int8")  # QDQ that ORT fuses into QLinearConv / QGemm / QLinearAdd / QLinearMul
@@ -16,12 +16,9 @@ CAPS = Capabilities(
     ops={
         **{name: native(*_FP32) for name in (
             "batch_norm", "matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
-            "sum", "avg_pool", "softmax", "cat", "full", "cast", "identity",
+            "sum", "avg_pool", "softmax", "cat", "full", "cast",
         )},
-        **{name: native(*_INT8) for name in (
-            "conv", "linear", "relu", "clamp", "add", "mul", "max_pool", "slice", "select", "reshape", "permute",
-            "pad",
-        )},
+        **{name: native(*_INT8) for name in int8_kernel_ops()},
         # Only global adaptive pooling has an ONNX form (GlobalAveragePool); xport turns it into a mean anyway.
         "adaptive_avg_pool": native(*_FP32, is_global=(True,)),
     },

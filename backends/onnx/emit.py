@@ -6,8 +6,8 @@ import contextlib
 import logging
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import onnx
 import torch

@@ -9,8 +9,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from xport.artifact import MANIFEST_KEY, Manifest
-from xport.benchmark import DEFAULT_THREADS
+from xport.artifact import DEFAULT_THREADS, MANIFEST_KEY, Manifest
 from xport.errors import ModelFormatError
 
 log = logging.getLogger("xport")
@@ -42,6 +41,8 @@ def _manifest_from_onnx(path: Path) -> Manifest:
 
 
 class OrtRunner:
+    companions: tuple = ()
+
     def __init__(self, path: Path, threads: int = DEFAULT_THREADS):
         self.path = Path(path)
         if not self.path.is_file():

@@ -4,19 +4,17 @@ fp32, bf16 and fp16 (fp16 runs as fp16 only on CPUs with fp16 arithmetic; elsewh
 bf16 or fp32, and the artifact reports which). int8 comes from xport's shared quantization flow (xport.quant).
 """
 
-from xport.caps import Capabilities, native
+from xport.caps import Capabilities, Int8Scheme, int8_kernel_ops, native
 from xport.spec import SPEC
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
 # int8: QDQ becomes FakeQuantize, which the CPU plugin runs with int8 kernels; other ops stay float.
-_INT8_OPS = ("conv", "linear", "relu", "clamp", "add", "mul", "max_pool", "slice", "select", "reshape", "permute",
-             "pad")
+_INT8_OPS = int8_kernel_ops()
 
 CAPS = Capabilities(
     backend="openvino",
     precisions=PRECISIONS,
     dynamic_batch=True,
-    int8_bias="float",
-    int8_folded_weights=False,
+    int8=Int8Scheme(bias="float", weights="qdq"),
     ops={op.name: native(*(PRECISIONS if op.name in _INT8_OPS else PRECISIONS[:3])) for op in SPEC},
 )

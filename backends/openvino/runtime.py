@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import openvino as ov
 
-from xport.artifact import Manifest
-from xport.benchmark import DEFAULT_THREADS
+from xport.artifact import DEFAULT_THREADS, Manifest
 from xport.errors import BackendUnavailableError, ModelFormatError
 
 from .emit import MANIFEST_RT_KEY

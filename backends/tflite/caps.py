@@ -10,7 +10,7 @@ activations per tensor, int8 filters per output channel with zero point 0, int32
 itself (so the program keeps them float), int8 weights stored as constants.
 """
 
-from xport.caps import Capabilities, native
+from xport.caps import Capabilities, Int8Scheme, int8_kernel_ops, native
 
 # fp16 is TFLite's float16 format: conv and linear weights stored in half precision (see convert.weight).
 _PRECISIONS = ("fp32", "fp16")
@@ -20,15 +20,15 @@ CAPS = Capabilities(
     backend="tflite",
     precisions=_INT8,
     channels_last=True,
-    int8_bias="float",
+    int8=Int8Scheme(bias="float"),
     ops={
         **{name: native(*_PRECISIONS) for name in (
             "linear", "matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
             "sum", "softmax", "full",
         )},
-        **{name: native(*_INT8) for name in (
-            "relu", "clamp", "add", "mul", "slice", "select", "reshape", "permute", "pad", "cat", "identity",
-        )},
+        # The writer's int8 forms: conv (not linear: FULLY_CONNECTED stays float), add/mul with their fused relu,
+        # and data movement, cat included (.quantized); pools have no int8 form there.
+        **{name: native(*_INT8) for name in int8_kernel_ops(without=("conv", "linear", "max_pool"), also=("cat",))},
         "cast": native(*_PRECISIONS, target=("float32",)),
         "conv": native(*_INT8, rank=(2,), transposed=(False,)),
         # ceil_mode windows run past the input: no SAME/VALID form.

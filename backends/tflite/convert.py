@@ -8,8 +8,8 @@ The per-op lowerings live in ``lowerings``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,35 +18,18 @@ import torch.fx
 from xport.capture import NodeInfo, describe
 from xport.errors import UnsupportedNode, UnsupportedOpError, XportError
 from xport.passes.graph import get_attr_value
-from xport.spec import SPEC, shape_of
+from xport.quant.qdq import is_dequantize, is_quantize, is_weight_dequantize
+from xport.spec import shape_of
+from xport.spec.fusion import activation_kind, fused_activation
 from xport.tensor_spec import TensorSpec
 
 from . import NAME, quantized
 from .flatbuffer import Activation, BuiltinOperator, BuiltinOptions, ModelWriter, schema
 from .layout import Perm, channels_last, identity, physical_shape, transpose_perm
+from .values import Lowering, LoweringError, Value
 
-
-@dataclass(frozen=True)
-class Value:
-    """A runtime tensor of the TFLite graph: its index, PyTorch (logical) shape and stored layout."""
-
-    index: int
-    shape: tuple[int, ...]
-    perm: Perm
-
-
-class LoweringError(Exception):
-    """A node this writer cannot express in builtin TFLite ops (reason, and how to fix it)."""
-
-    def __init__(self, reason: str, hint: str):
-        super().__init__(reason)
-        self.reason, self.hint = reason, hint
-
-
-# clamp(min, max) ranges TFLite ops can apply as their fused activation.
-_FUSABLE_CLAMPS = {(0.0, 6.0): Activation.RELU6, (-1.0, 1.0): Activation.RELU_N1_TO_1, (0.0, None): Activation.RELU}
-
-Lowering = Callable[["Converter", NodeInfo], "Value | np.ndarray"]
+# The fused activations (xport.spec.fusion kinds) TFLite ops apply.
+_FUSED = {"relu": Activation.RELU, "relu6": Activation.RELU6, "relu_n1_to_1": Activation.RELU_N1_TO_1}
 
 
 class Converter:
@@ -129,22 +112,12 @@ class Converter:
 
     def fused_activation(self, node: torch.fx.Node) -> int:
         """Absorb ``node``'s only user if it is an activation TFLite can fuse into the op; return its code."""
-        users = list(node.users)
-        if len(users) != 1 or users[0].op != "call_function":
-            return Activation.NONE
-        user = users[0]
-        spec = SPEC.match(user)
-        code = None
-        if spec is not None and spec.name == "relu":
-            code = Activation.RELU
-        elif spec is not None and spec.name == "clamp":
-            a = spec.attrs(user)
-            code = _FUSABLE_CLAMPS.get((a.min, a.max))
-        if code is None:
+        user = fused_activation(node, kinds=_FUSED)
+        if user is None:
             return Activation.NONE
         self.absorbed.add(user)
         self._fused_into[node] = user
-        return code
+        return _FUSED[activation_kind(user)]
 
     def fused_into(self, node: torch.fx.Node) -> torch.fx.Node:
         """The node whose value ``node``'s op computes: the activation it absorbed, or itself."""
@@ -171,7 +144,7 @@ class Converter:
             elif node.op == "get_attr":
                 self.values[node] = get_attr_value(self.gm, node).detach().numpy()
             elif node.op == "call_function" and node not in self.absorbed:
-                if quantized.is_dequantize(node) and isinstance(self.values.get(node.args[0]), Value):
+                if is_dequantize(node) and isinstance(self.values.get(node.args[0]), Value):
                     self.dequantized[node] = self.values[node.args[0]]  # written only if a float op reads it
                     continue
                 self.values[node] = self._lower(node, infos.get(node))
@@ -185,10 +158,10 @@ class Converter:
 
     def _lower(self, node: torch.fx.Node, info: NodeInfo | None) -> Any:
         if _all_constant(node.args, self.values) and _all_constant(node.kwargs, self.values):
-            if quantized.is_weight_dequantize(node):
+            if is_weight_dequantize(node):
                 self.int8_weights[node] = quantized.weight_of(node, self.values)
             return _evaluate(node, self.values)
-        if quantized.is_quantize(node):
+        if is_quantize(node):
             return quantized.quantize(self, node)
         if info is None or info.spec is None:
             raise self._unsupported(info, node, f"ATen op '{node.target}' is outside the op spec",

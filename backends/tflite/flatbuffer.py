@@ -6,8 +6,9 @@ schema LiteRT itself reads, so the files are what the runtime expects without Te
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import flatbuffers
 import numpy as np

@@ -12,7 +12,7 @@ a temporal conv's (N, C, T, H·W) view and the taps' (N·T, C, H, W) frames are 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 Perm = tuple[int, ...]
 

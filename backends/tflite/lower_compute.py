@@ -13,10 +13,11 @@ import numpy as np
 from xport.capture import NodeInfo
 
 from . import quantized
-from .convert import Converter, LoweringError, Value
+from .convert import Converter
 from .flatbuffer import BuiltinOperator, BuiltinOptions, Padding, schema
 from .layout import channels_last, identity
 from .lower_layout import padded
+from .values import LoweringError, Value
 
 NHWC = channels_last(4)
 _LOWEST = float(np.finfo(np.float32).min)  # the padding value under which max pooling ignores a pad

@@ -11,9 +11,10 @@ import numpy as np
 from xport.capture import NodeInfo
 from xport.spec import shape_of
 
-from .convert import Converter, Value
+from .convert import Converter
 from .flatbuffer import Activation, BuiltinOperator, BuiltinOptions, schema
 from .layout import after_dropping, after_reshape, identity, physical_shape
+from .values import Value
 
 _UNARY = {"relu": BuiltinOperator.RELU, "sigmoid": BuiltinOperator.LOGISTIC, "tanh": BuiltinOperator.TANH,
           "hardswish": BuiltinOperator.HARD_SWISH}

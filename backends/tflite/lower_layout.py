@@ -11,10 +11,11 @@ import numpy as np
 from xport.capture import NodeInfo
 from xport.spec import shape_of
 
-from .convert import Converter, LoweringError, Value
+from .convert import Converter
 from .flatbuffer import BuiltinOperator, BuiltinOptions, schema
 from .layout import after_dropping, after_permute, channels_last
 from .lower_elementwise import reshape_value
+from .values import LoweringError, Value
 
 
 def reshape(cv: Converter, info: NodeInfo) -> Value:

@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 from . import lower_compute, lower_elementwise, lower_layout
-from .convert import Lowering
 from .quantized import binary_int8, carrying
+from .values import Lowering
 
 LOWERINGS: dict[str, Lowering] = {
     "conv": lower_compute.conv,
@@ -17,13 +17,13 @@ LOWERINGS: dict[str, Lowering] = {
     "matmul": lower_compute.matmul,
     # A relu the conv before it could not absorb requantizes: XNNPACK has no int8 RELU (each would split the
     # delegated graph), so it runs in float between DEQUANTIZE and QUANTIZE, which is the same arithmetic.
-    **{op: lower_elementwise.unary for op in ("relu", "sigmoid", "tanh", "hardswish")},
+    **dict.fromkeys(("relu", "sigmoid", "tanh", "hardswish"), lower_elementwise.unary),
     "clamp": lower_elementwise.clamp,
     "cast": lower_elementwise.cast,
     "silu": lower_elementwise.silu,
     "hardsigmoid": lower_elementwise.hardsigmoid,
     **{op: binary_int8(lower_elementwise.binary) for op in ("add", "mul")},
-    **{op: lower_elementwise.binary for op in ("sub", "div")},
+    **dict.fromkeys(("sub", "div"), lower_elementwise.binary),
     "mean": lower_elementwise.reduce,
     "sum": lower_elementwise.reduce,
     "softmax": lower_elementwise.softmax,

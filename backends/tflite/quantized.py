@@ -22,44 +22,29 @@ costs two ops, and is never a silent change of numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch.fx
 
+from xport.quant.qdq import PerChannel, PerTensor, is_quantize
+
 from .flatbuffer import BuiltinOperator, schema
+from .values import Lowering, Value
 
 if TYPE_CHECKING:
     from xport.capture import NodeInfo
 
-    from .convert import Converter, Lowering, Value
+    from .convert import Converter
 
-_QUANTIZE = "quantized_decomposed::quantize_per_tensor"
-_DEQUANTIZE = "quantized_decomposed::dequantize_per_tensor"
-_DEQUANTIZE_PER_CHANNEL = "quantized_decomposed::dequantize_per_channel"
 _INT32 = np.iinfo(np.int32)
-
-
-def _name(node: torch.fx.Node) -> str:
-    return node.target.name() if hasattr(node.target, "name") else ""
-
-
-def is_quantize(node: torch.fx.Node) -> bool:
-    return node.op == "call_function" and _name(node) == _QUANTIZE
-
-
-def is_dequantize(node: torch.fx.Node) -> bool:
-    return node.op == "call_function" and _name(node) == _DEQUANTIZE
-
-
-def is_weight_dequantize(node: torch.fx.Node) -> bool:
-    return node.op == "call_function" and _name(node) == _DEQUANTIZE_PER_CHANNEL
 
 
 def per_tensor(node: torch.fx.Node) -> tuple[float, int]:
     """(scale, zero point) of a quantize/dequantize_per_tensor node (int8, −128…127 is all xport writes)."""
-    return float(node.args[1]), int(node.args[2])
+    return PerTensor.of(node).pair
 
 
 def parameters(scale, zero_point, axis: int = 0) -> schema.QuantizationParametersT:
@@ -81,8 +66,9 @@ class Int8Weight:
 
 def weight_of(node: torch.fx.Node, constants: dict) -> Int8Weight:
     """The int8 weights behind a ``dequantize_per_channel`` of constants (axis 0, symmetric: xport.quant's)."""
-    values, scales, zero_points = (np.asarray(constants[a]) for a in node.args[:3])
-    if int(node.args[3]) != 0 or np.any(zero_points != 0):
+    weight = PerChannel.of(node)
+    values, scales, zero_points = (np.asarray(constants[a]) for a in (weight.values, weight.scales, weight.zero_points))
+    if weight.axis != 0 or np.any(zero_points != 0):
         raise ValueError("int8 weights must be symmetric per output channel (axis 0, zero point 0)")
     return Int8Weight(values.astype(np.int8), scales.astype(np.float32))
 
@@ -92,8 +78,6 @@ def weight_of(node: torch.fx.Node, constants: dict) -> Int8Weight:
 
 def quantize(cv: Converter, node: torch.fx.Node) -> Value:
     """A ``quantize`` no producer absorbed: QUANTIZE (float → int8) into a tensor with its parameters."""
-    from .convert import Value
-
     x = cv.value(node.args[0])
     scale, zero_point = per_tensor(node)
     shape = [x.shape[a] for a in x.perm]
@@ -104,8 +88,6 @@ def quantize(cv: Converter, node: torch.fx.Node) -> Value:
 
 def dequantize(cv: Converter, node: torch.fx.Node, int8: Value) -> Value:
     """The float tensor a consumer without an int8 kernel needs: DEQUANTIZE of ``int8``."""
-    from .convert import Value
-
     out = cv.writer.tensor(f"{node.name}_float", [int8.shape[a] for a in int8.perm])
     cv.op(BuiltinOperator.DEQUANTIZE, [int8.index], [out])
     return Value(out, int8.shape, int8.perm)

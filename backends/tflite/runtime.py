@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from xport.artifact import MANIFEST_KEY, Manifest
-from xport.benchmark import DEFAULT_THREADS
+from xport.artifact import DEFAULT_THREADS, MANIFEST_KEY, Manifest
 from xport.errors import ModelFormatError
 
 from .flatbuffer import has_identifier, read_metadata
@@ -31,6 +30,8 @@ def read_manifest(path: Path, data: bytes) -> Manifest:
 
 
 class TfliteRunner:
+    companions: tuple = ()
+
     def __init__(self, path: Path, threads: int = DEFAULT_THREADS):
         self.path = Path(path)
         if not self.path.is_file():

@@ -11,7 +11,7 @@ and 2-D max pooling run on the quantized tensors as they are. qnnpack has no ser
 ``conv3d_unpack``), so int8 needs the default conv3d → conv2d decomposition; ``decompose=()`` raises at int8.
 """
 
-from xport.caps import Capabilities, native
+from xport.caps import Capabilities, Int8Scheme, int8_kernel_ops, native
 
 _FP32 = ("fp32",)
 _INT8 = ("fp32", "int8")
@@ -19,15 +19,12 @@ _INT8 = ("fp32", "int8")
 CAPS = Capabilities(
     backend="torchscript",
     precisions=_INT8,
-    int8_bias="float",
+    int8=Int8Scheme(bias="float"),
     ops={
         **{name: native(*_FP32) for name in (
             "batch_norm", "matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
-            "sum", "avg_pool", "adaptive_avg_pool", "softmax", "cat", "full", "cast", "identity",
+            "sum", "avg_pool", "adaptive_avg_pool", "softmax", "cat", "full", "cast",
         )},
-        **{name: native(*_INT8) for name in (
-            "conv", "linear", "relu", "clamp", "add", "mul", "max_pool", "slice", "select", "reshape", "permute",
-            "pad",
-        )},
+        **{name: native(*_INT8) for name in int8_kernel_ops()},
     },
 )

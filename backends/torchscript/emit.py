@@ -18,13 +18,13 @@ import torch
 import torch.jit.mobile
 from torch.export import ExportedProgram
 
-from xport._warnings import quiet_torchscript
 from xport.artifact import MANIFEST_KEY, Artifact
 from xport.emit_options import EmitOptions
 from xport.passes import unlift
 
-from . import NAME
+from . import BACKEND, NAME
 from .engine import quantized_engine
+from .quantized import lower_to_quantized
 
 log = logging.getLogger("xport")
 
@@ -38,9 +38,7 @@ def _traceable(program: ExportedProgram, precision: str) -> torch.nn.Module:
     module = unlift(program)
     if precision != "int8":
         return module
-    from .quantized import lower_to_quantized, quiet_quantized_tensors
-
-    with quiet_quantized_tensors():
+    with BACKEND.quiet():
         lowered, kernels = lower_to_quantized(module)
     log.info("torchscript int8 kernels: %s", ", ".join(f"{k} ×{n}" for k, n in sorted(kernels.items())))
     return lowered
@@ -51,7 +49,7 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
     path = Path(out_dir) / f"{options.name}.ptl"
     ops_path = Path(out_dir) / f"{options.name}.operators.yaml"
     int8 = options.precision == "int8"
-    with quiet_torchscript(), torch.no_grad(), quantized_engine() if int8 else contextlib.nullcontext():
+    with BACKEND.quiet(), torch.no_grad(), quantized_engine() if int8 else contextlib.nullcontext():
         traced = torch.jit.trace(_traceable(program, options.precision), inputs, check_trace=False)
         traced.eval()._save_for_lite_interpreter(str(path), _extra_files={MANIFEST_KEY: options.manifest.to_json()})
         ops = _operator_list(path)

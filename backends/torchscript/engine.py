@@ -8,7 +8,7 @@ process-wide; it is restored afterwards so other code in the process sees its ow
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

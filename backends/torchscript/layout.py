@@ -10,7 +10,7 @@ NHWC result is a permute of the source, one copy (none when memory already has t
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.fx

@@ -14,30 +14,32 @@ conv/linear whose weight is quantized must match a pattern; otherwise :class:`Un
 
 from __future__ import annotations
 
-import contextlib
-import warnings
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 import torch.fx
 
 from xport.capture import module_path
 from xport.errors import UnsupportedNode, UnsupportedOpError
+from xport.quant.qdq import QDQFormError, is_any_dequantize, is_dequantize, is_qdq, is_quantize
+from xport.spec import SPEC
+from xport.spec.fusion import COMMON_KINDS, activation_kind
+from xport.spec.traits import SHARES_QUANTIZATION
 
 from . import NAME
-from .fused import ACTIVATIONS, COMPUTE, fusable_activation
+from .fused import COMPUTE
 from .layout import channels_last_reshape
-from .qdq import DQ, DQ_CHANNEL, Q, QDQFormError, QParams, folded_value, is_call, is_qdq, quantized_weight
+from .qdq import QParams, folded_value, is_call, quantized_weight
 from .qmodules import QuantizedConv, QuantizedLinear
 
 _aten = torch.ops.aten
 _CONV = (_aten.convolution.default, _aten.conv1d.default, _aten.conv2d.default)
 _BINARY = {_aten.add.Tensor: ("add", "add_relu"), _aten.mul.Tensor: ("mul", "mul_relu")}
-# Ops that run on quantized tensors unchanged (per-tensor parameters pass through), verified in the lite
-# interpreter: pure layout ops, constant padding (pads with the quantized value) and max pooling (monotone).
-QUANTIZED_AS_IS = (_aten.view.default, _aten._unsafe_view.default, _aten.reshape.default, _aten.permute.default,
-                   _aten.squeeze.dim, _aten.squeeze.dims, _aten.unsqueeze.default, _aten.clone.default,
-                   _aten.slice.Tensor, _aten.select.int, _aten.constant_pad_nd.default, _aten.max_pool2d.default)
+# Ops that run on quantized tensors unchanged: the ATen forms of the spec ops that share their input's quantization
+# (layout ops, constant padding, which pads with the quantized value, and max pooling, which is monotone), verified
+# in the lite interpreter on every form the planner leaves.
+QUANTIZED_AS_IS = tuple(getattr(getattr(_aten, name.split(".")[1]), name.split(".")[2])
+                        for op in SPEC.with_trait(SHARES_QUANTIZATION) for name in SPEC.get(op).aten)
 # Quantized conv kernels return channels-last tensors, where a view of another shape may be impossible: views
 # become reshapes (a view where the strides allow one, a copy where not).
 _AS_RESHAPE = (_aten.view.default, _aten._unsafe_view.default)
@@ -45,16 +47,6 @@ _AS_RESHAPE = (_aten.view.default, _aten._unsafe_view.default)
 
 def _target(node: torch.fx.Node) -> Any:
     return _aten.reshape.default if node.target in _AS_RESHAPE else node.target
-
-
-@contextlib.contextmanager
-def quiet_quantized_tensors() -> Iterator[None]:
-    """Silence torch 2.13's notice that quantized tensors are deprecated: they are what the lite interpreter's
-    int8 kernels take, and what PyTorch Mobile apps run today."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel and "
-                                r"other quantized tensor creation functions", category=UserWarning)
-        yield
 
 
 class _Unsupported(Exception):
@@ -99,22 +91,22 @@ class _Lowering:
 
     def plan(self) -> None:
         for node in self.src.graph.nodes:
-            if is_call(node, Q):
+            if is_quantize(node):
                 self._plan_quantize(node)
         for node in self.src.graph.nodes:  # a quantized weight outside any pattern would silently run in float
             if is_call(node, *_CONV, _aten.linear.default) and node not in self.absorbed \
-                    and is_call(node.args[1], DQ, DQ_CHANNEL):
+                    and is_any_dequantize(node.args[1]):
                 raise _Unsupported(node, "int8 weights, but not in a DQ → op → Q pattern the quantized kernels take")
 
     def _plan_quantize(self, q: torch.fx.Node) -> None:
         x = q.args[0]
         act = None
-        if is_call(x, *ACTIVATIONS) and fusable_activation(x) and len(x.users) == 1:
+        if activation_kind(x) in COMMON_KINDS and len(x.users) == 1:
             act, x = x, x.args[0]
         if is_call(x, *COMPUTE) and len(x.users) == 1 and self._compute_inputs_quantized(x):
             self.patterns[q] = ("compute", x, act)
             self.absorbed.update(n for n in (x, act) if n is not None)
-        elif act is None and is_call(x, *QUANTIZED_AS_IS) and len(x.users) == 1 and is_call(x.args[0], DQ) \
+        elif act is None and is_call(x, *QUANTIZED_AS_IS) and len(x.users) == 1 and is_dequantize(x.args[0]) \
                 and QParams.of(x.args[0]) == QParams.of(q):
             self.patterns[q] = ("as_is", x)
             self.absorbed.add(x)
@@ -123,8 +115,8 @@ class _Lowering:
         if node.target in _BINARY:
             if node.kwargs.get("alpha", 1) != 1:
                 return False
-            return all(is_call(a, DQ) for a in node.args[:2])
-        return is_call(node.args[0], DQ) and is_call(node.args[1], DQ, DQ_CHANNEL)
+            return all(is_dequantize(a) for a in node.args[:2])
+        return is_dequantize(node.args[0]) and is_any_dequantize(node.args[1])
 
     # ---- values ---------------------------------------------------------------------------------------------
 
@@ -138,9 +130,9 @@ class _Lowering:
     def float_of(self, node: torch.fx.Node) -> torch.fx.Node:
         """The float value of a source node (dequantizing a quantized one once, where a float op needs it)."""
         if node not in self.float:
-            if is_call(node, DQ) and is_call(node.args[0], Q):
+            if is_dequantize(node) and is_quantize(node.args[0]):
                 self.float[node] = self.graph.call_method("dequantize", (self.quant_of(node),))
-            elif node.op == "get_attr" or is_call(node, DQ, DQ_CHANNEL):
+            elif node.op == "get_attr" or is_any_dequantize(node):
                 self.float[node] = self._attr(node.name, folded_value(self.src, node))
             else:
                 raise _Unsupported(node, "used before it is computed (unexpected graph order)")
@@ -149,7 +141,7 @@ class _Lowering:
     def quant_of(self, dq: torch.fx.Node) -> torch.fx.Node:
         """The quint8 tensor a dequantize node reads: its Q's output, or a stored int8 constant."""
         source = dq.args[0]
-        if is_call(source, Q):
+        if is_quantize(source):
             if QParams.of(source) != QParams.of(dq):
                 raise _Unsupported(dq, "dequantizes with other parameters than its quantize node")
             return self.quant[source]
@@ -169,12 +161,12 @@ class _Lowering:
             elif node.op == "output":
                 returned: list[torch.fx.Node] = []
                 torch.fx.map_arg(node.args[0], returned.append)
-                if any(is_call(o, Q) for o in returned):
+                if any(is_quantize(o) for o in returned):
                     raise _Unsupported(node, "the model returns an int8 tensor (outputs stay float)")
                 self.graph.output(torch.fx.map_arg(node.args[0], self.float_of))
-            elif node.op == "get_attr" or is_call(node, DQ, DQ_CHANNEL) or node in self.absorbed:
+            elif node.op == "get_attr" or is_any_dequantize(node) or node in self.absorbed:
                 continue  # constants and dequantized values are made where used; patterns at their Q
-            elif is_call(node, Q):
+            elif is_quantize(node):
                 self.quant[node] = self._emit_quantize(node)
             elif is_qdq(node):
                 raise _Unsupported(node, f"{node.target} is not a quantize/dequantize form this lowering takes")

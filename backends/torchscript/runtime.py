@@ -10,10 +10,10 @@ import numpy as np
 import torch
 import torch.jit.mobile
 
-from xport._warnings import quiet_torchscript
 from xport.artifact import MANIFEST_KEY, Manifest
 from xport.errors import ModelFormatError
 
+from . import BACKEND
 from .engine import ENGINE, quantized_engine
 
 
@@ -31,13 +31,15 @@ def read_manifest(path: Path) -> Manifest:
 
 
 class LiteRunner:
+    companions: tuple = ()
+
     def __init__(self, path: Path):
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelFormatError(self.path, "no such file")
         self.manifest = read_manifest(self.path)
         try:
-            with quiet_torchscript(), self._engine():
+            with BACKEND.quiet(), self._engine():
                 self._module = torch.jit.mobile._load_for_lite_interpreter(str(self.path))
         except (RuntimeError, ValueError) as exc:
             raise ModelFormatError(self.path, f"the lite interpreter cannot load it ({str(exc).splitlines()[0]})",

@@ -11,15 +11,15 @@ with Python 3.11; pip fetches the aarch64 wheels of the runtime versions pinned 
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 
-from .compare import ARM_BACKENDS, ArmCase, ArmRow, default_inputs_for, run_arm_parity
+from .compare import ArmCase, ArmRow, arm_backends, default_inputs_for, run_arm_parity
 from .cores import CORES, DEFAULT_CORES, Core, resolve_cores
 from .report import ArmReport
 
-__all__ = ["ARM_BACKENDS", "ArmCase", "ArmRow", "ArmReport", "CORES", "DEFAULT_CORES", "Core", "resolve_cores",
+__all__ = ["arm_backends", "ArmCase", "ArmRow", "ArmReport", "CORES", "DEFAULT_CORES", "Core", "resolve_cores",
            "run_arm_parity", "verify_arm"]
 
 

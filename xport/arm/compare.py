@@ -1,37 +1,44 @@
 """The ARM parity stage: save inputs, run x86 and eager, run every artifact on each emulated core, compare.
 
 Each artifact is judged twice: against its own x86 outputs (same file, same inputs: only the kernels differ;
-:data:`xport.tolerances.ARM_TOLERANCES`) and against eager PyTorch (the backend's usual tolerance, so an ARM-only
+:meth:`xport.backends.Backend.arm_tolerance`) and against eager PyTorch (the backend's usual tolerance, so an ARM-only
 numerical problem cannot hide behind an x86 one).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
 
+from xport import backends
 from xport.artifact import Artifact
-from xport.parity import Metrics, compare, judge
-from xport.tolerances import arm_tolerance_for, tolerance_for
+from xport.errors import BackendUnavailableError
+from xport.parity import compare, judge
 
 from .cores import Core, resolve_cores
 from .emulator import ItemResult, prepare, run_batch
 from .progress import say
+from .report import ArmReport, ArmRow
 
-if TYPE_CHECKING:
-    from .report import ArmReport
 
-# Backends with an aarch64 Python runtime on PyPI (the lite interpreter would need the 1.3 GB torch build's
-# full CUDA-free load plus its own checks; OpenVINO and Core ML have no aarch64 runner here).
-ARM_BACKENDS = ("onnx", "tflite", "executorch")
+def arm_backends() -> list[str]:
+    """Backends with an aarch64 runner (``BACKEND.arm``): an aarch64 Python runtime on PyPI that the stage unpacks."""
+    return [b.name for b in backends.all_backends() if b.spec.arm is not None]
+
+
+def runner_file(backend: str) -> Path:
+    """The backend's ARM runner script (``BACKEND.arm.script``, a file of its package)."""
+    be = backends.get(backend)
+    return Path(importlib.util.find_spec(be.package).origin).parent / be.spec.arm.script
 
 
 @dataclass
@@ -47,26 +54,6 @@ class ArmCase:
     model: torch.nn.Module | None = None
 
 
-@dataclass
-class ArmRow:
-    """One artifact on one core: metrics against x86 and against eager, and what failed."""
-
-    case: str
-    backend: str
-    precision: str
-    core: Core
-    runtime: str = ""
-    vs_x86: Metrics | None = None
-    vs_eager: Metrics | None = None
-    bit_exact: bool | None = None
-    failures: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
-
-
 def quant_step(artifact: Artifact, reference: list[torch.Tensor]) -> float:
     """One quantization step of the output: the manifest's output scale when it has one, else the step of an
     int8 grid spanning the output's range (what an int8 output tensor of that range would have)."""
@@ -79,7 +66,7 @@ def quant_step(artifact: Artifact, reference: list[torch.Tensor]) -> float:
 
 def judge_vs_x86(row: ArmRow, artifact: Artifact, x86: list[torch.Tensor], arm: list[torch.Tensor]) -> None:
     """Fill ``row.vs_x86`` and its failures/notes from the ARM tolerance of the artifact's (backend, precision)."""
-    tol = arm_tolerance_for(artifact.backend, artifact.precision)
+    tol = backends.arm_tolerance_for(artifact.backend, artifact.precision)
     metrics = row.vs_x86 = compare(x86, arm)
     row.bit_exact = all(torch.equal(a, b) for a, b in zip(x86, arm))
     if tol.max_rel is not None and not metrics.max_rel <= tol.max_rel:
@@ -108,21 +95,17 @@ def _as_list(out) -> list[torch.Tensor]:
 
 
 def run_arm_parity(cases: Sequence[ArmCase], cores: str | Sequence[str] | None = None,
-                   work_dir: Path | str | None = None, threads: int = 1) -> "ArmReport":
+                   work_dir: Path | str | None = None, threads: int = 1) -> ArmReport:
     """Run every case's artifact on each core setting (one emulator process per core and backend), compare.
 
     ``cores``: names from :data:`xport.arm.cores.CORES` (default one little and one big core). Inputs, x86
     outputs and ARM outputs are kept in ``work_dir`` (a temporary folder when not given).
     """
-    from .report import ArmReport
-
     core_list = resolve_cores(cores)
     for case in cases:
-        if case.artifact.backend not in ARM_BACKENDS:
-            from xport.errors import BackendUnavailableError
-
+        if case.artifact.backend not in arm_backends():
             raise BackendUnavailableError(f"{case.name}: no aarch64 runtime for backend '{case.artifact.backend}' "
-                                          f"in the ARM stage (it runs {', '.join(ARM_BACKENDS)})")
+                                          f"in the ARM stage (it runs {', '.join(arm_backends())})")
     start = time.monotonic()
     env = prepare()
     with tempfile.TemporaryDirectory(prefix="xport-arm-") as tmp:
@@ -146,6 +129,7 @@ def run_arm_parity(cases: Sequence[ArmCase], cores: str | Sequence[str] | None =
                         eager_list += _as_list(case.model.eval()(*args))
             x86_outs[case_dir.name], eager_outs[case_dir.name] = x86_list, eager_list
             items.append({"id": case_dir.name, "backend": case.artifact.backend, "artifact": str(case.artifact.path),
+                          "runner": str(runner_file(case.artifact.backend)),
                           "samples": samples, "out_dir": str(case_dir / "{core}")})
         # One emulator process per core and backend, every model of that backend in it: each runtime bundles its
         # own XNNPACK build, and a crash of one runtime must not take the other backends' results down with it.
@@ -185,5 +169,6 @@ def _row(case: ArmCase, core: Core, result: ItemResult, out_dir: Path, x86: list
     judge_vs_x86(row, art, x86, arm)
     if eager:
         row.vs_eager = compare(eager, arm)
-        row.failures += [f"vs eager: {f}" for f in judge(row.vs_eager, tolerance_for(art.backend, art.precision))]
+        tol = backends.tolerance_for(art.backend, art.precision)
+        row.failures += [f"vs eager: {f}" for f in judge(row.vs_eager, tol)]
     return row

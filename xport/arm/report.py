@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .compare import ArmRow
+from xport.parity import Metrics
+from xport.text_table import aligned
+
 from .cores import Core
 
 
@@ -13,10 +15,24 @@ def _g(value: float | None) -> str:
     return "-" if value is None else f"{value:.2e}"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+@dataclass
+class ArmRow:
+    """One artifact on one core: metrics against x86 and against eager, and what failed."""
+
+    case: str
+    backend: str
+    precision: str
+    core: Core
+    runtime: str = ""
+    vs_x86: Metrics | None = None
+    vs_eager: Metrics | None = None
+    bit_exact: bool | None = None
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
 
 
 @dataclass
@@ -61,7 +77,7 @@ class ArmReport:
         rows = [[s["backend"], s["precision"], cores[s["core"]].label, f"{s['ran']}/{s['artifacts']}",
                  f"{s['bit_exact']}/{s['ran']}", _g(s["x86_max_abs"]), _g(s["x86_max_rel"]), _g(s["eager_max_abs"]),
                  _g(s["eager_max_rel"]), f"{s['passed']}/{s['artifacts']}"] for s in self.summary()]
-        return _table(["backend", "precision", "core", "ran", "bit-exact", "vs x86 abs", "vs x86 rel", "vs eager abs",
+        return aligned(["backend", "precision", "core", "ran", "bit-exact", "vs x86 abs", "vs x86 rel", "vs eager abs",
                        "vs eager rel", "passed"], rows)
 
     def detail_table(self) -> str:
@@ -69,7 +85,7 @@ class ArmReport:
         rows = [[r.case, r.backend, r.precision, r.core.name, _g(r.vs_x86 and r.vs_x86.max_rel),
                  "yes" if r.bit_exact else "no" if r.bit_exact is False else "-",
                  _g(r.vs_eager and r.vs_eager.max_rel), "ok" if r.passed else "FAIL"] for r in self.rows]
-        return _table(["artifact", "backend", "precision", "core", "vs x86 rel", "bit-exact", "vs eager rel",
+        return aligned(["artifact", "backend", "precision", "core", "vs x86 rel", "bit-exact", "vs eager rel",
                        "parity"], rows)
 
     def __str__(self) -> str:

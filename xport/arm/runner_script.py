@@ -5,12 +5,14 @@ packages (never xport), so what runs there is the aarch64 runtime and nothing of
 
     python3.11 runner_script.py JOB.json
 
-JOB.json: ``{"threads": 1, "items": [{"id": str, "backend": "onnx"|"tflite"|"executorch", "artifact": path,
-"samples": [[input.npy, ...], ...], "out_dir": path}]}``. For each item and sample it writes
-``out_dir/s{sample}_o{output}.npy`` and, per item, a line of ``RESULTS.jsonl`` beside the job file:
-``{"id", "ok", "runtime", "outputs", "error"}``. A failing item is recorded and the others still run.
+JOB.json: ``{"threads": 1, "items": [{"id": str, "runner": path, "artifact": path, "samples": [[input.npy, ...],
+...], "out_dir": path}]}``, where ``runner`` is the backend's ARM runner file (``BACKEND.arm.script``), which defines
+``run(path, samples, threads)``. For each item and sample it writes ``out_dir/s{sample}_o{output}.npy`` and, per
+item, a line of ``RESULTS.jsonl`` beside the job file: ``{"id", "ok", "runtime", "outputs", "error"}``. A failing
+item is recorded and the others still run.
 """
 
+import importlib.util
 import json
 import sys
 import time
@@ -20,60 +22,12 @@ from pathlib import Path
 import numpy as np
 
 
-def run_onnx(path, samples, threads):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    names = [i.name for i in session.get_inputs()]
-    outs = [session.run(None, dict(zip(names, inputs))) for inputs in samples]
-    return outs, f"onnxruntime {ort.__version__} (CPUExecutionProvider)"
-
-
-def run_tflite(path, samples, threads):
-    from importlib.metadata import version
-
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(path), num_threads=threads)
-    interpreter.allocate_tensors()
-    ins = [d["index"] for d in interpreter.get_input_details()]
-    outs_idx = [d["index"] for d in interpreter.get_output_details()]
-    outs = []
-    for inputs in samples:
-        for index, x in zip(ins, inputs):
-            interpreter.set_tensor(index, x)
-        interpreter.invoke()
-        outs.append([interpreter.get_tensor(i).copy() for i in outs_idx])
-    return outs, f"ai-edge-litert {version('ai-edge-litert')} (LiteRT interpreter, XNNPACK)"
-
-
-def run_executorch(path, samples, threads):
-    from importlib.metadata import version
-
-    # ExecuTorch's Python runtime exchanges torch tensors and its extension links libtorch: torch is part of that
-    # runtime here, imported only for it. The extension is imported directly: executorch.runtime would first
-    # import the whole exporter (executorch.exir, torch._inductor), which is not runtime code.
-    import torch
-    from executorch.extension.pybindings import _C
-
-    if _C._threadpool_get_thread_count() != threads:
-        _C._unsafe_reset_threadpool(threads)
-    data = Path(path).read_bytes()  # the program points into this buffer: it must outlive every call below
-    program = _C._load_program_from_buffer(data, enable_etdump=False, debug_buffer_size=0,
-                                           program_verification=_C.Verification.InternalConsistency, data_path=None)
-    forward = program.load_method("forward")
-    outs = []
-    for inputs in samples:
-        result = forward(tuple(torch.from_numpy(np.ascontiguousarray(x)) for x in inputs))
-        outs.append([o.numpy().copy() for o in result])
-    del program, data
-    return outs, f"executorch {version('executorch')} (XNNPACK)"
-
-
-RUNNERS = {"onnx": run_onnx, "tflite": run_tflite, "executorch": run_executorch}
+def _runner(path):
+    """The ``run`` function of a backend's ARM runner file (``BACKEND.arm.script``), loaded by path."""
+    spec = importlib.util.spec_from_file_location(f"xport_arm_runner_{Path(path).parent.name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.run
 
 
 def main(job_path):
@@ -85,7 +39,7 @@ def main(job_path):
         record = {"id": item["id"], "ok": False, "runtime": "", "outputs": 0, "error": ""}
         try:
             samples = [[np.load(p) for p in inputs] for inputs in item["samples"]]
-            outs, record["runtime"] = RUNNERS[item["backend"]](item["artifact"], samples, threads)
+            outs, record["runtime"] = _runner(item["runner"])(item["artifact"], samples, threads)
             out_dir = Path(item["out_dir"])
             out_dir.mkdir(parents=True, exist_ok=True)
             for s, outputs in enumerate(outs):

@@ -20,20 +20,31 @@ import zipfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from xport import backends
 from xport.errors import BackendUnavailableError
 
 from .progress import say
 from .sysroot import cache_root, locked
 
-# Pinned packages the emulated runtimes need: host distribution name -> role.
-PINNED = ("numpy", "onnxruntime", "ai-edge-litert", "executorch", "torch")
-# Pure-Python (or aarch64-wheel) packages their imports need; pip resolves their versions and their own deps.
-# onnxruntime and ai-edge-litert bring theirs through pip; executorch and torch are unpacked without pip (below),
-# so their import-time dependencies are listed here.
-IMPORT_DEPS = ("typing_extensions", "sympy", "filelock", "networkx", "jinja2", "fsspec",  # torch
-               "ruamel.yaml", "pyyaml", "flatbuffers", "packaging", "tabulate")  # executorch.runtime
-# Unpacked by hand: pip would also pull the CUDA build's nvidia-* packages (GBs).
-UNPACKED = ("executorch", "torch")
+
+def _runners() -> list:
+    return [b.spec.arm for b in backends.all_backends() if b.spec.arm is not None]
+
+
+def unpacked() -> tuple[str, ...]:
+    """Distributions unpacked by hand (pip would also pull a CUDA build's nvidia-* packages, GBs)."""
+    return tuple(dict.fromkeys(d for arm in _runners() for d in arm.unpacked))
+
+
+def pinned() -> tuple[str, ...]:
+    """Pinned distributions the emulated runtimes need: numpy (the runner's) and every backend's runtime."""
+    return tuple(dict.fromkeys(("numpy", *(d for arm in _runners() for d in arm.wheels), *unpacked())))
+
+
+def import_deps() -> tuple[str, ...]:
+    """Pure-Python (or aarch64-wheel) packages the unpacked runtimes import; pip resolves their versions."""
+    return tuple(dict.fromkeys(d for arm in _runners() for d in arm.import_deps))
+
 _SKIP_IN_WHEEL = re.compile(r"^torch/(include/|lib/libtorch_cuda\.so|lib/libtorch_cuda_linalg\.so|"
                             r"lib/libtorch_nvshmem\.so|lib/libcaffe2_nvrtc\.so|lib/libc10_cuda\.so|share/)")
 PLATFORMS = ("manylinux2014_aarch64", *(f"manylinux_2_{n}_aarch64" for n in range(17, 29)))
@@ -47,7 +58,7 @@ def constraints_file() -> Path | None:
 
 
 def pinned_versions() -> dict[str, str]:
-    """package -> version for :data:`PINNED`, from constraints.txt or else from the host install."""
+    """package -> version for :func:`pinned`, from constraints.txt or else from the host install."""
     pins: dict[str, str] = {}
     path = constraints_file()
     if path is not None:
@@ -55,14 +66,14 @@ def pinned_versions() -> dict[str, str]:
             match = re.match(r"^\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s#;]+)", line)
             if match:
                 pins[match.group(1).lower().replace("_", "-")] = match.group(2)
-    for name in PINNED:
+    for name in pinned():
         if name not in pins:
             try:
                 pins[name] = version(name).split("+")[0]  # "2.13.0+cpu" -> "2.13.0"
             except PackageNotFoundError as exc:
                 raise BackendUnavailableError(f"no version pin for {name}: add it to constraints.txt or install "
                                               f"xport with -c constraints.txt") from exc
-    return {name: pins[name] for name in PINNED}
+    return {name: pins[name] for name in pinned()}
 
 
 def site_dir(pins: dict[str, str]) -> Path:
@@ -116,10 +127,11 @@ def ensure_site(sysroot: Path) -> tuple[Path, dict[str, str]]:
         shutil.rmtree(building, ignore_errors=True)
         wheels = cache_root() / "wheels"
         say("fetching aarch64 wheels: " + ", ".join(f"{n} {v}" for n, v in pins.items()))
-        via_pip = [f"{n}=={v}" for n, v in pins.items() if n not in UNPACKED]
-        _pip("install", "--target", str(building), "--no-compile", *via_pip, *IMPORT_DEPS)
-        _pip("download", "--no-deps", "--dest", str(wheels), *(f"{n}=={pins[n]}" for n in UNPACKED))
-        for name in UNPACKED:
+        by_hand = unpacked()
+        via_pip = [f"{n}=={v}" for n, v in pins.items() if n not in by_hand]
+        _pip("install", "--target", str(building), "--no-compile", *via_pip, *import_deps())
+        _pip("download", "--no-deps", "--dest", str(wheels), *(f"{n}=={pins[n]}" for n in by_hand))
+        for name in by_hand:
             (wheel,) = [w for w in wheels.glob(f"{name}-{pins[name]}-*.whl") if "aarch64" in w.name]
             say(f"unpacking {wheel.name}")
             with zipfile.ZipFile(wheel) as archive:

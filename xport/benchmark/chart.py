@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib.util
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .report import EAGER, BenchReport
+if TYPE_CHECKING:
+    from .report import BenchReport
+
 
 log = logging.getLogger("xport")
 
@@ -35,7 +38,7 @@ def draw(report: BenchReport, path: Path) -> bool:
     for y, r in zip(positions, rows):
         if r.speedup is not None:
             axes.text(max(r.median_ms, r.p90_ms), y, f"  {r.speedup:.2f}x", va="center", fontsize=8)
-    eager = next((r for r in rows if r.kind == EAGER), None)
+    eager = next((r for r in rows if r.is_eager), None)
     if eager is not None:
         axes.axvline(eager.median_ms, color="tab:red", linestyle="--", linewidth=1, label="eager PyTorch fp32")
     for precision in dict.fromkeys(r.precision for r in rows if r.kind == "artifact"):

@@ -16,9 +16,9 @@ import json
 import resource
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 _STATUS = Path("/proc/self/status")
 
@@ -81,7 +81,6 @@ def _probe(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
-    import importlib
 
     import torch
 
@@ -89,20 +88,19 @@ def _probe(argv: Sequence[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     if args.kind == "artifact":  # import the runtime before the baseline: its libraries are not the model's cost
-        importlib.import_module(f"{backends.get(backends.for_path(args.target)).package.__name__}.runtime")
+        backends.get(backends.for_path(args.target)).module("runtime")
     baseline = _status_kb("VmRSS") or _peak_kb()
     _reset_peak()
     with torch.no_grad():
         if args.kind == "artifact":
             artifact = load(args.target, threads=args.threads)
             inputs = [torch.zeros(s.example_shape(), dtype=getattr(torch, s.dtype)) for s in artifact.manifest.inputs]
-            run = lambda: artifact.run(*inputs)  # noqa: E731
+            run = artifact.run
         else:
-            model = torch.load(args.target, weights_only=False).eval()
+            run = torch.load(args.target, weights_only=False).eval()
             inputs = [torch.zeros(*map(int, s.split(","))) for s in args.shapes]
-            run = lambda: model(*inputs)  # noqa: E731
         for _ in range(args.runs):
-            run()
+            run(*inputs)
     print(json.dumps({"baseline_kb": baseline, "peak_kb": _peak_kb()}))
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 
-# Threads every runtime gets unless told otherwise: the core count of the machines this project targets in CI
-# and of a phone's big cluster, so numbers compare across runtimes.
-DEFAULT_THREADS = 2
+from xport.artifact import DEFAULT_THREADS
 
 
 @dataclass(frozen=True)

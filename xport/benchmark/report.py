@@ -13,6 +13,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xport.text_table import aligned
+
+from .chart import draw
+
 EAGER = "eager"
 VANILLA = "vanilla"
 
@@ -41,6 +45,11 @@ class BenchRow:
     max_rel: float | None = None
     parity_passed: bool | None = None
     path: str = ""
+
+    @property
+    def is_eager(self) -> bool:
+        """The eager model as given: the reference every speed-up is measured against."""
+        return self.kind == EAGER
 
 
 @dataclass(frozen=True)
@@ -90,14 +99,10 @@ class BenchReport:
         """The same numbers as :meth:`markdown`, aligned for a terminal."""
         header = ("candidate", "size MB", "median ms", "p90 ms", "vs eager", "GFLOP/s", "% peak", "peak MB",
                   "parity")
-        body = [tuple(_cells(r)[i] for i in (0, 2, 3, 4, 5, 7, 8, 9, 10)) for r in self.rows]
-        widths = [max(len(row[i]) for row in (header, *body)) for i in range(len(header))]
-        fmt = lambda row: "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
-        return "\n".join([fmt(header), fmt(tuple("-" * w for w in widths)), *map(fmt, body)])
+        return aligned(header, [[_cells(r)[i] for i in (0, 2, 3, 4, 5, 7, 8, 9, 10)] for r in self.rows])
 
     def save(self, out_dir: Path | str, stem: str = "bench") -> list[Path]:
         """Write ``<stem>.json``, ``<stem>.md`` and ``<stem>.png`` into ``out_dir``; the paths written."""
-        from .chart import draw
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -108,7 +113,7 @@ class BenchReport:
         return written
 
     @classmethod
-    def from_json(cls, text: str) -> "BenchReport":
+    def from_json(cls, text: str) -> BenchReport:
         d = json.loads(text)
         rows = tuple(BenchRow(**{**r, "samples_ms": tuple(r["samples_ms"])}) for r in d.pop("rows"))
         shapes = tuple(tuple(s) for s in d.pop("input_shapes"))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import torch
 
@@ -33,7 +34,7 @@ VANILLA_LABEL = "vanilla (PyTorch fp32)"
 
 def _precisions_of(backend: str, wanted: Sequence[str] | str) -> tuple[list[str], list[str]]:
     """(precisions to run, precisions asked for that the backend lacks)."""
-    have = list(backend_registry.get(backend).CAPS.precisions)
+    have = list(backend_registry.get(backend).caps.precisions)
     if wanted == "all":
         return have, []
     return [p for p in wanted if p in have], [p for p in wanted if p not in have]
@@ -64,7 +65,7 @@ def _export_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...],
         plan += [(backend, p) for p in run]
         if missing:
             notes.append(f"{backend} has no {', '.join(missing)} (it has "
-                         f"{', '.join(backend_registry.get(backend).CAPS.precisions)}); not benchmarked")
+                         f"{', '.join(backend_registry.get(backend).caps.precisions)}); not benchmarked")
     if not plan:
         raise XportError(f"nothing to benchmark: no backend among {', '.join(backends)} has precision(s) "
                          f"{precisions}")
@@ -98,7 +99,7 @@ def _eager_memory(model: torch.nn.Module, name: str, inputs, work_dir: Path, run
     path = work_dir / f"{name}.pt"
     try:
         torch.save(model, path)
-    except Exception as exc:  # noqa: BLE001 (any pickling failure: local classes, lambdas, open handles)
+    except Exception as exc:  # any pickling failure: local classes, lambdas, open handles
         return f"the model cannot be pickled for the memory probe ({type(exc).__name__}: {exc})"
     return memory.measure("eager", path, [tuple(x.shape) for x in inputs], runs=runs, threads=threads)
 
@@ -192,7 +193,7 @@ def _timeable_here(notes: list[str]) -> list[str]:
     """Available backends whose runtime here is the one apps use (not a reference evaluator)."""
     names = []
     for name in backend_registry.available():
-        stand_in = getattr(backend_registry.get(name).package, "runtime_stand_in", lambda: "")()
+        stand_in = backend_registry.get(name).stand_in()
         if stand_in:
             notes.append(f"{name} left out: {stand_in}")
         else:
@@ -215,10 +216,11 @@ def _candidates(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[tor
         # InputSpecError names the input, expected and got.
         arrays = validate_inputs([s.from_model_layout(x) for s, x in zip(a.manifest.inputs, inputs)],
                                  a.manifest.inputs)
-        runner = load(a.path, threads=threads).runner  # fresh: runtimes size their thread pools when opening
-        if getattr(runner, "stand_in", ""):  # right numbers, but its speed says nothing about the real runtime
-            notes.append(f"{a.backend} {a.precision} not timed: {runner.stand_in}")
+        stand_in = backend_registry.get(a.backend).stand_in()
+        if stand_in:  # right numbers, but its speed says nothing about the real runtime
+            notes.append(f"{a.backend} {a.precision} not timed: {stand_in}")
             continue
+        runner = load(a.path, threads=threads).runner  # fresh: runtimes size their thread pools when opening
         found.append(_Candidate(_label(a, taken), "artifact", lambda r=runner, x=arrays: r.run(*x), artifact=a,
                                 runtime=runner.runtime))
     return found

@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
-import torch.jit.mobile
 
 from xport import __version__
 from xport import backends as backend_registry
@@ -28,6 +28,7 @@ from xport.atomic import staged_output
 from xport.errors import XportError
 from xport.parity import ParityReport
 from xport.preprocess import PreprocessSpec, fuse_preprocessing
+from xport.spec.attrs import CastAttrs
 from xport.tensor_spec import TensorSpec
 
 from .labels import resolve_labels
@@ -85,8 +86,9 @@ def _model_for(backend: str, model: torch.nn.Module, prep: PreprocessSpec, fused
     """The module to export for ``backend`` and its example input."""
     if not fused:
         return model, torch.zeros(prep.input_shape())  # shape only: verify draws its own inputs
-    # Core ML multi-arrays hold no uint8: its fused model takes the same 0–255 values as float32.
-    dtype = torch.float32 if backend == "coreml" else torch.uint8
+    # A runtime without uint8 inputs (Core ML's multi-arrays) gets the same 0–255 values as float32.
+    takes_uint8 = backend_registry.get(backend).caps.runs("cast", CastAttrs(5, "uint8", "float32"), "fp32")
+    dtype = torch.uint8 if takes_uint8 else torch.float32
     return fuse_preprocessing(model, prep, dtype)
 
 
@@ -153,15 +155,13 @@ def _bundle_artifact(artifact: Artifact, plat: Platform, model_dir: Path, fused:
     """Move the artifact's files into the bundle and describe it for model.json."""
     for f in artifact.files:
         shutil.move(str(f), model_dir / f.name)
+    app = plat.runtime(artifact.backend)
     main = artifact.path
-    ort = main.with_suffix(".ort")
-    if artifact.backend == "onnx" and ort in artifact.files:
-        main = ort  # ONNX Runtime Mobile's own format; the .onnx stays beside it for desktop tools
-    notes = {}
-    if artifact.backend == "torchscript":
-        notes["bytecode_version"] = int(torch.jit.mobile._get_model_bytecode_version(str(model_dir / main.name)))
+    if app.app_file_suffix and main.with_suffix(app.app_file_suffix) in artifact.files:
+        main = main.with_suffix(app.app_file_suffix)  # e.g. ORT Mobile's .ort; the .onnx stays for desktop tools
+    notes = app.notes(model_dir / main.name) if app.notes is not None else {}
     operators = _operators_file(artifact)
     return BundledModel(
-        artifact.backend, artifact.precision, main.name, plat.app_runtimes[artifact.backend],
+        artifact.backend, artifact.precision, main.name, app.dependency,
         tuple(_with_layout(s, fused) for s in artifact.manifest.inputs), artifact.manifest.outputs,
         operators.name if operators else None, artifact.runtime, notes)

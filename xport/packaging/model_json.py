@@ -57,7 +57,7 @@ class BundledModel:
                 "notes": self.notes}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "BundledModel":
+    def from_dict(cls, d: dict[str, Any]) -> BundledModel:
         return cls(d["backend"], d["precision"], d["file"], d.get("app_runtime", ""),
                    tuple(TensorSpec.from_dict(s) for s in d["inputs"]),
                    tuple(TensorSpec.from_dict(s) for s in d["outputs"]), d.get("operators"),
@@ -93,7 +93,7 @@ class ModelJson:
         return PreprocessSpec.from_dict({**self.preprocessing.to_dict(), "layout": spec.layout})
 
     @classmethod
-    def read(cls, folder: Path | str) -> "ModelJson":
+    def read(cls, folder: Path | str) -> ModelJson:
         """Parse and validate ``folder/model.json``; check every listed file's SHA-256."""
         folder = Path(folder)
         path = folder / MODEL_JSON

@@ -1,34 +1,47 @@
-"""What each app platform gets: which backends, where the files go, how an app loads them."""
+"""What each app platform gets: where the files go, in which language the app code is, which backends.
+
+A platform's facts (folder, language) live here; which backends an app on it can load, and how, is each backend's
+own fact (``BACKEND.apps``, :class:`xport.backends.contract.AppRuntime`), read from the registry.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xport import backends as backend_registry
+from xport.backends.contract import AppRuntime
 from xport.errors import XportError
 
 
 @dataclass(frozen=True)
 class Platform:
     name: str
+    title: str  # "Android" / "iOS"
     folder: str  # where the model files go inside the bundle (the folder an app copies as is)
-    defaults: tuple[str, ...]  # backends packaged when none are named
-    allowed: tuple[str, ...]
-    # backend → the app-side runtime (dependency to add), for model.json and the README
-    app_runtimes: dict[str, str]
+    language: str  # the app code's language (the README's code fences)
+    app_folder: str  # where the app keeps the folder
+
+    def runtimes(self) -> dict[str, AppRuntime]:
+        """backend → how an app on this platform loads its artifact, for every registered backend that has one."""
+        return {b.name: b.spec.apps[self.name] for b in backend_registry.all_backends() if self.name in b.spec.apps}
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return tuple(self.runtimes())
+
+    @property
+    def defaults(self) -> tuple[str, ...]:
+        """Backends packaged when none are named, in their ``default_order``."""
+        ranked = [(app.default_order, name) for name, app in self.runtimes().items() if app.default_order]
+        return tuple(name for _, name in sorted(ranked))
+
+    def runtime(self, backend: str) -> AppRuntime:
+        return self.runtimes()[backend]
 
 
 PLATFORMS: dict[str, Platform] = {
-    "android": Platform(
-        "android", "assets", ("tflite", "torchscript"), ("tflite", "torchscript", "executorch", "onnx"),
-        {"tflite": "LiteRT (Gradle: com.google.ai.edge.litert:litert)",
-         "torchscript": "PyTorch Mobile lite interpreter (Gradle: org.pytorch:pytorch_android_lite)",
-         "executorch": "ExecuTorch with XNNPACK (Gradle: org.pytorch:executorch-android)",
-         "onnx": "ONNX Runtime Mobile (Gradle: com.microsoft.onnxruntime:onnxruntime-android)"}),
-    "ios": Platform(
-        "ios", "Resources", ("coreml",), ("coreml", "torchscript", "executorch"),
-        {"coreml": "Core ML (system framework; Xcode compiles the .mlpackage)",
-         "torchscript": "PyTorch Mobile lite interpreter (CocoaPods: LibTorch-Lite)",
-         "executorch": "ExecuTorch with XNNPACK (Swift package: executorch)"}),
+    "android": Platform("android", "Android", "assets", "kotlin", "app/src/main/assets/"),
+    "ios": Platform("ios", "iOS", "Resources", "swift", "the Xcode target"),
 }
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .model_json import MODEL_JSON, ModelJson
 from .platforms import Platform
-from .snippets import kotlin, swift
 
 
 def _steps(mj: ModelJson) -> list[str]:
@@ -29,9 +28,8 @@ def _steps(mj: ModelJson) -> list[str]:
 def readme(mj: ModelJson, plat: Platform) -> str:
     """README.md text for a bundle."""
     out = mj.outputs
-    lines = [f"# {mj.model['name']} for {'Android' if plat.name == 'android' else 'iOS'}", "",
-             f"Packaged by xport {mj.xport_version}. Copy `{plat.folder}/` into the app "
-             f"({'app/src/main/assets/' if plat.name == 'android' else 'the Xcode target'}) as is. "
+    lines = [f"# {mj.model['name']} for {plat.title}", "",
+             f"Packaged by xport {mj.xport_version}. Copy `{plat.folder}/` into the app ({plat.app_folder}) as is. "
              f"`{plat.folder}/{MODEL_JSON}` is the contract: inputs, preprocessing, outputs and the SHA-256 of "
              "every file; `xport verify-bundle` checks a bundle against it.", "",
              "## Input", ""]
@@ -45,12 +43,12 @@ def readme(mj: ModelJson, plat: Platform) -> str:
               f"{out['num_classes']} {out['kind']} per clip; class i is line i + 1 of `{out['labels']}` "
               f"({out['labels_source']}). Take the top 5 by score.", ""]
     for m in mj.models:
-        code = kotlin(m, out["num_classes"]) if plat.name == "android" else swift(m, out["num_classes"])
+        code = plat.runtime(m.backend).snippet(m, out["num_classes"])
         lines += [f"## {m.backend}: `{m.file}`", ""]
         if m.operators:
             lines += [f"Operators for a selective runtime build: `{m.operators}`.", ""]
         if "bytecode_version" in m.notes:
             lines += [f"Lite-interpreter bytecode version {m.notes['bytecode_version']}: the app's runtime must "
                       "read it.", ""]
-        lines += ["```" + ("kotlin" if plat.name == "android" else "swift"), code, "```", ""]
+        lines += ["```" + plat.language, code, "```", ""]
     return "\n".join(lines)

@@ -4,18 +4,18 @@ video through the preprocessing it describes, print the top 5, and check every m
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
 
+from xport import backends as backend_registry
 from xport.api import load
 from xport.errors import ModelFormatError, XportError
 from xport.parity import ParityReport, compare, judge
 from xport.preprocess import normalize_and_pack, prepare_frames, read_video
-from xport.tolerances import tolerance_for
 
 from .model_json import MODEL_JSON, BundledModel, ModelJson
 from .platforms import PLATFORMS
@@ -118,7 +118,7 @@ def verify_bundle(bundle: Path | str, video: Path | str, model: torch.nn.Module 
         clip = normalize_and_pack(cropped, mj.input_preprocessing(spec)).astype(np.dtype(spec.dtype))
         got = artifact.run(clip)
         metrics = compare([expected], [got])
-        tol = tolerance_for(m.backend, m.precision)
+        tol = backend_registry.tolerance_for(m.backend, m.precision)
         report = ParityReport(m.backend, m.precision, artifact.runtime, 1, metrics, tol, judge(metrics, tol))
         checks.append(BundleCheck(m, _top5(got, labels), _top5(expected, labels), report))
         log.info("%s", checks[-1])

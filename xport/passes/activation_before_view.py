@@ -13,32 +13,25 @@ import torch.fx
 
 from ..capture import NodeInfo
 from ..spec import SPEC
-from .base import GraphPass, PlanContext
-
-_ACTIVATIONS = ("relu", "clamp")
-_FUSING = ("conv", "linear", "add")  # ops that take an activation into their kernel
-
-
-def _spec_name(node) -> str | None:
-    spec = SPEC.match(node) if isinstance(node, torch.fx.Node) else None
-    return spec.name if spec is not None else None
+from ..spec.fusion import activation_kind, takes_activation
+from .base import GraphPass, Match, PlanContext, rewrite_as
 
 
 def _swappable(node: torch.fx.Node) -> bool:
     view = node.args[0]
-    if _spec_name(view) != "reshape" or len(view.users) != 1:
+    if SPEC.op_of(view) != "reshape" or len(view.users) != 1:
         return False
     source = view.args[0]
-    return _spec_name(source) in _FUSING and len(source.users) == 1
+    return takes_activation(source) and len(source.users) == 1
 
 
 class ActivationBeforeView(GraphPass):
     name = "activation_before_view"
 
-    def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:
-        if info.op not in _ACTIVATIONS or not _swappable(info.node):
+    def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
+        if activation_kind(info.node) is None or not _swappable(info.node):
             return None
-        return "applied before the reshape in front of it (fuses into the op before)"
+        return rewrite_as("applied before the reshape in front of it (fuses into the op before)")
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
         activation = info.node

@@ -1,4 +1,9 @@
-"""What a pass is: one rewrite, with the predicate that selects its nodes exposed for ``xport check``."""
+"""What a pass is: one rewrite, with the check that selects its nodes exposed for ``xport check``.
+
+A pass's :meth:`GraphPass.check` answers, for each node, as onnxscript's rewrite rules do: ``None`` when the node
+is none of its business, :func:`rewrite_as` with what it becomes, or :func:`skip` with why it is left alone (a
+batch norm whose conv has another user is not folded); ``xport check -v`` prints the reasons.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,24 @@ import torch.fx
 
 from ..caps import Capabilities
 from ..capture import NodeInfo, describe
+
+
+@dataclass(frozen=True)
+class Match:
+    """A pass's answer for one node: it rewrites it (``applies``) into ``detail``, or leaves it, for ``detail``."""
+
+    applies: bool
+    detail: str
+
+
+def rewrite_as(description: str) -> Match:
+    """The pass rewrites the node into what ``description`` says."""
+    return Match(True, description)
+
+
+def skip(reason: str) -> Match:
+    """The pass could apply to the node but does not, because of ``reason``."""
+    return Match(False, reason)
 
 
 @dataclass(frozen=True)
@@ -27,16 +50,21 @@ class PlanContext:
 class GraphPass:
     """A graph → graph rewrite of an unlifted GraphModule.
 
-    Subclasses implement :meth:`rewrites` (does this pass rewrite that node, and into what?) and
-    :meth:`rewrite` (do it). Because :meth:`run` and ``xport check`` call the same :meth:`rewrites`,
-    what check says will be decomposed is exactly what gets decomposed.
+    Subclasses implement :meth:`check` (does this pass rewrite that node, into what, or why not?) and
+    :meth:`rewrite` (do it). Because :meth:`run` and ``xport check`` call the same :meth:`check`, what check
+    says will be decomposed is exactly what gets decomposed.
     """
 
     name: str = "pass"
 
+    def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
+        """:func:`rewrite_as` / :func:`skip` for a node this pass is about, ``None`` for any other."""
+        raise NotImplementedError
+
     def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:
         """A short description of the replacement if this pass rewrites ``info``'s node, else ``None``."""
-        raise NotImplementedError
+        match = self.check(info, ctx)
+        return match.detail if match is not None and match.applies else None
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
         """Replace ``info.node`` in ``gm`` (the caller cleans up dead code and recompiles)."""

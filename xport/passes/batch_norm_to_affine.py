@@ -11,7 +11,7 @@ import torch
 import torch.fx
 
 from ..capture import NodeInfo
-from .base import GraphPass, PlanContext
+from .base import GraphPass, Match, PlanContext, rewrite_as, skip
 from .graph import NodeBuilder, get_attr_value
 
 aten = torch.ops.aten
@@ -25,10 +25,12 @@ def _has_constant_parameters(bn: torch.fx.Node) -> bool:
 class BatchNormToAffine(GraphPass):
     name = "batch_norm_to_affine"
 
-    def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:
-        if info.op != "batch_norm" or ctx.native(info) or not _has_constant_parameters(info.node):
+    def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
+        if info.op != "batch_norm" or ctx.native(info):
             return None
-        return "per-channel multiply-add with folded constants"
+        if not _has_constant_parameters(info.node):
+            return skip("its statistics are computed in the graph, not constants")
+        return rewrite_as("per-channel multiply-add with folded constants")
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
         bn = info.node

@@ -7,7 +7,7 @@ import torch.fx
 
 from ..capture import NodeInfo
 from ..spec import shape_of
-from .base import GraphPass, PlanContext
+from .base import GraphPass, Match, PlanContext, rewrite_as, skip
 from .graph import NodeBuilder, get_attr_value
 
 aten = torch.ops.aten
@@ -16,10 +16,12 @@ aten = torch.ops.aten
 class Conv1dToConv2d(GraphPass):
     name = "conv1d_to_conv2d"
 
-    def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:
-        if info.op != "conv" or info.attrs.rank != 1 or info.attrs.transposed or ctx.native(info):
+    def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
+        if info.op != "conv" or info.attrs.rank != 1 or ctx.native(info):
             return None
-        return "conv2d with a (1, k) kernel on the (N, C, 1, L) view"
+        if info.attrs.transposed:
+            return skip("transposed convolutions are not rewritten")
+        return rewrite_as("conv2d with a (1, k) kernel on the (N, C, 1, L) view")
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
         node = info.node

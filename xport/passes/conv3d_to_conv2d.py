@@ -20,7 +20,7 @@ from ..errors import XportError
 from ..spec import ConvAttrs, shape_of
 from ..spec.attrs import tensor_meta
 from . import conv3d_lowerings as lower
-from .base import GraphPass, PlanContext
+from .base import GraphPass, Match, PlanContext, rewrite_as, skip
 from .graph import NodeBuilder, get_attr_value
 
 # Above this multiply-add overhead the banded form loses to taps (measured: T=13, kt=3 is 4× slower).
@@ -55,14 +55,16 @@ _DESCRIPTIONS = {
 class Conv3dToConv2d(GraphPass):
     name = "conv3d_to_conv2d"
 
-    def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:
-        if info.op != "conv" or info.attrs.rank != 3 or info.attrs.transposed:
+    def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
+        if info.op != "conv" or info.attrs.rank != 3:
             return None
         if ctx.native(info) and "conv3d" not in ctx.prefer_decomposed:
             return None
+        if info.attrs.transposed:
+            return skip("transposed 3-D convolutions are not rewritten")
         weight = info.node.args[1]
         strategy = choose(info, isinstance(weight, torch.fx.Node) and weight.op == "get_attr", ctx.caps.channels_last)
-        return _DESCRIPTIONS[strategy].format(kt=info.attrs.kernel[0], spatial=info.attrs.kernel[1:])
+        return rewrite_as(_DESCRIPTIONS[strategy].format(kt=info.attrs.kernel[0], spatial=info.attrs.kernel[1:]))
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
         node, a = info.node, info.attrs

@@ -13,32 +13,38 @@ import torch
 import torch.fx
 
 from ..capture import NodeInfo
-from .base import GraphPass, PlanContext
+from .base import GraphPass, Match, PlanContext, rewrite_as, skip
 from .graph import NodeBuilder, get_attr_value
 
 _CONV = "aten.convolution.default"
 
 
-def _foldable(info: NodeInfo) -> bool:
+def _not_foldable(info: NodeInfo) -> str | None:
+    """Why the batch norm cannot be folded into the op before it, or ``None`` if it can."""
     bn = info.node
     conv = bn.args[0]
-    if not isinstance(conv, torch.fx.Node) or str(conv.target) != _CONV or len(conv.users) != 1:
-        return False
+    if not isinstance(conv, torch.fx.Node) or str(conv.target) != _CONV:
+        return "its input is not a convolution"
+    if len(conv.users) != 1:
+        return f"the convolution's output has {len(conv.users)} users, so the unnormalised value is needed too"
     if conv.args[6]:  # transposed conv: weight layout differs, keep it simple and leave the BN
-        return False
+        return "the convolution is transposed"
     consts = [conv.args[1], *bn.args[1:5]]
     if conv.args[2] is not None:
         consts.append(conv.args[2])
-    return all(isinstance(c, torch.fx.Node) and c.op == "get_attr" for c in consts if c is not None)
+    if not all(isinstance(c, torch.fx.Node) and c.op == "get_attr" for c in consts if c is not None):
+        return "the conv weight or batch-norm statistics are computed in the graph, not constants"
+    return None
 
 
 class FoldBatchNorm(GraphPass):
     name = "fold_batch_norm"
 
-    def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:
-        if info.op != "batch_norm" or not _foldable(info):
+    def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
+        if info.op != "batch_norm":
             return None
-        return "folded into the preceding conv"
+        reason = _not_foldable(info)
+        return skip(f"not folded: {reason}") if reason else rewrite_as("folded into the preceding conv")
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
         bn = info.node

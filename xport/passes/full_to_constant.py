@@ -10,7 +10,7 @@ import torch
 import torch.fx
 
 from ..capture import NodeInfo
-from .base import GraphPass, PlanContext
+from .base import GraphPass, Match, PlanContext, rewrite_as, skip
 from .graph import NodeBuilder
 
 
@@ -22,10 +22,12 @@ def _static_shape(node: torch.fx.Node) -> list[int] | None:
 class FullToConstant(GraphPass):
     name = "full_to_constant"
 
-    def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:
-        if info.op != "full" or ctx.native(info) or _static_shape(info.node) is None:
+    def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
+        if info.op != "full" or ctx.native(info):
             return None
-        return "a stored constant"
+        if _static_shape(info.node) is None:
+            return skip("its shape depends on the input (dynamic batch)")
+        return rewrite_as("a stored constant")
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
         node = info.node

@@ -13,28 +13,23 @@ import torch
 import torch.fx
 
 from ..capture import NodeInfo
-from .base import GraphPass, PlanContext
+from .base import GraphPass, Match, PlanContext, rewrite_as, skip
 from .graph import NodeBuilder
-
-
-def _pool_dims(info: NodeInfo) -> list[int] | None:
-    if info.op not in ("avg_pool", "adaptive_avg_pool") or not info.attrs.is_global:
-        return None
-    if info.op == "avg_pool" and info.attrs.ceil_mode:
-        return None
-    rank = info.attrs.rank
-    return list(range(2, 2 + rank))
 
 
 class GlobalPoolToMean(GraphPass):
     name = "global_pool_to_mean"
 
-    def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:
-        dims = _pool_dims(info)
-        return None if dims is None else f"mean over dims {tuple(dims)}"
+    def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
+        if info.op not in ("avg_pool", "adaptive_avg_pool") or not info.attrs.is_global:
+            return None
+        if info.op == "avg_pool" and info.attrs.ceil_mode:
+            return skip("ceil_mode windows are not one global mean")
+        return rewrite_as(f"mean over dims {tuple(range(2, 2 + info.attrs.rank))}")
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
         node = info.node
-        mean = NodeBuilder(gm, node).call(torch.ops.aten.mean.dim, node.args[0], _pool_dims(info), True)
+        dims = list(range(2, 2 + info.attrs.rank))
+        mean = NodeBuilder(gm, node).call(torch.ops.aten.mean.dim, node.args[0], dims, True)
         node.replace_all_uses_with(mean)
         gm.graph.erase_node(node)

@@ -8,7 +8,8 @@ in each node's ``nn_module_stack``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.fx

@@ -16,7 +16,7 @@ import torch.fx
 
 from ..capture import NodeInfo
 from ..spec import shape_of
-from .base import GraphPass, PlanContext
+from .base import GraphPass, Match, PlanContext, rewrite_as
 from .graph import NodeBuilder
 
 aten = torch.ops.aten
@@ -25,11 +25,12 @@ aten = torch.ops.aten
 class MeanToSpatialMean(GraphPass):
     name = "mean_to_spatial_mean"
 
-    def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:
+    def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
         if info.op != "mean" or ctx.native(info):
             return None
         trailing = info.attrs.dims == tuple(range(info.attrs.rank - len(info.attrs.dims), info.attrs.rank))
-        return "mean over dims (2, 3) of a 4-D view" + ("" if trailing else ", after moving the reduced dims last")
+        return rewrite_as("mean over dims (2, 3) of a 4-D view"
+                          + ("" if trailing else ", after moving the reduced dims last"))
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
         node, a = info.node, info.attrs

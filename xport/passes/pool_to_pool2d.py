@@ -17,7 +17,7 @@ import torch.fx
 from ..capture import NodeInfo
 from ..spec import shape_of
 from ..spec.attrs import PoolAttrs
-from .base import GraphPass, PlanContext
+from .base import GraphPass, Match, PlanContext, rewrite_as, skip
 from .graph import NodeBuilder
 
 aten = torch.ops.aten
@@ -39,14 +39,14 @@ def _dilation(node: torch.fx.Node, rank: int) -> tuple[int, ...]:
 class PoolToPool2d(GraphPass):
     name = "pool_to_pool2d"
 
-    def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:
-        if info.op not in ("avg_pool", "max_pool") or info.attrs.rank == 2 or info.attrs.ceil_mode:
+    def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
+        if info.op not in ("avg_pool", "max_pool") or info.attrs.rank == 2 or ctx.native(info):
             return None
-        if ctx.native(info):
-            return None
+        if info.attrs.ceil_mode:
+            return skip("ceil_mode windows do not separate into 2-D pools exactly")
         if info.attrs.rank == 1:
-            return "pool2d with a (1, k) window on the (N, C, 1, L) view"
-        return "spatial pool2d over frames folded into the batch, then temporal pool2d"
+            return rewrite_as("pool2d with a (1, k) window on the (N, C, 1, L) view")
+        return rewrite_as("spatial pool2d over frames folded into the batch, then temporal pool2d")
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
         node, a = info.node, info.attrs

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch.fx
 
 from ..capture import NodeInfo
-from .base import GraphPass, PlanContext
+from .base import GraphPass, Match, PlanContext, rewrite_as, skip
 
 
 def _is_training_dropout(node: torch.fx.Node) -> bool:
@@ -19,10 +19,12 @@ def _is_training_dropout(node: torch.fx.Node) -> bool:
 class RemoveNoOps(GraphPass):
     name = "remove_noops"
 
-    def rewrites(self, info: NodeInfo, ctx: PlanContext) -> str | None:
-        if info.op != "identity" or _is_training_dropout(info.node):
+    def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
+        if info.op != "identity":
             return None
-        return "removed (no-op at inference)"
+        if _is_training_dropout(info.node):
+            return skip("a dropout in training mode is not a no-op")
+        return rewrite_as("removed (no-op at inference)")
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
         info.node.replace_all_uses_with(info.node.args[0])

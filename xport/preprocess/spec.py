@@ -45,7 +45,7 @@ class PreprocessSpec:
             raise XportError(f"mean {self.mean} and std {self.std} must have 3 values each, std > 0")
 
     @classmethod
-    def from_card(cls, card: Any, **overrides: Any) -> "PreprocessSpec":
+    def from_card(cls, card: Any, **overrides: Any) -> PreprocessSpec:
         """The preprocessing of a zoo model card (``model.default_cfg``)."""
         _c, frames, height, width = card.input_size
         spec = cls(frames=frames, crop=(height, width), mean=tuple(card.mean), std=tuple(card.std),
@@ -62,7 +62,7 @@ class PreprocessSpec:
         return asdict(self) | {"crop": list(self.crop), "mean": list(self.mean), "std": list(self.std)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "PreprocessSpec":
+    def from_dict(cls, d: dict[str, Any]) -> PreprocessSpec:
         try:
             return cls(**{**d, "crop": tuple(d["crop"]), "mean": tuple(d["mean"]), "std": tuple(d["std"])})
         except (KeyError, TypeError) as exc:

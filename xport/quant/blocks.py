@@ -7,8 +7,8 @@ same inputs with every node's output kept; a block's output is its last node in 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 import torch.fx

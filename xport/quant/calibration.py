@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import torch
 
@@ -56,7 +57,7 @@ class Calibration:
     ranges: dict[str, dict[str, tuple[list[float], list[float]]]] = field(default_factory=dict)
 
     @classmethod
-    def from_data(cls, data: Iterable[Any], example: Sequence[torch.Tensor]) -> "Calibration":
+    def from_data(cls, data: Iterable[Any], example: Sequence[torch.Tensor]) -> Calibration:
         """Collect calibration samples (tensors or tuples of tensors), checking each against ``example``."""
         specs = tuple(TensorSpec.of(f"input_{i}", x) for i, x in enumerate(example))
         samples = []
@@ -94,7 +95,7 @@ class Calibration:
         return path
 
     @classmethod
-    def load(cls, path: Path | str) -> "Calibration":
+    def load(cls, path: Path | str) -> Calibration:
         path = Path(path)
         try:
             d = json.loads(path.read_text(encoding="utf-8"))

@@ -8,8 +8,8 @@ FakeQuantize for its int8 kernels.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import torch
 from torch.export import ExportedProgram
@@ -46,7 +46,7 @@ class QuantInfo:
 
 
 def prepare(planned: ExportedProgram, caps: Capabilities, float_modules: Iterable[str] = ()):
-    quantizer = XportQuantizer(caps, quantize_bias=caps.int8_bias == "int32", float_modules=float_modules)
+    quantizer = XportQuantizer(caps, float_modules=float_modules)
     with quiet_torchao(), quiet_export():
         prepared = prepare_pt2e(planned.module(), quantizer)
     return prepared, quantizer
@@ -72,7 +72,7 @@ def quantize(planned: ExportedProgram, caps: Capabilities, calibration: Calibrat
         if not float_modules:
             calibration.record(plan_key, prepared)
     with quiet_torchao(), quiet_export(), torch.no_grad():
-        converted = convert_pt2e(prepared, fold_quantize=caps.int8_folded_weights)
+        converted = convert_pt2e(prepared, fold_quantize=caps.int8.weights == "folded")
         program = torch.export.export(converted, planned.example_inputs[0])
     info = QuantInfo(dict(quantizer.quantized), dict(quantizer.float_islands), float_modules)
     log.info("%s", info.brief())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import torch
 from torch.export import ExportedProgram
@@ -31,7 +32,7 @@ def plan_key(planned: ExportedProgram, backend: str) -> str:
 
 def int8_plan(model: torch.nn.Module, inputs: tuple, backend: str, options: dict | None = None):
     be = backend_registry.require(backend)
-    settings = resolve_settings(backend, be.OPTIONS, options or {})
+    settings = resolve_settings(backend, be.options, options or {})
     caps = be.caps_for(settings)
     if "int8" not in caps.precisions:
         raise XportError(f"backend '{backend}' has no int8 (precisions: {', '.join(caps.precisions)})")
@@ -42,9 +43,9 @@ def int8_plan(model: torch.nn.Module, inputs: tuple, backend: str, options: dict
 def quantizes_by_default(name: str) -> bool:
     """Whether ``name``'s default settings put any op at int8 (Core ML does only from iOS 17)."""
     be = backend_registry.get(name)
-    if "int8" not in be.CAPS.precisions:
+    if "int8" not in be.caps.precisions:
         return False
-    caps = be.caps_for(resolve_settings(name, be.OPTIONS, {}))
+    caps = be.caps_for(resolve_settings(name, be.options, {}))
     return any("int8" in support.precisions for support in caps.ops.values())
 
 

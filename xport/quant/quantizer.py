@@ -14,7 +14,7 @@ the accuracy budget keeps in float). Every float island is recorded, so the expo
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 import torch.fx
@@ -22,18 +22,31 @@ import torch.fx
 from xport._warnings import quiet_torchao
 from xport.caps import Capabilities
 from xport.capture import describe
+from xport.spec import SPEC
+from xport.spec.fusion import fused_activation
+from xport.spec.traits import (
+    CONVERTS_TYPE,
+    FUSABLE_ACTIVATION,
+    JOINS_QUANTIZATION,
+    MAKES_CONSTANT,
+    SHARES_QUANTIZATION,
+    TAKES_ACTIVATION,
+    WEIGHTED,
+)
 
-from .specs import ACTIVATION, WEIGHT, bias_spec
+from .specs import WEIGHT, activation_spec, bias_spec
 
 with quiet_torchao():
     from torchao.quantization.pt2e.quantizer import QuantizationAnnotation, Quantizer, SharedQuantizationSpec
 
 _KEY = "quantization_annotation"
-_WITH_WEIGHT = ("conv", "linear")
-_BINARY = ("add", "mul")
-_FUSED_ACTIVATIONS = ("relu", "clamp")
-_SHARED = ("reshape", "permute", "slice", "select", "pad", "max_pool", "identity")
-_NO_COMPUTE = _SHARED + ("full", "cast")
+_WITH_WEIGHT = SPEC.with_trait(WEIGHTED)
+_BINARY = tuple(op for op in SPEC.with_trait(TAKES_ACTIVATION) if op not in _WITH_WEIGHT)  # add, mul
+_FUSED_ACTIVATIONS = SPEC.with_trait(FUSABLE_ACTIVATION)
+_SHARED = SPEC.with_trait(SHARES_QUANTIZATION)
+_JOINED = SPEC.with_trait(JOINS_QUANTIZATION)
+# Not counted as float islands when left float: they compute nothing a quantized neighbour would.
+_NO_COMPUTE = _SHARED + SPEC.with_trait(MAKES_CONSTANT, CONVERTS_TYPE)
 
 
 def _annotate(node: torch.fx.Node, inputs: dict | None = None, output=None) -> None:
@@ -48,10 +61,11 @@ def _quantized_output(node: torch.fx.Node) -> bool:
 class XportQuantizer(Quantizer):
     """PT2E quantizer over xport's spec ops (see the module docstring)."""
 
-    def __init__(self, caps: Capabilities, quantize_bias: bool = True, float_modules: Iterable[str] = ()):
+    def __init__(self, caps: Capabilities, quantize_bias: bool | None = None, float_modules: Iterable[str] = ()):
         super().__init__()
         self.caps = caps
-        self.quantize_bias = quantize_bias
+        self.quantize_bias = caps.int8.bias == "int32" if quantize_bias is None else quantize_bias
+        self.activation = activation_spec(caps.int8)
         self.float_modules = tuple(float_modules)
         self.float_islands: Counter[str] = Counter()
         self.quantized: Counter[str] = Counter()
@@ -86,10 +100,10 @@ class XportQuantizer(Quantizer):
                 x = node.args[0]
                 _annotate(node, {x: SharedQuantizationSpec(x)}, SharedQuantizationSpec((x, node)))
                 continue
-            elif op == "cat" and self._concatenated(node):
+            elif op in _JOINED and self._concatenated(node):
                 continue
             elif op in _FUSED_ACTIVATIONS:
-                _annotate(node, {node.args[0]: ACTIVATION}, ACTIVATION)
+                _annotate(node, {node.args[0]: self.activation}, self.activation)
             else:
                 if op not in _NO_COMPUTE:
                     self.float_islands[op] += 1
@@ -99,14 +113,10 @@ class XportQuantizer(Quantizer):
 
     def _fused_activation(self, node: torch.fx.Node, infos) -> torch.fx.Node | None:
         """The relu/relu6 that alone consumes ``node`` (quantized once, after the activation)."""
-        if len(node.users) != 1:
+        user = fused_activation(node)
+        if user is None:
             return None
-        (user,) = node.users
-        info = infos.get(user)
-        if info is None or info.spec is None or info.spec.name not in _FUSED_ACTIVATIONS:
-            return None
-        if info.spec.name == "clamp" and (info.attrs.min, info.attrs.max) != (0.0, 6.0):
-            return None
+        info = infos[user]
         return user if self._int8(info.spec.name, info.module_path) else None
 
     def _feeds_output(self, node: torch.fx.Node, infos) -> bool:
@@ -116,13 +126,13 @@ class XportQuantizer(Quantizer):
     def _close(self, node: torch.fx.Node, infos) -> None:
         activation = self._fused_activation(node, infos)
         if activation is None:
-            node.meta[_KEY].output_qspec = ACTIVATION
+            node.meta[_KEY].output_qspec = self.activation
         else:
-            _annotate(activation, output=ACTIVATION)
+            _annotate(activation, output=self.activation)
 
     def _weighted(self, node: torch.fx.Node, infos) -> None:
         x, weight = node.args[0], node.args[1]
-        inputs = {x: ACTIVATION, weight: WEIGHT}
+        inputs = {x: self.activation, weight: WEIGHT}
         bias = node.args[2] if len(node.args) > 2 else None
         if self.quantize_bias and isinstance(bias, torch.fx.Node):
             inputs[bias] = bias_spec(x, weight, node)
@@ -130,7 +140,7 @@ class XportQuantizer(Quantizer):
         self._close(node, infos)
 
     def _binary(self, node: torch.fx.Node, infos) -> None:
-        _annotate(node, {node.args[0]: ACTIVATION, node.args[1]: ACTIVATION})
+        _annotate(node, {node.args[0]: self.activation, node.args[1]: self.activation})
         self._close(node, infos)
 
     def _concatenated(self, node: torch.fx.Node) -> bool:

@@ -1,15 +1,18 @@
 """The backend-neutral op spec: the contract between efficient_ops, capture, passes and backends."""
 
+from . import traits
 from .attrs import (
     AdaptivePoolAttrs,
     AxisAttrs,
     BatchNormAttrs,
     ClampAttrs,
     ConvAttrs,
+    PadAttrs,
     PoolAttrs,
     RankAttrs,
     ReduceAttrs,
     ShapeAttrs,
+    SliceAttrs,
     shape_of,
 )
 from .ops import SPEC
@@ -18,5 +21,5 @@ from .registry import OpRegistry, OpSpec
 __all__ = [
     "SPEC", "OpSpec", "OpRegistry", "shape_of",
     "ConvAttrs", "BatchNormAttrs", "PoolAttrs", "AdaptivePoolAttrs", "ReduceAttrs", "ClampAttrs",
-    "AxisAttrs", "ShapeAttrs", "RankAttrs",
+    "AxisAttrs", "ShapeAttrs", "RankAttrs", "SliceAttrs", "PadAttrs", "traits",
 ]

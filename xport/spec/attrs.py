@@ -107,6 +107,16 @@ class PoolAttrs:
     count_include_pad: bool
     is_global: bool
 
+    @property
+    def stride_exceeds_kernel(self) -> bool:
+        """Some window skips input values (stride > kernel along an axis)."""
+        return any(s > k for s, k in zip(self.stride, self.kernel))
+
+    @property
+    def counts_padding(self) -> bool:
+        """Padded positions count in the average (count_include_pad with some padding)."""
+        return self.count_include_pad and any(self.padding)
+
 
 def _pool_rank(node: torch.fx.Node) -> int:
     name = str(node.target)
@@ -185,15 +195,56 @@ def read_axis(node: torch.fx.Node) -> AxisAttrs:
 
 
 @dataclass(frozen=True)
+class SliceAttrs:
+    """Strided slice: input rank, positive axis and step."""
+
+    rank: int
+    dim: int
+    step: int
+
+    @property
+    def strided(self) -> bool:
+        return self.step != 1
+
+
+def read_slice(node: torch.fx.Node) -> SliceAttrs:
+    rank = len(shape_of(node.args[0]))
+    return SliceAttrs(rank, int(_arg(node, 1, "dim", 0)) % rank, int(_arg(node, 4, "step", 1)))
+
+
+@dataclass(frozen=True)
 class ShapeAttrs:
-    """Layout ops (reshape, permute): input and output rank."""
+    """Layout ops (reshape, permute): input and output rank; for reshapes, which kind and whether the axis it
+    adds or drops is the trailing one (``kind`` is ``"view"``, ``"squeeze"``, ``"unsqueeze"`` or ``"permute"``)."""
 
     rank: int
     out_rank: int
+    kind: str = "view"
+    trailing: bool = True
 
 
 def read_shape(node: torch.fx.Node) -> ShapeAttrs:
-    return ShapeAttrs(len(shape_of(node.args[0])), len(shape_of(node)))
+    rank, out_rank = len(shape_of(node.args[0])), len(shape_of(node))
+    name = str(node.target)
+    if "squeeze" in name:
+        kind = "unsqueeze" if "unsqueeze" in name else "squeeze"
+        dims = _arg(node, 1, "dim", None)
+        dims = [dims] if isinstance(dims, int) else list(dims or [])
+        last = (out_rank if kind == "unsqueeze" else rank) - 1
+        return ShapeAttrs(rank, out_rank, kind, all(int(d) % (last + 1) == last for d in dims))
+    return ShapeAttrs(rank, out_rank, "permute" if "permute" in name else "view")
+
+
+@dataclass(frozen=True)
+class PadAttrs:
+    """Constant padding: input rank and whether any side is negative (a crop)."""
+
+    rank: int
+    negative: bool
+
+
+def read_pad(node: torch.fx.Node) -> PadAttrs:
+    return PadAttrs(len(shape_of(node.args[0])), any(int(p) < 0 for p in node.args[1]))
 
 
 @dataclass(frozen=True)

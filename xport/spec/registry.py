@@ -7,8 +7,9 @@ claimed by two specs, so every ATen node maps to at most one spec op.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch.fx
 
@@ -26,16 +27,21 @@ class OpSpec:
 
     ``aten`` lists the ATen overloads (as ``str(overload)``, e.g. ``"aten.convolution.default"``) that
     capture produces for this op; ``read_attrs`` turns such a node into a normalised attribute object
-    (e.g. :class:`~xport.spec.attrs.ConvAttrs`) that backend capabilities constrain.
+    (e.g. :class:`~xport.spec.attrs.ConvAttrs`) that backend capabilities constrain. ``traits`` say what the op
+    *is* (:mod:`xport.spec.traits`), so the quantizer, fusion and capability tables read one fact.
     """
 
     name: str
     aten: tuple[str, ...]
     doc: str
     read_attrs: AttrReader = field(default=no_attrs, compare=False)
+    traits: frozenset[str] = frozenset()
 
     def attrs(self, node: torch.fx.Node) -> Any:
         return self.read_attrs(node)
+
+    def has(self, trait: str) -> bool:
+        return trait in self.traits
 
 
 class OpRegistry:
@@ -71,6 +77,15 @@ class OpRegistry:
 
     def names(self) -> list[str]:
         return list(self._by_name)
+
+    def with_trait(self, *traits: str) -> tuple[str, ...]:
+        """Names of the ops that have any of ``traits``, in registration order."""
+        return tuple(s.name for s in self._by_name.values() if s.traits & set(traits))
+
+    def op_of(self, node: Any) -> str | None:
+        """The spec op name of ``node`` (any graph node or value), or ``None`` outside the spec."""
+        spec = self.match(node) if isinstance(node, torch.fx.Node) else None
+        return spec.name if spec is not None else None
 
     def overloads(self) -> list[str]:
         return list(self._by_aten)

@@ -24,10 +24,11 @@ from torch import nn
 from tqdm import tqdm
 
 from xport.data import ClipDataset, DatasetError, read_classes
+from xport.efficient_ops.finetuned import FINETUNED_FORMAT
 from xport.errors import XportError
 from xport.preprocess import PreprocessSpec
 
-from .checkpoints import FINETUNED_FORMAT, STATE_FORMAT, atomic_save, load_state, weights_digest
+from .checkpoints import STATE_FORMAT, atomic_save, load_state, weights_digest
 from .split import ModelSplit, default_head_start
 
 log = logging.getLogger("xport")
@@ -70,7 +71,10 @@ def _features(split: ModelSplit | None, ds: ClipDataset, rank: int, world: int, 
     """Inputs of the trained part for every clip of ``ds``: the frozen prefix's outputs (computed once, each
     rank a share, then all-gathered) or, with nothing frozen, the clips themselves."""
     mine = list(range(rank, len(ds), world))
-    clips = lambda idx: torch.stack([ds[i][0] for i in idx])  # noqa: E731
+
+    def clips(idx) -> torch.Tensor:
+        return torch.stack([ds[i][0] for i in idx])
+
     if split is None:
         return clips(range(len(ds)))
     out = torch.cat([split.prefix_features(clips(mine[i:i + batch]), batch) for i in range(0, len(mine), batch)])

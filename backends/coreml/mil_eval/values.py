@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from xport._warnings import quiet_coremltools
+from .. import BACKEND
 
-with quiet_coremltools():
+with BACKEND.quiet():
     from coremltools.libmilstoragepython import _BlobStorageReader
     from coremltools.proto import MIL_pb2
 

@@ -7,27 +7,8 @@ the MIL op reference defines it (coremltools' ``mil/ops/defs``), including defau
 
 from __future__ import annotations
 
-from typing import Callable
-
+from . import compute, constexpr, elementwise, layout, quantization  # noqa: F401  (each registers its kernels)
 from .args import Args
+from .registry import KERNELS, Kernel, kernel
 
-Kernel = Callable[[Args], object]
-KERNELS: dict[str, Kernel] = {}
-
-
-def kernel(*op_types: str) -> Callable[[Kernel], Kernel]:
-    """Register a function as the kernel of ``op_types``."""
-
-    def register(fn: Kernel) -> Kernel:
-        for op_type in op_types:
-            if op_type in KERNELS:
-                raise ValueError(f"MIL op '{op_type}' already has a kernel")
-            KERNELS[op_type] = fn
-        return fn
-
-    return register
-
-
-from . import compute, constexpr, elementwise, layout, quantization  # noqa: E402,F401  (registration on import)
-
-__all__ = ["KERNELS", "Args", "kernel"]
+__all__ = ["KERNELS", "Args", "Kernel", "kernel"]

@@ -11,8 +11,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from . import kernel
 from .args import Args
+from .registry import kernel
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}

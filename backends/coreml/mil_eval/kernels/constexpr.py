@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from ..values import unpack_bits
-from . import kernel
 from .args import Args
+from .registry import kernel
 
 
 def _along(values: torch.Tensor, axis: int, rank: int) -> torch.Tensor:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import torch
 
-from . import kernel
 from .args import Args
+from .registry import kernel
 
 _RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
 

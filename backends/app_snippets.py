@@ -1,0 +1,31 @@
+"""Helpers the backends' app snippets share (Kotlin for Android, Swift for iOS), filled in from model.json.
+
+Each backend's ``app.py`` writes the minimal app code that loads its bundled model and runs one clip; the snippet
+assumes ``clip`` already holds the input exactly as model.json describes it (the bundle README lists the
+preprocessing steps before it). ``m`` is the bundle's :class:`xport.packaging.model_json.BundledModel`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def shape_text(m: Any, sep: str = ", ") -> str:
+    """The first input's shape, a dynamic batch shown as 1."""
+    return sep.join(str(max(d, 1)) for d in m.inputs[0].shape)
+
+
+def stem(m: Any) -> str:
+    """The bundled file's name without its suffix (iOS looks resources up by name and type)."""
+    return m.file.rsplit(".", 1)[0]
+
+
+def kotlin_input_buffer(m: Any) -> str:
+    """Kotlin lines that put ``clip`` into a direct ByteBuffer ``input`` (uint8 frames, or float32 values)."""
+    spec = m.inputs[0]
+    if spec.dtype == "uint8":
+        return (f"// clip: ByteArray of {shape_text(m, ' x ')} RGB bytes (T, H, W, 3), cropped as model.json says\n"
+                "val input = ByteBuffer.allocateDirect(clip.size).order(ByteOrder.nativeOrder()).put(clip).rewind()")
+    return (f"// clip: FloatArray of {shape_text(m, ' x ')} values ({spec.layout}), preprocessed as model.json says\n"
+            "val input = ByteBuffer.allocateDirect(4 * clip.size).order(ByteOrder.nativeOrder())\n"
+            "input.asFloatBuffer().put(clip)")
