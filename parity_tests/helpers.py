@@ -27,6 +27,45 @@ def seeded(shape, seed: int = 0) -> torch.Tensor:
     return torch.randn(*shape, generator=generator)
 
 
+def randomise_batch_norm(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    g = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm3d):
+            n = m.num_features
+            m.running_mean = torch.randn(n, generator=g) * 0.1
+            m.running_var = torch.rand(n, generator=g) + 0.5
+            m.weight.data = torch.rand(n, generator=g) + 0.5
+            m.bias.data = torch.randn(n, generator=g) * 0.1
+    return model
+
+
+def zoo_model(name: str) -> torch.nn.Module:
+    """Zoo model ``name`` with randomised batch norms (not the identity-like initial ones): the zoo tests' model."""
+    from xport.efficient_ops import create_model
+
+    return randomise_batch_norm(create_model(name))
+
+
+def zoo_artifact(exports, name: str, backend: str, precision: str = "fp32", **options) -> tuple[torch.nn.Module,
+                                                                                                  xport.Artifact]:
+    """(:func:`zoo_model`, its export from the run's cache): the zoo, delegation and ARM tests share them. ONNX is
+    exported without the ``.ort`` conversion (covered by the model tests) unless ``options`` say otherwise."""
+    model = zoo_model(name)
+    if backend == "onnx":
+        options = {"ort_format": False, **options}
+    return model, exports.export(f"zoo/{name}", model, (model.default_cfg.example_input(),), backend, precision,
+                                 **options)
+
+
+def tiny_artifact(exports, backend: str, **options) -> xport.Artifact:
+    """The zoo's tiny_video_cnn exported to ``backend`` from the run's cache (shared by the model, bad-input and
+    backend tests)."""
+    from xport.efficient_ops import create_model
+
+    model = create_model("tiny_video_cnn")
+    return exports.export("tiny_video_cnn", model, (model.default_cfg.example_input(),), backend, **options)
+
+
 def export_verified(model, inputs, backend, out_dir, **options) -> tuple[xport.Artifact, xport.ParityReport]:
     """Export into ``out_dir``, run in the real runtime, and assert parity within the tolerance."""
     artifact = xport.export(model, inputs, backend, out_dir, **options)

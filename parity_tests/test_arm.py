@@ -21,8 +21,9 @@ from xport.arm import ArmCase, ArmReport, resolve_cores, run_arm_parity
 from xport.arm.compare import arm_backends, default_inputs_for
 from xport.backends import arm_tolerance_for
 
-from .helpers import require_backend, seeded
+from .helpers import require_backend, seeded, zoo_artifact, zoo_model
 from .op_models import OP_MODELS
+from .test_ops_on_backends import op_artifact
 
 ENABLED = os.environ.get("XPORT_ARM", "") not in ("", "0")
 needs_arm = pytest.mark.skipif(not ENABLED, reason="ARM parity stage not enabled: set XPORT_ARM=1 (needs root or "
@@ -32,15 +33,15 @@ needs_arm = pytest.mark.skipif(not ENABLED, reason="ARM parity stage not enabled
 # int8 rows: every backend with int8 and an aarch64 runtime (ORT, ExecuTorch, LiteRT), from one calibration.
 X3D_CONFIGS = [("onnx", "fp32", {}), ("tflite", "fp32", {}), ("tflite", "fp16", {}), ("executorch", "fp32", {}),
                ("onnx", "int8", {"ort_format": False}), ("executorch", "int8", {}), ("tflite", "int8", {})]
-OP_CONFIGS = [("onnx", "fp32", {"ort_format": False}), ("tflite", "fp32", {}), ("executorch", "fp32", {})]
+# Every op case at fp32, exported as test_ops_on_backends exports it (the same files, from the run's cache).
+OP_BACKENDS = ("onnx", "tflite", "executorch")
 
 
-def _cases(tmp: Path) -> list[ArmCase]:
-    """Export X3D-XS and every spec-op model to every ARM backend (skipping backends not installed here)."""
-    from xport.efficient_ops import create_model
-
+def _cases(exports) -> list[ArmCase]:
+    """X3D-XS and every spec-op model on every ARM backend (skipping backends not installed here), from the run's
+    export cache: the zoo and op tests check the same files on x86."""
     cases = []
-    x3d = create_model("efficient_x3d_xs").eval()
+    x3d = zoo_model("efficient_x3d_xs")
     clip = x3d.default_cfg.example_input()
     int8 = sorted({b for b, p, _ in X3D_CONFIGS if p == "int8"})
     for backend in int8:
@@ -51,23 +52,22 @@ def _cases(tmp: Path) -> list[ArmCase]:
         require_backend(backend)
         if precision == "int8":
             options = dict(options, calibration=calibration)
-        artifact = xport.export(x3d, clip, backend, tmp / f"x3d_{backend}_{precision}", precision, **options)
+        _, artifact = zoo_artifact(exports, "efficient_x3d_xs", backend, precision, **options)
         inputs = default_inputs_for(artifact)[:2]  # the example clip and one seeded clip: emulation is slow
         cases.append(ArmCase(f"x3d_xs/{backend}/{precision}", artifact, inputs, x3d))
     for name in sorted(OP_MODELS):
         _op, factory, shape = OP_MODELS[name]
         model = factory().eval()
-        example = (seeded(shape),)
-        for backend, precision, options in OP_CONFIGS:
-            artifact = xport.export(model, example, backend, tmp / f"op_{name}_{backend}", precision, **options)
-            cases.append(ArmCase(f"{name}/{backend}/{precision}", artifact, default_inputs_for(artifact), model))
+        for backend in OP_BACKENDS:
+            artifact = op_artifact(exports, name, backend)
+            cases.append(ArmCase(f"{name}/{backend}/fp32", artifact, default_inputs_for(artifact), model))
     return cases
 
 
 @pytest.fixture(scope="module")
-def arm_report(tmp_path_factory) -> ArmReport:
+def arm_report(tmp_path_factory, exports) -> ArmReport:
     tmp = tmp_path_factory.mktemp("arm")
-    report = run_arm_parity(_cases(tmp), os.environ.get("XPORT_ARM_CORES"), work_dir=tmp / "work")
+    report = run_arm_parity(_cases(exports), os.environ.get("XPORT_ARM_CORES"), work_dir=tmp / "work")
     text = f"{report}\n\n{report.detail_table()}\n"
     (Path(os.environ.get("XPORT_ARM_REPORT", tmp / "arm_report.txt"))).write_text(text)
     print(text)

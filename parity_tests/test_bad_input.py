@@ -12,7 +12,7 @@ from torch import nn
 import xport
 from xport.atomic import staged_output
 
-from .helpers import require_backend, seeded
+from .helpers import require_backend, seeded, tiny_artifact
 
 CLIP = (1, 3, 4, 64, 64)
 
@@ -55,12 +55,9 @@ def test_check_lists_unsupported_with_hints():
 
 
 @pytest.fixture(scope="module")
-def artifacts(tiny_model, tmp_path_factory):
+def artifacts(exports):
     """One artifact per available backend (skipping the ones that are missing)."""
-    made = {}
-    for name in xport.backends.available():
-        made[name] = xport.export(tiny_model, seeded(CLIP), name, tmp_path_factory.mktemp(name))
-    return made
+    return {name: tiny_artifact(exports, name) for name in xport.backends.available()}
 
 
 @pytest.mark.parametrize("bad, expected", [

@@ -241,7 +241,7 @@ def test_x3d_xs_fp16_within_its_tolerance(tmp_path):
     """fp16 on a zoo model (compressed precisions are checked on ``Wide`` above: k-means on X3D takes 10-40 s)."""
     from xport.efficient_ops import create_model
 
-    from .test_zoo import randomise_batch_norm
+    from .helpers import randomise_batch_norm
 
     model = randomise_batch_norm(create_model("efficient_x3d_xs"))
     artifact, report = export_verified(model, (model.default_cfg.example_input(),), "coreml", tmp_path,

@@ -19,9 +19,8 @@ from xport.benchmark import DEFAULT_THREADS
 from xport.cli import main
 from xport.efficient_ops import create_model
 
-from .helpers import export_verified, require_backend, seeded
+from .helpers import export_verified, require_backend, seeded, tiny_artifact, zoo_artifact
 from .op_models import OP_MODELS, Fn
-from .test_zoo import randomise_batch_norm
 
 
 @pytest.fixture(autouse=True)
@@ -54,9 +53,8 @@ def _kernel_ops(yaml_path) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def tiny_pte(tmp_path_factory):
-    model = create_model("tiny_video_cnn")
-    return xport.export(model, model.default_cfg.example_input(), "executorch", tmp_path_factory.mktemp("pte"))
+def tiny_pte(exports):
+    return tiny_artifact(exports, "executorch")
 
 
 # --- delegation report and strict mode ---------------------------------------------------------------------
@@ -224,10 +222,8 @@ def test_bytes_the_runtime_would_log_raw_do_not_kill_the_process(tiny_pte, tmp_p
 # XS and S cover both conv3d lowerings (banded grouped conv for XS's short clip, per-frame taps for S); M and L are
 # S's blocks on bigger clips (their executorch export takes 1 and 2+ minutes), exported with parity in test_zoo.
 @pytest.mark.parametrize("name", ["efficient_x3d_xs", "efficient_x3d_s"])
-def test_zoo_model_is_fully_delegated(name, tmp_path):
-    model = randomise_batch_norm(create_model(name))
-    artifact, report = export_verified(model, (model.default_cfg.example_input(),), "executorch", tmp_path)
-    assert report.top1_agreement == 1.0
+def test_zoo_model_is_fully_delegated(name, exports):
+    _model, artifact = zoo_artifact(exports, name, "executorch")  # its parity is test_zoo's
     portable = json.loads(artifact.path.with_suffix(".delegation.json").read_text())["portable"]
     if portable:
         pytest.fail(f"{len(portable)} node(s) on portable kernels, not in XNNPACK:\n" + "\n".join(

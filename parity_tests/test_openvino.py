@@ -9,8 +9,7 @@ import pytest
 import xport
 from xport.efficient_ops import create_model
 
-from .helpers import export_verified, require_backend, seeded
-from .test_zoo import randomise_batch_norm
+from .helpers import export_verified, randomise_batch_norm, require_backend, seeded
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,7 @@ from xport import efficient_ops as eo
 from xport.efficient_ops.vanilla_x3d import SqueezeExcitation, Swish, vanilla_x3d_xs
 from xport.transmuter import unregister_rule
 
-from .helpers import export_verified, seeded
-from .test_zoo import randomise_batch_norm
+from .helpers import export_verified, randomise_batch_norm, seeded
 
 CLIP = (1, 3, 4, 160, 160)
 
