@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from .squeeze_excitation import round_se_width
+
 
 class _SwishFunction(torch.autograd.Function):
     """PyTorchVideo's memory-efficient swish (saves x, recomputes the sigmoid in backward)."""
@@ -138,7 +140,6 @@ class VanillaX3d(nn.Module):
     def __init__(self, depths=(3, 5, 11, 7), clip: tuple[int, int, int] = (4, 160, 160), num_classes: int = 400,
                  dropout: float = 0.5):
         super().__init__()
-        from .squeeze_excitation import round_se_width
 
         blocks: list[nn.Module] = [Stem(24)]
         cin = 24

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from .base import EfficientBlock
 from .bottleneck import X3dBottleneck
+from .checkpoints import load_x3d_checkpoint
 from .conv_blocks import Conv3dTemporalBnAct, ConvBnAct3d
 from .head import FullyConnected, X3dHead
 from .registry import ModelCard, register_model
@@ -66,7 +67,6 @@ class EfficientX3d(EfficientBlock):
 
     def load_pretrained(self, path: str):
         """Load an official efficient or vanilla X3D checkpoint (see :mod:`.checkpoints`)."""
-        from .checkpoints import load_x3d_checkpoint
 
         return load_x3d_checkpoint(self, path)
 

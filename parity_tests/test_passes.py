@@ -24,6 +24,7 @@ from xport.passes import (
     unlift,
 )
 from xport.passes.graph import finish
+from xport.plan import check_program
 
 from .helpers import seeded
 from .op_models import _bn
@@ -144,6 +145,13 @@ def test_batch_norm_not_folded_when_conv_output_is_shared():
     before, after, count = run_pass(Shared().eval(), (seeded((1, 4, 2, 4, 4)),), FoldBatchNorm())
     assert count == 0
     assert "batch_norm" in ops_of(after)
+    # check says why, as `xport check -v` prints it
+    report = check_program(capture(Shared().eval(), (seeded((1, 4, 2, 4, 4)),)), CAPS_2D)
+    (bn,) = [v for v in report.verdicts if v.info.op == "batch_norm"]
+    assert bn.status == "native" and ("fold_batch_norm", "not folded: the convolution's output has 2 users, so "
+                                      "the unnormalised value is needed too") in bn.skipped
+    assert "fold_batch_norm skipped it: not folded" in report.render(verbose=True)
+    assert "skipped it" not in report.render()
 
 
 @pytest.mark.parametrize("pool", [nn.AdaptiveAvgPool3d(1), nn.AvgPool3d((3, 8, 8))], ids=["adaptive", "avg_full"])

@@ -128,6 +128,20 @@ def test_cli_int8_needs_calibration(capsys, tmp_path):
     assert "--calibration" in capsys.readouterr().err
 
 
+def _fake_quantizers(graph: torch.fx.GraphModule) -> int:
+    """Quantization points PT2E put in the graph (its observer / fake-quantize modules)."""
+    return sum("activation_post_process" in name for name, _ in graph.named_modules())
+
+
+def test_qat_follows_the_export_options():
+    """QAT fake-quantizes where the int8 export would: Core ML has int8 ops only from iOS 17 (its settings decide)."""
+    x = torch.randn(2, 3, 4, 64, 64)
+    model = create_model("tiny_video_cnn", num_classes=DIRECTIONS)
+    assert _fake_quantizers(xport.quant.prepare_qat(model, x, "coreml")) == 0  # iOS 16: no int8 op at all
+    ios17 = xport.quant.prepare_qat(model, x, "coreml", {"minimum_deployment_target": "iOS17"})
+    assert _fake_quantizers(ios17) >= _fake_quantizers(xport.quant.prepare_qat(model, x, "onnx")) > 10
+
+
 def test_qat_graph_trains_and_converts(trained):
     model, clips, test_x, test_y = trained
     x, y = test_x[:16], test_y[:16]

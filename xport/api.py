@@ -12,6 +12,8 @@ import torch
 
 from . import __version__
 from . import backends as backend_registry
+from .arm import ArmCase, run_arm_parity
+from .arm.report import ArmVerifyReport
 from .artifact import Artifact, Manifest, describe_outputs
 from .atomic import prepare_output_dir, staged_output
 from .capture import as_input_tuple, capture, input_names
@@ -128,9 +130,6 @@ def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence
                            for s in artifact.manifest.inputs)
             inputs = default_inputs(shapes)[1:]
     if arm:
-        from .arm import ArmCase, run_arm_parity
-        from .arm.report import ArmVerifyReport
-
         inputs = [tuple(args) for args in inputs]  # used twice: x86 and ARM
         arm_report = run_arm_parity([ArmCase(artifact.path.name, artifact, inputs, model)],
                                     None if arm is True else arm)

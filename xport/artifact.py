@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from . import backends
 from .tensor_spec import TensorSpec, validate_inputs
 
 MANIFEST_KEY = "xport.json"
@@ -88,8 +89,6 @@ class Artifact:
     @property
     def runner(self) -> Runner:
         if not self._runner:
-            from . import backends
-
             self._runner.append(backends.get(self.backend).load(self.path))
         return self._runner[0]
 

@@ -11,10 +11,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import backends as backend_registry
+from .api import check, export, load, verify
 from .arm.compare import arm_backends
+from .benchmark import bench
+from .demo import format_table, run_demo
+from .efficient_ops import list_models, model_card
 from .errors import XportError
+from .migration import verify_migration
+from .model_ref import example_inputs, load_model, parse_shape
 from .packaging.cli import add_verbs as add_packaging_verbs
+from .quant.sources import calibration_from
+from .spec import SPEC
 from .training.cli import add_verbs as add_training_verbs
+from .transmuter import transmute
 
 log = logging.getLogger("xport")
 
@@ -49,8 +58,6 @@ def _parse_options(pairs: Sequence[str]) -> dict:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import format_table, run_demo
-
     rows, eager_ms, skipped = run_demo(args.model, args.out, runs=args.runs, threads=args.threads,
                                        pretrained=args.pretrained)
     print(format_table(rows, eager_ms, skipped))
@@ -58,15 +65,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .api import export, verify
-    from .model_ref import example_inputs, load_model, parse_shape
-
     model = load_model(args.model, args.pretrained)
     inputs = example_inputs(model, parse_shape(args.input_shape))
     quant = {}
     if args.precision == "int8" or args.calibration:
-        from .quant.sources import calibration_from
-
         if not args.calibration:
             raise XportError("--precision int8 needs --calibration DIR (videos or .npy/.pt clips), FILE.json "
                              "(saved), or 'synthetic' (random clips: timing only)")
@@ -86,9 +88,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .api import check
-    from .model_ref import example_inputs, load_model, parse_shape
-
     model = load_model(args.model, args.pretrained)
     reports = check(model, example_inputs(model, parse_shape(args.input_shape)), args.backend, args.precision)
     print("\n\n".join(r.render(args.verbose) for r in reports.values()))
@@ -96,9 +95,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .api import load, verify
-    from .model_ref import load_model
-
     arm = (args.arm_cores or True) if args.arm else False
     report = verify(load_model(args.model, args.pretrained), load(args.artifact), strict=False, arm=arm)
     print(report)
@@ -106,9 +102,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from .migration import verify_migration
-    from .model_ref import example_inputs, load_model, parse_shape
-
     model = load_model(args.model, args.pretrained)
     report = verify_migration(model, example_inputs(model, parse_shape(args.input_shape)), args.out, ptl=args.ptl,
                               overwrite=args.overwrite, strict=False, **_parse_options(args.option))
@@ -123,9 +116,6 @@ def _comma_list(values: Sequence[str]) -> list[str]:
 def cmd_bench(args: argparse.Namespace) -> int:
     import tempfile
 
-    from .benchmark import bench
-    from .model_ref import example_inputs, load_model, parse_shape
-    from .transmuter import transmute
 
     model = load_model(args.model, args.pretrained)
     inputs = example_inputs(model, parse_shape(args.input_shape))
@@ -153,8 +143,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_transmute(args: argparse.Namespace) -> int:
     import torch
 
-    from .model_ref import example_inputs, load_model, parse_shape
-    from .transmuter import transmute
 
     model = load_model(args.model, args.pretrained)
     new, report = transmute(model, args.backend)
@@ -170,8 +158,6 @@ def cmd_transmute(args: argparse.Namespace) -> int:
 
 
 def cmd_zoo(args: argparse.Namespace) -> int:
-    from .efficient_ops import list_models, model_card
-
     header = f"{'model':<18} {'clip (C,T,H,W)':<18} {'GFLOPs':>7} {'params':>10}  {'top-1/top-5':<12} preprocessing"
     print(header)
     for name in list_models():
@@ -199,8 +185,6 @@ def cmd_backends(args: argparse.Namespace) -> int:
 
 
 def cmd_spec(args: argparse.Namespace) -> int:
-    from .spec import SPEC
-
     for op in SPEC:
         print(f"{op.name:<18} {op.doc}\n{'':<18} {', '.join(op.aten)}")
     return 0

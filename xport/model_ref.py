@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
+from .efficient_ops import create_model
 from .errors import XportError
 
 
@@ -26,7 +27,6 @@ def load_model(ref: str, pretrained: str | None = None) -> torch.nn.Module:
         if not isinstance(model, torch.nn.Module):
             raise XportError(f"'{ref}' gave a {type(model).__name__}, not a torch.nn.Module")
         return model.eval()
-    from .efficient_ops import create_model
 
     return create_model(ref, pretrained=pretrained)
 

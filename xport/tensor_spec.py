@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from .errors import InputSpecError
+from .layout import channels_last_name, channels_last_perm
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,14 @@ class TensorSpec:
 
     def channels_last(self) -> TensorSpec:
         """This input with the channel axis moved last (NCTHW → NTHWC, NCHW → NHWC)."""
-        perm = (0, *range(2, len(self.shape)), 1)
-        layout = {5: "NTHWC", 4: "NHWC"}.get(len(self.shape), "channels-last")
-        return TensorSpec(self.name, tuple(self.shape[p] for p in perm), self.dtype, layout)
+        perm = channels_last_perm(len(self.shape))
+        return TensorSpec(self.name, tuple(self.shape[p] for p in perm), self.dtype, channels_last_name(len(perm)))
 
     def from_model_layout(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` as the model takes it, rearranged into this spec's layout."""
         if not self.layout:
             return x
-        return x.permute(0, *range(2, x.dim()), 1).contiguous()
+        return x.permute(channels_last_perm(x.dim())).contiguous()
 
     @classmethod
     def from_dict(cls, d: dict) -> TensorSpec:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from . import backends
 from .efficient_ops.base import EfficientBlock
 from .errors import XportError
 from .transmuter_rules import ACTIVATION_NAMES, BUILTIN_RULES, Rule, conv_is_supported, efficient_conv, probe_clip
@@ -168,8 +169,6 @@ def transmute(model: nn.Module, backend: str | None = None) -> tuple[nn.Module, 
     ``backend`` is validated and recorded for rules that depend on it (the built-in ones do not).
     """
     if backend is not None:
-        from . import backends
-
         backends.get(backend)
     new = copy.deepcopy(model)
     report = TransmuteReport()

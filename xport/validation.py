@@ -18,7 +18,11 @@ import torch
 from tqdm import tqdm
 
 from . import backends as backend_registry
+from .api import export
+from .data import ClipDataset
 from .errors import XportError
+from .preprocess import PreprocessSpec
+from .training.checkpoints import load_finetuned
 
 log = logging.getLogger("xport")
 
@@ -104,10 +108,6 @@ def validate(model: str | Path | torch.nn.Module, data: str | Path, backends: st
     """
     import tempfile
 
-    from .api import export
-    from .data import ClipDataset
-    from .preprocess import PreprocessSpec
-    from .training.checkpoints import load_finetuned
 
     name = str(model) if not isinstance(model, torch.nn.Module) else type(model).__name__
     net = load_finetuned(model) if not isinstance(model, torch.nn.Module) else model.eval()

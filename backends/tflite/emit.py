@@ -14,7 +14,7 @@ from torch.export import ExportedProgram
 
 from xport.artifact import MANIFEST_KEY, Artifact
 from xport.emit_options import EmitOptions
-from xport.errors import XportError
+from xport.layout import is_channels_last
 from xport.passes import unlift
 
 from . import NAME
@@ -27,8 +27,7 @@ log = logging.getLogger("xport")
 
 def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
     manifest = options.manifest
-    channels_last = _channels_last_inputs(options.settings["input_layout"])
-    if channels_last:
+    if is_channels_last(options.settings["input_layout"], "input_layout"):
         manifest = replace(manifest, inputs=tuple(s.channels_last() if len(s.shape) >= 3 else s
                                                   for s in manifest.inputs))
     converter = Converter(unlift(program), LOWERINGS, half_weights=options.precision == "fp16")
@@ -48,11 +47,3 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
                         + "".join(f"{op}\n" for op in ops))
     return Artifact(NAME, options.precision, path, (path, ops_path), manifest)
 
-
-def _channels_last_inputs(layout: str) -> bool:
-    if layout.upper() in ("NCTHW", "NCHW"):
-        return False
-    if layout.upper() in ("NTHWC", "NHWC"):
-        return True
-    raise XportError(f"input_layout='{layout}' is not a layout the TFLite backend writes; use NCTHW (as the "
-                     "PyTorch model) or NTHWC (channels-last)")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from xport.layout import channels_last_perm
+
 Perm = tuple[int, ...]
 
 
@@ -21,9 +23,7 @@ def identity(rank: int) -> Perm:
     return tuple(range(rank))
 
 
-def channels_last(rank: int) -> Perm:
-    """(0, 2, 3, …, 1): NCHW → NHWC, NCTHW → NTHWC; ranks below 3 have no channel axis to move."""
-    return (0, *range(2, rank), 1) if rank >= 3 else identity(rank)
+channels_last = channels_last_perm  # the one decision of what channels-last is (xport.layout)
 
 
 def physical_shape(shape: Sequence[int], perm: Perm) -> list[int]:

@@ -23,6 +23,7 @@ from xport import backends
 from xport.artifact import Artifact
 from xport.errors import BackendUnavailableError
 from xport.parity import compare, judge
+from xport.sample_inputs import default_inputs
 
 from .cores import Core, resolve_cores
 from .emulator import ItemResult, prepare, run_batch
@@ -82,7 +83,6 @@ def judge_vs_x86(row: ArmRow, artifact: Artifact, x86: list[torch.Tensor], arm: 
 
 def default_inputs_for(artifact: Artifact) -> list[tuple[torch.Tensor, ...]]:
     """The inputs :func:`xport.verify` uses by default for ``artifact`` (its example plus seeded clips)."""
-    from xport.sample_inputs import default_inputs
 
     if artifact.example_inputs is not None:
         return list(default_inputs(artifact.example_inputs))

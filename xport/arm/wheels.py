@@ -24,6 +24,7 @@ from xport import backends
 from xport.errors import BackendUnavailableError
 
 from .progress import say
+from .stubs import write_stubs
 from .sysroot import cache_root, locked
 
 
@@ -141,7 +142,6 @@ def ensure_site(sysroot: Path) -> tuple[Path, dict[str, str]]:
                         if member.external_attr >> 16 & 0o111:  # keep shared objects executable
                             (building / member.filename).chmod(0o755)
             wheel.unlink()  # 430 MB for torch; the unpacked copy is what runs
-        from .stubs import write_stubs
 
         write_stubs(building, sysroot)
         _hide_distributed(building)

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from xport import backends, load
+
 _STATUS = Path("/proc/self/status")
 
 
@@ -84,7 +86,6 @@ def _probe(argv: Sequence[str] | None = None) -> None:
 
     import torch
 
-    from xport import backends, load
 
     torch.set_num_threads(args.threads)
     if args.kind == "artifact":  # import the runtime before the baseline: its libraries are not the model's cost

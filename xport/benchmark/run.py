@@ -17,9 +17,11 @@ from typing import Any
 import torch
 
 from .. import backends as backend_registry
+from ..api import export, load, verify
 from ..artifact import Artifact
 from ..capture import as_input_tuple
 from ..errors import XportError
+from ..model_ref import example_inputs
 from ..tensor_spec import validate_inputs
 from . import machine, memory
 from .flops import count_flops
@@ -51,7 +53,6 @@ def _synthetic_calibration(inputs: tuple[torch.Tensor, ...], notes: list[str], c
 def _export_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], backends: Sequence[str],
                        precisions: Sequence[str] | str, work_dir: Path, notes: list[str],
                        calibration: Any = None) -> list[Artifact]:
-    from ..api import export
     from ..quant import Calibration
     from ..quant.flow import quantizes_by_default
 
@@ -144,8 +145,6 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
 
 
 def _load(path: str | Path) -> Artifact:
-    from ..api import load
-
     return load(path)
 
 
@@ -162,8 +161,6 @@ def _resolve_inputs(inputs: Any, model: torch.nn.Module | None, target) -> tuple
     if inputs is not None:
         return as_input_tuple(inputs)
     if model is not None and getattr(model, "default_cfg", None) is not None:
-        from ..model_ref import example_inputs
-
         return example_inputs(model)
     if not isinstance(target, torch.nn.Module):
         for a in target:
@@ -203,7 +200,6 @@ def _timeable_here(notes: list[str]) -> list[str]:
 
 def _candidates(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.Tensor, ...],
                 threads: int, notes: list[str]) -> list[_Candidate]:
-    from ..api import load
 
     found = []
     for label, kind, module in ((EAGER_LABEL, EAGER, model), (VANILLA_LABEL, VANILLA, vanilla)):
@@ -235,7 +231,6 @@ def _memory(c: _Candidate, inputs, work_dir: Path, threads: int) -> memory.Memor
 def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.Tensor, ...], notes: list[str],
              work_dir: Path, *, threads: int, warmup: int, runs: int, block: int, measure_memory: bool,
              progress: bool, name: str) -> BenchReport:
-    from ..api import verify
 
     parity = {}
     if model is not None:

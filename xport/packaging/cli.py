@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from xport.model_ref import load_model
+
+from .bundle import package
 from .platforms import PLATFORMS
+from .verify_bundle import verify_bundle
 
 
 def _comma_list(values: list[str]) -> list[str] | None:
@@ -14,10 +18,6 @@ def _comma_list(values: list[str]) -> list[str] | None:
 
 
 def cmd_package(args: argparse.Namespace) -> int:
-    from xport.model_ref import load_model
-
-    from .bundle import package
-
     model = load_model(args.model, args.pretrained)
     bundle = package(model, args.platform, args.out, _comma_list(args.backend), args.precision,
                      labels=args.labels, fuse_preprocessing=args.fuse_preprocessing, checkpoint=args.pretrained,
@@ -31,10 +31,6 @@ def cmd_package(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_bundle(args: argparse.Namespace) -> int:
-    from xport.model_ref import load_model
-
-    from .verify_bundle import verify_bundle
-
     model = load_model(args.model, args.pretrained) if args.model else None
     checks = verify_bundle(args.bundle, args.video, model, _comma_list(args.backend), args.start)
     print("\n\n".join(str(c) for c in checks))

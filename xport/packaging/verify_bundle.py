@@ -13,10 +13,12 @@ import torch
 
 from xport import backends as backend_registry
 from xport.api import load
+from xport.efficient_ops import create_model, list_models
 from xport.errors import ModelFormatError, XportError
 from xport.parity import ParityReport, compare, judge
 from xport.preprocess import normalize_and_pack, prepare_frames, read_video
 
+from .bundle import weights_sha256
 from .model_json import MODEL_JSON, BundledModel, ModelJson
 from .platforms import PLATFORMS
 
@@ -58,11 +60,8 @@ def find_model_dir(bundle: Path | str) -> Path:
 
 def _reference(mj: ModelJson, model: torch.nn.Module | None) -> torch.nn.Module:
     """The eager model to compare with: the given one, or the zoo model model.json names, with matching weights."""
-    from .bundle import weights_sha256
 
     if model is None:
-        from xport.efficient_ops import create_model, list_models
-
         name, checkpoint = mj.model.get("name"), mj.model.get("checkpoint")
         if name not in list_models():
             raise XportError(f"the bundle's model '{name}' is not a zoo model; pass the eager model "

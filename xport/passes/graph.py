@@ -16,6 +16,7 @@ import torch.fx
 from torch.export import ExportedProgram
 
 from .._warnings import quiet_export
+from ..capture import batch_dims, decomposition_table
 
 # Node metadata that says where a node came from; copied onto the nodes a pass creates.
 _PROVENANCE = ("nn_module_stack", "stack_trace", "source_fn_stack")
@@ -37,7 +38,6 @@ def unlift(program: ExportedProgram) -> torch.fx.GraphModule:
 def relift(gm: torch.fx.GraphModule, example_inputs: Sequence[torch.Tensor],
            dynamic_batch: bool = False) -> ExportedProgram:
     """Re-export an edited module as an ExportedProgram (node provenance survives re-tracing)."""
-    from ..capture import batch_dims, decomposition_table
 
     inputs = tuple(example_inputs)
     with torch.no_grad(), quiet_export():

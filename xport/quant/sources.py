@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from xport.errors import XportError
+from xport.preprocess import PreprocessSpec, preprocess_video
 
 from .calibration import Calibration
 
@@ -18,8 +19,6 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 
 def _from_videos(paths: list[Path], model: torch.nn.Module) -> list[tuple[torch.Tensor]]:
-    from xport.preprocess import PreprocessSpec, preprocess_video
-
     card = getattr(model, "default_cfg", None)
     if card is None:
         raise XportError("calibrating on videos needs the model's preprocessing (a zoo card); save the "

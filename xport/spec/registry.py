@@ -82,6 +82,11 @@ class OpRegistry:
         """Names of the ops that have any of ``traits``, in registration order."""
         return tuple(s.name for s in self._by_name.values() if s.traits & set(traits))
 
+    def op_of_target(self, overload: str) -> str | None:
+        """The spec op an ATen overload (``"aten.slice.Tensor"``) belongs to, or ``None``."""
+        spec = self._by_aten.get(overload)
+        return spec.name if spec is not None else None
+
     def op_of(self, node: Any) -> str | None:
         """The spec op name of ``node`` (any graph node or value), or ``None`` outside the spec."""
         spec = self.match(node) if isinstance(node, torch.fx.Node) else None

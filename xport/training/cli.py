@@ -8,14 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from xport.data import make_dataset
+from xport.training import finetune
+from xport.validation import validate
+
 
 def _comma_list(text: str) -> list[str]:
     return [v.strip() for v in text.split(",") if v.strip()]
 
 
 def cmd_make_data(args: argparse.Namespace) -> int:
-    from xport.data import make_dataset
-
     info = make_dataset(args.out, task=args.task, classes=args.classes, train_clips=args.train_clips,
                         val_clips=args.val_clips,
                         seed=args.seed, size=args.size, fps=args.fps, clutter=args.clutter, progress=not args.quiet,
@@ -70,15 +72,12 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={args.nproc}",
                    "-m", "xport.training.ddp", *_forwarded_options(args)]
         return subprocess.call(command, env=os.environ | {"OMP_NUM_THREADS": str(args.threads or 1)})
-    from xport.training import finetune
 
     print_result(finetune(**finetune_kwargs(args)))
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from xport.validation import validate
-
     backends = "all" if args.backend == "all" else _comma_list(args.backend)
     report = validate(args.model, args.data, backends, _comma_list(args.precision), split=args.split,
                       out_dir=args.out, calibration_clips=args.calibration_clips, limit=args.limit,

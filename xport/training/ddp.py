@@ -17,6 +17,7 @@ import torch.distributed as dist
 
 from xport.errors import XportError
 
+from . import finetune
 from .cli import add_finetune_args, finetune_kwargs, print_result
 
 
@@ -30,7 +31,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rank == 0 and not args.quiet:
         logging.basicConfig(level=logging.INFO, format="xport: %(message)s", stream=sys.stderr)
     try:
-        from . import finetune
 
         result = finetune(**finetune_kwargs(args))
         print(f"rank {rank}/{dist.get_world_size()}: weights sha256 {result.digest}", flush=True)

@@ -24,6 +24,7 @@ from torch import nn
 from tqdm import tqdm
 
 from xport.data import ClipDataset, DatasetError, read_classes
+from xport.efficient_ops import create_model
 from xport.efficient_ops.finetuned import FINETUNED_FORMAT
 from xport.errors import XportError
 from xport.preprocess import PreprocessSpec
@@ -150,7 +151,6 @@ def finetune(model: str = "efficient_x3d_xs", data: str | Path = "xport-data/mot
         raise XportError(f"{out} already holds a fine-tuning run; pass resume=True (--resume) to continue it "
                          "or overwrite=True (--overwrite) to start again")
 
-    from xport.efficient_ops import create_model
 
     net = create_model(model, num_classes=len(names), pretrained=pretrained, seed=seed)
     spec = PreprocessSpec.from_card(net.default_cfg)
