@@ -69,6 +69,17 @@ class ArmRunner:
     tolerances: Mapping[str, ArmTolerance] = field(default_factory=dict)
 
 
+def installed(distribution: str, note: str = "") -> Callable[[], str]:
+    """A ``probe`` that names the installed version of ``distribution`` (``"executorch 1.5.1 (XNNPACK delegate)"``)."""
+
+    def probe() -> str:
+        from importlib.metadata import version
+
+        return f"{distribution} {version(distribution)}" + (f" ({note})" if note else "")
+
+    return probe
+
+
 def _no_request_check(settings: Settings, precision: str) -> None:
     return None
 

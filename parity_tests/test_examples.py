@@ -43,8 +43,8 @@ def test_vanilla_x3d_to_phone(tmp_path):
 
 def test_bench_openvino():
     require_backend("openvino")
-    out = run_example("bench_openvino.py", "efficient_x3d_xs")
-    assert "| efficient_x3d_xs | xport fp32 |" in out and "| efficient_x3d_xs | OpenVINO own bf16 |" in out
+    out = run_example("bench_openvino.py", "tiny_video_cnn")  # the script on any zoo model; X3D's numbers: README
+    assert "| tiny_video_cnn | xport fp32 |" in out and "| tiny_video_cnn | OpenVINO own bf16 |" in out
 
 
 def test_bench_zoo(tmp_path):

@@ -8,7 +8,7 @@ runtime (``executorch.runtime``).
 from __future__ import annotations
 
 from xport._warnings import EXECUTORCH_EXPORTER, Quieting
-from xport.backends.contract import AppRuntime, ArmRunner, BackendSpec, Option
+from xport.backends.contract import AppRuntime, ArmRunner, BackendSpec, Option, installed
 from xport.tolerances import XNNPACK_INT8_ARM
 
 from . import app
@@ -17,18 +17,12 @@ from .caps import CAPS
 NAME = "executorch"
 
 
-def _probe() -> str:
-    from importlib.metadata import version
-
-    return f"executorch {version('executorch')} (XNNPACK delegate)"
-
-
 BACKEND = BackendSpec(
     name=NAME,
     summary="ExecuTorch program with the XNNPACK delegate (.pte)",
     suffixes=(".pte",),
     caps=CAPS,
-    probe=_probe,
+    probe=installed("executorch", "XNNPACK delegate"),
     requires=("executorch",),
     extra="executorch",
     options={

@@ -8,7 +8,7 @@ build has them, otherwise the CPU provider (and the artifact says which one ran)
 
 from __future__ import annotations
 
-from xport.backends.contract import AppRuntime, ArmRunner, BackendSpec, Option
+from xport.backends.contract import AppRuntime, ArmRunner, BackendSpec, Option, installed
 
 from . import app
 from .caps import CAPS
@@ -16,18 +16,12 @@ from .caps import CAPS
 NAME = "onnx"
 
 
-def _probe() -> str:
-    import onnxruntime
-
-    return f"onnxruntime {onnxruntime.__version__}"
-
-
 BACKEND = BackendSpec(
     name=NAME,
     summary="ONNX for ONNX Runtime (.onnx; .ort and its operator config for ORT Mobile)",
     suffixes=(".onnx", ".ort"),
     caps=CAPS,
-    probe=_probe,
+    probe=installed("onnxruntime"),
     requires=("onnx", "onnxruntime", "onnxscript"),
     extra="onnx",
     options={

@@ -9,7 +9,7 @@ precision (fp32 really is fp32 on CPUs with bf16 units).
 
 from __future__ import annotations
 
-from xport.backends.contract import BackendSpec, Option
+from xport.backends.contract import BackendSpec, Option, installed
 from xport.tolerances import Tolerance
 
 from .caps import CAPS
@@ -17,18 +17,12 @@ from .caps import CAPS
 NAME = "openvino"
 
 
-def _probe() -> str:
-    import openvino
-
-    return f"openvino {openvino.__version__.split('-')[0]}"
-
-
 BACKEND = BackendSpec(
     name=NAME,
     summary="OpenVINO IR (.xml + .bin) for the OpenVINO CPU plugin (GPU/NPU where present)",
     suffixes=(".xml",),
     caps=CAPS,
-    probe=_probe,
+    probe=installed("openvino"),
     requires=("openvino",),
     extra="openvino",
     options={

@@ -8,7 +8,7 @@ LiteRT interpreter (``ai_edge_litert.interpreter``), which applies XNNPACK by de
 
 from __future__ import annotations
 
-from xport.backends.contract import AppRuntime, ArmRunner, BackendSpec, Option
+from xport.backends.contract import AppRuntime, ArmRunner, BackendSpec, Option, installed
 from xport.tolerances import XNNPACK_INT8_ARM, ArmTolerance, Tolerance
 
 from . import app
@@ -17,18 +17,12 @@ from .caps import CAPS
 NAME = "tflite"
 
 
-def _probe() -> str:
-    from importlib.metadata import version
-
-    return f"ai-edge-litert {version('ai-edge-litert')} (LiteRT interpreter, XNNPACK)"
-
-
 BACKEND = BackendSpec(
     name=NAME,
     summary="TFLite flatbuffer for LiteRT (.tflite), written by xport",
     suffixes=(".tflite",),
     caps=CAPS,
-    probe=_probe,
+    probe=installed("ai-edge-litert", "LiteRT interpreter, XNNPACK"),
     requires=("ai_edge_litert", "flatbuffers"),
     extra="tflite",
     options={
