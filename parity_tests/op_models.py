@@ -96,6 +96,63 @@ OP_MODELS: dict[str, tuple[str, Callable[[], nn.Module], tuple[int, ...]]] = {
     "identity": ("identity", lambda: nn.Sequential(nn.Dropout(0.3), nn.ReLU()), CLIP),
 }
 
+TOKENS = (1, 6, 8)  # N, tokens, channels: what a video transformer's blocks see
+
+
+def _layer_norm() -> nn.Module:
+    torch.manual_seed(5)
+    norm = nn.LayerNorm(8)
+    nn.init.normal_(norm.weight, 1.0, 0.2)
+    nn.init.normal_(norm.bias, 0.0, 0.2)
+    return norm
+
+
+def _attention(q: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    heads = q.reshape(1, 6, 2, 4).transpose(1, 2)  # (N, heads, tokens, head dim)
+    return F.scaled_dot_product_attention(heads, heads * 0.5, heads + 1.0, attn_mask=mask)
+
+
+# The ops of the video models people bring (transformers, TSM); inputs are tokens or small clips.
+OP_MODELS.update({
+    "layer_norm": ("layer_norm", _layer_norm, TOKENS),
+    "gelu": ("gelu", lambda: nn.GELU(), TOKENS),
+    "gelu_tanh": ("gelu", lambda: nn.GELU(approximate="tanh"), TOKENS),
+    "attention": ("attention", lambda: Fn(_attention), TOKENS),
+    "attention_masked": ("attention", lambda: WithWeight((6, 6), lambda x, m: _attention(x, m)), TOKENS),
+    "exp": ("exp", lambda: Fn(lambda x: torch.exp(x * 0.5)), CLIP),
+    "sqrt": ("sqrt", lambda: Fn(lambda x: torch.sqrt(x * x + 0.1)), CLIP),
+    "rsqrt": ("rsqrt", lambda: Fn(lambda x: torch.rsqrt(x * x + 0.1)), CLIP),
+    "erf": ("erf", lambda: Fn(torch.erf), CLIP),
+    "neg": ("neg", lambda: Fn(lambda x: -x), CLIP),
+    "abs": ("abs", lambda: Fn(torch.abs), CLIP),
+    "pow": ("pow", lambda: Fn(lambda x: x.pow(2) + x.abs().pow(1.5)), CLIP),
+    "maximum": ("maximum", lambda: Fn(lambda x: torch.maximum(x, x.flip(-1))), CLIP),
+    "minimum": ("minimum", lambda: Fn(lambda x: torch.minimum(x, x * 0.5)), CLIP),
+    "compare": ("compare", lambda: Fn(lambda x: torch.where(x >= x.mean(dim=1, keepdim=True), x, -x)), CLIP),
+    "where": ("where", lambda: Fn(lambda x: torch.where(x > 0.1, x, x * 0.25)), CLIP),
+    "amax": ("amax", lambda: Fn(lambda x: x.amax(dim=-1, keepdim=True) - x), TOKENS),
+    "expand": ("expand", lambda: Fn(lambda x: x.mean(dim=1, keepdim=True).expand(-1, 4, -1, -1, -1) + x), CLIP),
+    "repeat": ("repeat", lambda: Fn(lambda x: x.repeat(1, 2, 1, 1, 1)), CLIP),
+    "roll": ("roll", lambda: Fn(lambda x: torch.roll(x, shifts=(1, -2), dims=(2, 4))), CLIP),
+    "split": ("split", lambda: Fn(lambda x: torch.cat(x.split([1, 3], dim=1)[::-1], dim=1)), CLIP),
+    "index_select": ("index_select", lambda: Fn(lambda x: x.index_select(2, torch.tensor([2, 0]))), CLIP),
+    "slice_scatter": ("slice_scatter", lambda: Fn(_shift_left), CLIP),
+    "copy": ("copy", lambda: Fn(_copy_into_zeros), CLIP),
+})
+
+
+def _shift_left(x: torch.Tensor) -> torch.Tensor:
+    """TSM's shift by slice assignment: each frame takes the next frame's first channels."""
+    out = x.clone()
+    out[:, :2, :-1] = x[:, :2, 1:]
+    return out
+
+
+def _copy_into_zeros(x: torch.Tensor) -> torch.Tensor:
+    out = torch.zeros_like(x)
+    out.copy_(x.mean(dim=2, keepdim=True))  # broadcast over time
+    return out + x
+
 
 class IntShape(tuple):
     """An input shape whose test tensor holds integers 0–255 (``helpers.seeded`` reads ``dtype``)."""

@@ -28,7 +28,7 @@ class Verdict:
     """How one node lowers on one backend."""
 
     info: NodeInfo
-    status: str  # "native" | "fallback" | "decomposed" | "unsupported"
+    status: str  # "native" | "fallback" | "folded" | "decomposed" | "unsupported"
     detail: str = ""  # what it is decomposed into, why it runs on a fallback kernel, or why it is unsupported
     hint: str = ""
     skipped: tuple[tuple[str, str], ...] = ()  # (pass, why it left the node alone)
@@ -60,7 +60,8 @@ class CheckReport:
         """The report as text; ``verbose`` adds, per node, each pass that left it alone and why."""
         counts = Counter(v.status for v in self.verdicts)
         head = (f"{self.backend} @ {self.precision}: {counts['native']} native, {counts['fallback']} on fallback "
-                f"kernels, {counts['decomposed']} decomposed, {counts['unsupported']} unsupported")
+                f"kernels, {counts['folded']} folded, {counts['decomposed']} decomposed, {counts['unsupported']} "
+                "unsupported")
         lines = [head]
         noted = Counter((v.info.op, v.detail) for v in self.of("native") if v.detail)
         lines += [f"  {'native':<11} {op:<18} {n} node(s): {note}" for (op, note), n in noted.items()]
@@ -76,15 +77,16 @@ class CheckReport:
 
 
 def _verdict(info: NodeInfo, ctx: PlanContext, passes: Sequence[GraphPass]) -> Verdict:
-    if info.spec is None:
-        return Verdict(info, UNSUPPORTED, f"{info.target} is outside the op spec", hint_for(info.target))
     skipped = []
-    for p in passes:
+    for p in passes:  # before the spec is consulted: a node outside it may still fold into a constant
         match = p.check(info, ctx)
         if match is not None and match.applies:
-            return Verdict(info, "decomposed", f"{p.name}: {match.detail}", skipped=tuple(skipped))
+            return Verdict(info, match.status, f"{p.name}: {match.detail}", skipped=tuple(skipped))
         if match is not None:
             skipped.append((p.name, match.detail))
+    if info.spec is None:
+        return Verdict(info, UNSUPPORTED, f"{info.target} is outside the op spec", hint_for(info.target),
+                       tuple(skipped))
     status, detail = ctx.caps.verdict(info.spec.name, info.attrs, ctx.precision)
     if status != UNSUPPORTED:  # native: the backend's note, if any; fallback: why the kernel is a slow one
         return Verdict(info, status, detail, skipped=tuple(skipped))

@@ -41,7 +41,11 @@ _FLOAT = tuple(p for p in _ALL if p != "int8")
 _INT8_OPS = int8_kernel_ops()
 _PLAIN = ("batch_norm", "linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh",
           "add", "sub", "mul", "div", "mean", "sum", "avg_pool", "max_pool", "softmax", "cat", "slice", "select",
-          "reshape", "permute", "pad", "full", "identity")
+          "reshape", "permute", "pad", "full", "identity",
+          # MIL's layer_norm, gelu (EXACT / TANH_APPROXIMATION), tile, split, gather and element-wise ops; roll
+          # and attention are decomposed by xport (no roll op; one attention form for every target).
+          "layer_norm", "gelu", "expand", "repeat", "split", "index_select", "exp", "sqrt", "rsqrt", "erf", "neg",
+          "abs", "pow", "maximum", "minimum", "compare", "where", "amax")
 
 
 def require_target(target: str) -> None:

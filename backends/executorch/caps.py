@@ -25,7 +25,11 @@ from xport.caps import Capabilities, Int8Scheme, fallback, int8_kernel_ops, nati
 
 _FP32 = ("fp32",)
 _INT8 = ("fp32", "int8")  # XNNPACK's quantized kernels (QDQ from xport.quant)
-_PLAIN = ("matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "softmax", "cat")
+_PLAIN = ("matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "softmax", "cat",
+          "gelu", "exp", "sqrt", "rsqrt", "neg", "abs", "pow", "maximum", "minimum")
+# Run by ExecuTorch's portable kernels: XNNPACK has no form of them (layer norm, attention, roll and split are
+# decomposed by xport into ops it has).
+_PORTABLE = ("erf", "compare", "where", "amax", "expand", "repeat", "index_select")
 _INTEGERS = ("uint8", "int8", "int16", "int32", "int64")
 
 CAPS = Capabilities(
@@ -39,6 +43,7 @@ CAPS = Capabilities(
         # XNNPACK's mean is a 4-D spatial mean; the planner views every other mean that way (mean_to_spatial_mean).
         "mean": native(*_FP32, rank=(4,), dims=((2, 3),), keepdim=(True,)),
         "sum": native(*_FP32, fallbacks=[fallback("portable kernel: XNNPACK has no sum")]),
+        **{name: native(*_FP32, fallbacks=[fallback(f"portable kernel: XNNPACK has no {name}")]) for name in _PORTABLE},
         "select": native(*_FP32, fallbacks=[fallback("portable kernel: XNNPACK has no select")]),
         "cast": native(*_FP32, fallbacks=[fallback("portable kernel: XNNPACK does not convert integer inputs",
                                                    source=_INTEGERS)]),

@@ -25,6 +25,10 @@ CAPS = Capabilities(
         **{name: native(*_PRECISIONS) for name in (
             "linear", "matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
             "sum", "softmax", "full",
+            # Builtin ops of the transformer and TSM code (GELU, BROADCAST_TO, TILE, GATHER, SELECT_V2, ...); layer
+            # norm, attention, roll and split are decomposed by xport. TFLite has no erf.
+            "gelu", "expand", "repeat", "index_select", "exp", "sqrt", "rsqrt", "neg", "abs", "pow", "maximum",
+            "minimum", "compare", "where", "amax",
         )},
         # The writer's int8 forms: conv (not linear: FULLY_CONNECTED stays float), add/mul with their fused relu,
         # and data movement, cat included (.quantized); pools have no int8 form there.

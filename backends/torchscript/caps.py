@@ -24,6 +24,9 @@ CAPS = Capabilities(
         **{name: native(*_FP32) for name in (
             "batch_norm", "matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
             "sum", "avg_pool", "adaptive_avg_pool", "softmax", "cat", "full", "cast",
+            # The lite interpreter runs these ATen ops as they are.
+            "layer_norm", "gelu", "attention", "expand", "repeat", "roll", "split", "index_select", "exp", "sqrt",
+            "rsqrt", "erf", "neg", "abs", "pow", "maximum", "minimum", "compare", "where", "amax",
         )},
         **{name: native(*_INT8) for name in int8_kernel_ops()},
     },

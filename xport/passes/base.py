@@ -17,15 +17,20 @@ from ..capture import NodeInfo, describe
 
 @dataclass(frozen=True)
 class Match:
-    """A pass's answer for one node: it rewrites it (``applies``) into ``detail``, or leaves it, for ``detail``."""
+    """A pass's answer for one node: it rewrites it (``applies``) into ``detail``, or leaves it, for ``detail``.
+
+    ``status`` is the verdict ``xport check`` gives a rewritten node: ``"decomposed"``, or ``"folded"`` when the
+    node's value is computed once, at export.
+    """
 
     applies: bool
     detail: str
+    status: str = "decomposed"
 
 
-def rewrite_as(description: str) -> Match:
+def rewrite_as(description: str, status: str = "decomposed") -> Match:
     """The pass rewrites the node into what ``description`` says."""
-    return Match(True, description)
+    return Match(True, description, status)
 
 
 def skip(reason: str) -> Match:

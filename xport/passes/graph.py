@@ -18,6 +18,7 @@ from torch.export import ExportedProgram
 from .._warnings import quiet_export
 from ..capture import batch_dims, decomposition_table
 
+_VIEWS = (torch.ops.aten.view.default, torch.ops.aten._unsafe_view.default)
 # Node metadata that says where a node came from; copied onto the nodes a pass creates.
 _PROVENANCE = ("nn_module_stack", "stack_trace", "source_fn_stack")
 
@@ -37,7 +38,16 @@ def unlift(program: ExportedProgram) -> torch.fx.GraphModule:
 
 def relift(gm: torch.fx.GraphModule, example_inputs: Sequence[torch.Tensor],
            dynamic_batch: bool = False) -> ExportedProgram:
-    """Re-export an edited module as an ExportedProgram (node provenance survives re-tracing)."""
+    """Re-export an edited module as an ExportedProgram (node provenance survives re-tracing).
+
+    Rewrites change which tensors are contiguous (a conv3d lowering returns a permuted view; a removed clone no longer
+    copies), so every ``view`` becomes a ``reshape`` first: a view where the strides allow one, a copy where not. The
+    retrace writes each back as core ATen.
+    """
+    for node in gm.graph.nodes:
+        if node.op == "call_function" and node.target in _VIEWS:
+            node.target = torch.ops.aten.reshape.default
+    gm.recompile()
 
     inputs = tuple(example_inputs)
     with torch.no_grad(), quiet_export():

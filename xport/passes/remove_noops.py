@@ -2,6 +2,7 @@
 
     y = clone(x);  z = relu(y)          →   z = relu(x)
     y = dropout(x, p, train=False)      →   uses of y read x
+    y = x.expand(x.shape)               →   uses of y read x          (also a repeat by ones: a class token at batch 1)
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import torch.fx
 
 from ..capture import NodeInfo
+from ..spec import shape_of
 from .base import GraphPass, Match, PlanContext, rewrite_as, skip
 
 
@@ -20,6 +22,8 @@ class RemoveNoOps(GraphPass):
     name = "remove_noops"
 
     def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
+        if info.op in ("expand", "repeat") and shape_of(info.node) == shape_of(info.node.args[0]):
+            return rewrite_as(f"removed ({info.op} to the shape it already has)")
         if info.op != "identity":
             return None
         if _is_training_dropout(info.node):
@@ -27,5 +31,6 @@ class RemoveNoOps(GraphPass):
         return rewrite_as("removed (no-op at inference)")
 
     def rewrite(self, gm: torch.fx.GraphModule, info: NodeInfo, ctx: PlanContext) -> None:
+        # A clone before a view made the view's input contiguous; relift turns every view into a reshape.
         info.node.replace_all_uses_with(info.node.args[0])
         gm.graph.erase_node(info.node)

@@ -159,7 +159,7 @@ class ReduceAttrs:
 def read_reduce(node: torch.fx.Node) -> ReduceAttrs:
     rank = len(shape_of(node.args[0]))
     dims = _arg(node, 1, "dim", None)
-    dims = range(rank) if dims is None else dims
+    dims = range(rank) if not dims else dims  # None or [] reduce every dim
     dims = tuple(sorted(int(d) % rank for d in dims))
     return ReduceAttrs(rank, dims, bool(_arg(node, 2, "keepdim", False)))
 
@@ -264,3 +264,104 @@ def read_cast(node: torch.fx.Node) -> CastAttrs:
 
 def read_rank(node: torch.fx.Node) -> RankAttrs:
     return RankAttrs(len(shape_of(node)))
+
+
+def read_input_rank(node: torch.fx.Node) -> RankAttrs:
+    """The rank of the first input (for ops whose output is a tuple, such as split)."""
+    return RankAttrs(len(shape_of(node.args[0])))
+
+
+@dataclass(frozen=True)
+class LayerNormAttrs:
+    """Layer norm over the last ``normalized`` dims, with ``eps``; ``affine`` when it has a weight or bias."""
+
+    rank: int
+    normalized: int
+    eps: float
+    affine: bool
+
+
+def read_layer_norm(node: torch.fx.Node) -> LayerNormAttrs:
+    x, normalized_shape, weight, bias, eps = node.args[:5]
+    return LayerNormAttrs(len(shape_of(x)), len(normalized_shape), float(eps),
+                          weight is not None or bias is not None)
+
+
+@dataclass(frozen=True)
+class GeluAttrs:
+    rank: int
+    approximate: str  # "none" (the erf form) or "tanh"
+
+
+def read_gelu(node: torch.fx.Node) -> GeluAttrs:
+    return GeluAttrs(len(shape_of(node)), str(node.kwargs.get("approximate", "none")))
+
+
+@dataclass(frozen=True)
+class AttentionAttrs:
+    """Scaled dot-product attention on (…, L, E) queries: ``rank`` of the query, mask and causality, the scale."""
+
+    rank: int
+    has_mask: bool
+    is_causal: bool
+    scale: float | None
+    dropout: float
+    gqa: bool
+
+
+def read_attention(node: torch.fx.Node) -> AttentionAttrs:
+    mask = _arg(node, 3, "attn_mask", None)
+    return AttentionAttrs(len(shape_of(node.args[0])), mask is not None, bool(_arg(node, 5, "is_causal", False)),
+                          node.kwargs.get("scale"), float(_arg(node, 4, "dropout_p", 0.0)),
+                          bool(node.kwargs.get("enable_gqa", False)))
+
+
+@dataclass(frozen=True)
+class RollAttrs:
+    rank: int
+    shifts: tuple[int, ...]
+    dims: tuple[int, ...]  # empty: the flattened tensor is rolled
+
+
+def read_roll(node: torch.fx.Node) -> RollAttrs:
+    rank = len(shape_of(node.args[0]))
+    shifts = _ints(node.args[1], 1) if not isinstance(node.args[1], int) else (int(node.args[1]),)
+    dims = _arg(node, 2, "dims", [])
+    dims = (int(dims),) if isinstance(dims, int) else tuple(int(d) % rank for d in dims)
+    return RollAttrs(rank, tuple(shifts), dims)
+
+
+def read_scatter_axis(node: torch.fx.Node) -> AxisAttrs:
+    """slice_scatter(input, src, dim, …): the input rank and the positive axis."""
+    rank = len(shape_of(node.args[0]))
+    return AxisAttrs(rank, int(_arg(node, 2, "dim", 0)) % rank)
+
+
+def read_split(node: torch.fx.Node) -> AxisAttrs:
+    """split_with_sizes(input, sizes, dim)."""
+    rank = len(shape_of(node.args[0]))
+    return AxisAttrs(rank, int(_arg(node, 2, "dim", 0)) % rank)
+
+
+@dataclass(frozen=True)
+class IndexSelectAttrs:
+    rank: int
+    dim: int
+    constant_index: bool  # the indices are a stored constant (after constant folding), not computed
+
+
+def read_index_select(node: torch.fx.Node) -> IndexSelectAttrs:
+    rank = len(shape_of(node.args[0]))
+    index = node.args[2]
+    constant = not isinstance(index, torch.fx.Node) or index.op == "get_attr"
+    return IndexSelectAttrs(rank, int(node.args[1]) % rank, constant)
+
+
+@dataclass(frozen=True)
+class CompareAttrs:
+    rank: int
+    kind: str  # "gt" | "ge" | "lt" | "le" | "eq" | "ne"
+
+
+def read_compare(node: torch.fx.Node) -> CompareAttrs:
+    return CompareAttrs(len(shape_of(node)), str(node.target).split(".")[1])

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 from .attrs import (
     read_adaptive_pool,
+    read_attention,
     read_axis,
     read_batch_norm,
     read_cast,
     read_clamp,
+    read_compare,
     read_conv,
+    read_gelu,
+    read_index_select,
+    read_input_rank,
+    read_layer_norm,
     read_pad,
     read_pool,
     read_rank,
     read_reduce,
+    read_roll,
+    read_scatter_axis,
     read_shape,
     read_slice,
+    read_split,
 )
 from .registry import OpRegistry, OpSpec
 from .traits import (
@@ -101,6 +110,38 @@ _op("full", ("aten.full.default",), "a tensor filled with one value (zero frames
     read_rank, (MAKES_CONSTANT,))
 _op("cast", ("aten._to_copy.default",), "convert the element type (uint8 frames to float32)", read_cast,
     (ELEMENTWISE, CONVERTS_TYPE))
+
+# Ops of the video models people bring: transformers (layer norm, GELU, attention), TSM (roll, slice assignment),
+# and the element-wise math and data movement their code uses.
+_op("layer_norm", ("aten.native_layer_norm.default",), "layer norm over the trailing dims", read_layer_norm)
+_op("gelu", ("aten.gelu.default",), "GELU, erf form (approximate='none') or tanh form", read_gelu, _UNARY)
+_op("attention", ("aten.scaled_dot_product_attention.default",),
+    "softmax(Q Kᵀ · scale + mask) V over the last two dims (F.scaled_dot_product_attention)", read_attention)
+_op("exp", ("aten.exp.default",), "e^x", read_rank, _ARITHMETIC)
+_op("sqrt", ("aten.sqrt.default",), "square root", read_rank, _ARITHMETIC)
+_op("rsqrt", ("aten.rsqrt.default",), "1 / sqrt(x)", read_rank, _ARITHMETIC)
+_op("erf", ("aten.erf.default",), "the error function", read_rank, _ARITHMETIC)
+_op("neg", ("aten.neg.default",), "-x", read_rank, _ARITHMETIC)
+_op("abs", ("aten.abs.default",), "|x|", read_rank, _ARITHMETIC)
+_op("pow", ("aten.pow.Tensor_Scalar",), "x to a constant power", read_rank, _ARITHMETIC)
+_op("maximum", ("aten.maximum.default",), "element-wise maximum of two tensors", read_rank, _ARITHMETIC)
+_op("minimum", ("aten.minimum.default",), "element-wise minimum of two tensors", read_rank, _ARITHMETIC)
+_op("compare", tuple(f"aten.{kind}.{form}" for kind in ("gt", "ge", "lt", "le", "eq", "ne")
+                     for form in ("Tensor", "Scalar")), "element-wise comparison, a boolean tensor", read_compare,
+    _ARITHMETIC)
+_op("where", ("aten.where.self",), "condition ? a : b, element-wise", read_rank, _ARITHMETIC)
+_op("amax", ("aten.amax.default",), "maximum over dims", read_reduce, (REDUCTION,))
+_op("expand", ("aten.expand.default",), "broadcast to a larger shape (size-1 dims repeated)", read_rank, (LAYOUT,))
+_op("repeat", ("aten.repeat.default",), "tile the tensor along each dim", read_rank, (LAYOUT,))
+_op("roll", ("aten.roll.default",), "cyclic shift along dims (TSM, Swin's shifted windows)", read_roll, (LAYOUT,))
+_op("split", ("aten.split_with_sizes.default",), "split along one axis into parts of given sizes", read_split,
+    (LAYOUT,))
+_op("index_select", ("aten.index_select.default",), "take indices along one axis (a gather)", read_index_select,
+    (LAYOUT,))
+_op("slice_scatter", ("aten.slice_scatter.default",), "write a tensor into a strided slice of another (what slice "
+    "assignment captures as)", read_scatter_axis, (LAYOUT,))
+_op("copy", ("aten.copy.default",), "the second tensor, broadcast to the first's shape (what in-place copy_ "
+    "captures as)", read_input_rank, (LAYOUT,))
 
 # Ops that compute nothing at inference; the remove_noops pass deletes them.
 _op("identity", ("aten.clone.default", "aten.alias.default", "aten.dropout.default", "aten.detach.default",
