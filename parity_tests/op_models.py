@@ -126,7 +126,7 @@ OP_MODELS.update({
     "neg": ("neg", lambda: Fn(lambda x: -x), CLIP),
     "abs": ("abs", lambda: Fn(torch.abs), CLIP),
     "pow": ("pow", lambda: Fn(lambda x: x.pow(2) + x.abs().pow(1.5)), CLIP),
-    "maximum": ("maximum", lambda: Fn(lambda x: torch.maximum(x, x.flip(-1))), CLIP),
+    "maximum": ("maximum", lambda: Fn(lambda x: torch.maximum(x, x * -0.5)), CLIP),
     "minimum": ("minimum", lambda: Fn(lambda x: torch.minimum(x, x * 0.5)), CLIP),
     "compare": ("compare", lambda: Fn(lambda x: torch.where(x >= x.mean(dim=1, keepdim=True), x, -x)), CLIP),
     "where": ("where", lambda: Fn(lambda x: torch.where(x > 0.1, x, x * 0.25)), CLIP),

@@ -220,10 +220,10 @@ def test_unknown_program_op_is_named(tiny_fp32, tmp_path):
     package, program, spec = _copied_program(tiny_fp32, tmp_path)
     block = spec.mlProgram.functions["main"].block_specializations["CoreML6"]
     relu = next(op for op in block.operations if op.type == "relu")
-    relu.type = "gelu"  # a valid MIL op the evaluator has no kernel for
+    relu.type = "sin"  # a valid MIL op the evaluator has no kernel for
     program.write_bytes(spec.SerializeToString())
     write_manifest(package, tiny_fp32.manifest)  # re-seal, so only the op is wrong
-    with pytest.raises(xport.UnsupportedOpError, match=r"MIL gelu .*no kernel for 'gelu'"):
+    with pytest.raises(xport.UnsupportedOpError, match=r"MIL sin .*no kernel for 'sin'"):
         load(package, evaluator=True)
 
 

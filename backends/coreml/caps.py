@@ -42,9 +42,9 @@ _INT8_OPS = int8_kernel_ops()
 _PLAIN = ("batch_norm", "linear", "matmul", "relu", "clamp", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh",
           "add", "sub", "mul", "div", "mean", "sum", "avg_pool", "max_pool", "softmax", "cat", "slice", "select",
           "reshape", "permute", "pad", "full", "identity",
-          # MIL's layer_norm, gelu (EXACT / TANH_APPROXIMATION), tile, split, gather and element-wise ops; roll
+          # MIL's layer_norm, tile, split, gather and element-wise ops; roll
           # and attention are decomposed by xport (no roll op; one attention form for every target).
-          "layer_norm", "gelu", "expand", "repeat", "split", "index_select", "exp", "sqrt", "rsqrt", "erf", "neg",
+          "layer_norm", "expand", "repeat", "split", "index_select", "exp", "sqrt", "rsqrt", "erf", "neg",
           "abs", "pow", "maximum", "minimum", "compare", "where", "amax")
 
 
@@ -72,6 +72,9 @@ def caps_for(generation: int) -> Capabilities:
             **{name: native(*at(name)) for name in _PLAIN},
             # Core ML multi-arrays hold no uint8: integer inputs must be int32 (fused models take float frames).
             "cast": native(*_FLOAT, source=("float32", "float16", "int32")),
+            # coremltools' torch.export path writes every GELU as mode EXACT, dropping approximate="tanh"; the
+            # tanh form is decomposed (gelu_to_arithmetic).
+            "gelu": native(*at("gelu"), approximate=("none",)),
             "conv": native(*at("conv"), rank=conv_ranks, transposed=(False,),
                            note="3-D kernels native from iOS17/macOS14 (minimum_deployment_target)"),
         },

@@ -26,10 +26,11 @@ from xport.caps import Capabilities, Int8Scheme, fallback, int8_kernel_ops, nati
 _FP32 = ("fp32",)
 _INT8 = ("fp32", "int8")  # XNNPACK's quantized kernels (QDQ from xport.quant)
 _PLAIN = ("matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "softmax", "cat",
-          "gelu", "exp", "sqrt", "rsqrt", "neg", "abs", "pow", "maximum", "minimum")
+          "exp", "sqrt", "rsqrt", "neg", "abs", "pow", "maximum", "minimum")
 # Run by ExecuTorch's portable kernels: XNNPACK has no form of them (layer norm, attention, roll and split are
 # decomposed by xport into ops it has).
 _PORTABLE = ("erf", "compare", "where", "amax", "expand", "repeat", "index_select")
+_XNN_RANKS = tuple(range(7))
 _INTEGERS = ("uint8", "int8", "int16", "int32", "int64")
 
 CAPS = Capabilities(
@@ -43,6 +44,8 @@ CAPS = Capabilities(
         # XNNPACK's mean is a 4-D spatial mean; the planner views every other mean that way (mean_to_spatial_mean).
         "mean": native(*_FP32, rank=(4,), dims=((2, 3),), keepdim=(True,)),
         "sum": native(*_FP32, fallbacks=[fallback("portable kernel: XNNPACK has no sum")]),
+        # XNNPACK computes every GELU as the erf form; the tanh form is decomposed (gelu_to_arithmetic).
+        "gelu": native(*_FP32, approximate=("none",)),
         **{name: native(*_FP32, fallbacks=[fallback(f"portable kernel: XNNPACK has no {name}")]) for name in _PORTABLE},
         "select": native(*_FP32, fallbacks=[fallback("portable kernel: XNNPACK has no select")]),
         "cast": native(*_FP32, fallbacks=[fallback("portable kernel: XNNPACK does not convert integer inputs",
@@ -54,6 +57,8 @@ CAPS = Capabilities(
             fallback("portable kernel: XNNPACK unsqueezes the trailing dim only", kind=("unsqueeze",),
                      trailing=(False,))]),
         "conv": native(*_INT8, rank=(1, 2)),
+        # XNNPACK tensors have at most six dims; a larger permute is merged down (permute_merge_axes).
+        "permute": native(*_INT8, rank=_XNN_RANKS),
         "avg_pool": native(*_FP32, rank=(2,), fallbacks=[
             fallback("portable kernel: XNNPACK has no ceil_mode average pool", ceil_mode=(True,)),
             fallback("portable kernel: XNNPACK does not count padding in the average", counts_padding=(True,))]),

@@ -23,7 +23,7 @@ CAPS = Capabilities(
     int8=Int8Scheme(bias="float"),
     ops={
         **{name: native(*_PRECISIONS) for name in (
-            "linear", "matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
+            "linear", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
             "sum", "softmax", "full",
             # Builtin ops of the transformer and TSM code (GELU, BROADCAST_TO, TILE, GATHER, SELECT_V2, ...); layer
             # norm, attention, roll and split are decomposed by xport. TFLite has no erf.
@@ -34,6 +34,8 @@ CAPS = Capabilities(
         # and data movement, cat included (.quantized); pools have no int8 form there.
         **{name: native(*_INT8) for name in int8_kernel_ops(without=("conv", "linear", "max_pool"), also=("cat",))},
         "cast": native(*_PRECISIONS, target=("float32",)),
+        # BATCH_MATMUL over any leading dims, operands of the output's rank (matmul_to_bmm reshapes the others).
+        "matmul": native(*_PRECISIONS, same_rank=(True,)),
         "conv": native(*_INT8, rank=(2,), transposed=(False,)),
         # ceil_mode windows run past the input: no SAME/VALID form.
         "avg_pool": native(*_PRECISIONS, rank=(2,), ceil_mode=(False,)),

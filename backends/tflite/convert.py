@@ -64,19 +64,30 @@ class Converter:
         """The int8 tensor behind ``arg`` if it is a dequantize of one (an int8 kernel takes it as is)."""
         return self.dequantized.get(arg) if isinstance(arg, torch.fx.Node) else None
 
-    def new(self, node: torch.fx.Node, shape: Sequence[int], perm: Perm, suffix: str = "") -> Value:
-        """A fresh float tensor for (part of) ``node``'s result, stored in layout ``perm``."""
+    def new(self, node: torch.fx.Node, shape: Sequence[int], perm: Perm, suffix: str = "",
+            dtype: Any = np.float32) -> Value:
+        """A fresh tensor (float unless ``dtype`` says otherwise) for (part of) ``node``'s result, stored in
+        layout ``perm``."""
         shape = tuple(int(d) for d in shape)
-        index = self.writer.tensor(node.name + suffix, physical_shape(shape, perm))
+        index = self.writer.tensor(node.name + suffix, physical_shape(shape, perm), dtype)
         return Value(index, shape, perm)
 
-    def output_of(self, node: torch.fx.Node, perm: Perm) -> Value:
-        return self.new(node, shape_of(node), perm)
+    def output_of(self, node: torch.fx.Node, perm: Perm, dtype: Any = np.float32) -> Value:
+        return self.new(node, shape_of(node), perm, dtype=dtype)
 
-    def in_layout(self, value: Any, perm: Perm, name: str = "const") -> int:
-        """Tensor index of ``value`` stored in layout ``perm`` (a TRANSPOSE or a transposed constant)."""
+    def constant_arg(self, arg: Any, what: str, dtype: Any = np.float32) -> np.ndarray:
+        """The constant behind node argument ``arg`` (a weight, gather indices); a computed one cannot be lowered."""
+        value = self.value(arg)
+        if isinstance(value, Value):
+            raise LoweringError(f"the {what} is computed in the graph; TFLite needs it constant",
+                                f"make the {what} a parameter or buffer of the module")
+        return np.asarray(value, dtype=dtype)
+
+    def in_layout(self, value: Any, perm: Perm, name: str = "const", dtype: Any = np.float32) -> int:
+        """Tensor index of ``value`` stored in layout ``perm`` (a TRANSPOSE or a transposed constant; a constant
+        is written as ``dtype``)."""
         if not isinstance(value, Value):
-            array = np.asarray(value, dtype=np.float32)
+            array = np.asarray(value, dtype=dtype)
             return self.writer.constant(name, np.transpose(array, perm) if array.ndim else array)
         if value.perm == tuple(perm):
             return value.index

@@ -25,8 +25,9 @@ SCHEMA_VERSION = 3
 
 _TENSOR_TYPES = {np.dtype("float32"): schema.TensorType.FLOAT32, np.dtype("float16"): schema.TensorType.FLOAT16,
                  np.dtype("int32"): schema.TensorType.INT32, np.dtype("int64"): schema.TensorType.INT64,
-                 np.dtype("uint8"): schema.TensorType.UINT8, np.dtype("int8"): schema.TensorType.INT8}
-# Operator versions of the int8 kernels (TFLite's op_version.cc); float ops are version 1.
+                 np.dtype("uint8"): schema.TensorType.UINT8, np.dtype("int8"): schema.TensorType.INT8,
+                 np.dtype("bool"): schema.TensorType.BOOL}
+# Operator versions of the int8 kernels (TFLite's op_version.cc); float ops are version 1 (see _FIRST_VERSIONS).
 _INT8_VERSIONS = {
     BuiltinOperator.CONV_2D: 3, BuiltinOperator.DEPTHWISE_CONV_2D: 3, BuiltinOperator.FULLY_CONNECTED: 4,
     BuiltinOperator.ADD: 2, BuiltinOperator.MUL: 2, BuiltinOperator.QUANTIZE: 2, BuiltinOperator.DEQUANTIZE: 2,
@@ -35,6 +36,9 @@ _INT8_VERSIONS = {
     BuiltinOperator.RELU6: 2, BuiltinOperator.MEAN: 2, BuiltinOperator.AVERAGE_POOL_2D: 2,
     BuiltinOperator.MAX_POOL_2D: 2, BuiltinOperator.LOGISTIC: 2,
 }
+# Builtin ops whose first builtin kernel is not version 1: BROADCAST_TO's version 1 was the TensorFlow-op fallback,
+# which LiteRT refuses to load.
+_FIRST_VERSIONS = {BuiltinOperator.BROADCAST_TO: 2}
 _OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
 
 
@@ -125,7 +129,7 @@ class ModelWriter:
         operator code carries the highest version any of its uses needs.
         """
         int8 = any(i >= 0 and self.is_int8(i) for i in (*inputs, *outputs))
-        version = _INT8_VERSIONS.get(code, 1) if int8 else 1
+        version = max(_INT8_VERSIONS.get(code, 1) if int8 else 1, _FIRST_VERSIONS.get(code, 1))
         if code not in self._opcodes:
             opcode = schema.OperatorCodeT()
             opcode.builtinCode = code

@@ -23,14 +23,6 @@ NHWC = channels_last(4)
 _LOWEST = float(np.finfo(np.float32).min)  # the padding value under which max pooling ignores a pad
 
 
-def constant(cv: Converter, arg, what: str) -> np.ndarray:
-    value = cv.value(arg)
-    if isinstance(value, Value):
-        raise LoweringError(f"the {what} is computed in the graph; TFLite needs it constant",
-                            f"make the {what} a parameter or buffer of the module")
-    return np.asarray(value, dtype=np.float32)
-
-
 def _same_is_exact(size: int, kernel: int, stride: int, dilation: int, pad: int) -> bool:
     """Whether TFLite's SAME padding computes exactly PyTorch's windows with symmetric padding ``pad``."""
     span = (kernel - 1) * dilation + 1
@@ -64,10 +56,10 @@ def conv(cv: Converter, info: NodeInfo) -> Value:
     weights, x = cv.int8_weights.get(node.args[1]), cv.quantized(node.args[0])
     int8 = quantized.int8_output(cv, node) if weights is not None and x is not None else None
     if int8 is None:  # float: the input dequantized (if it was int8), the weights as float
-        x, weight = cv.value(node.args[0]), constant(cv, node.args[1], "weight")
+        x, weight = cv.value(node.args[0]), cv.constant_arg(node.args[1], "weight")
     else:
         weight = weights.values
-    bias = np.zeros(a.out_channels, np.float32) if node.args[2] is None else constant(cv, node.args[2], "bias")
+    bias = np.zeros(a.out_channels, np.float32) if node.args[2] is None else cv.constant_arg(node.args[2], "bias")
     index, padding = padded_input(cv, x, a.kernel, a.stride, a.dilation, a.padding, 0.0)
     out = cv.output_of(node, NHWC)
     if a.depthwise and a.groups == a.in_channels:
@@ -125,9 +117,9 @@ def pool(cv: Converter, info: NodeInfo) -> Value:
 def linear(cv: Converter, info: NodeInfo) -> Value:
     node = info.node
     x = cv.value(node.args[0])
-    weight = constant(cv, node.args[1], "weight")
+    weight = cv.constant_arg(node.args[1], "weight")
     bias = np.zeros(weight.shape[0], np.float32) if len(node.args) < 3 or node.args[2] is None \
-        else constant(cv, node.args[2], "bias")
+        else cv.constant_arg(node.args[2], "bias")
     rank = len(x.shape)
     options = schema.FullyConnectedOptionsT()
     options.keepNumDims = rank > 2

@@ -1,7 +1,8 @@
-"""Lowerings of the data-movement ops: reshape, permute, cat, slice, select, pad.
+"""Lowerings of the data-movement ops: reshape, permute, cat, slice, select, pad, expand, repeat, index_select.
 
 A permute only relabels axes (no op is written), and a reshape is free whenever the stored layout allows it;
-cat, slice and pad work on whatever layout their input is stored in.
+the others work on whatever layout their input is stored in (their axes, shapes and multiples are written in
+that stored order).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from xport.spec import shape_of
 
 from .convert import Converter
 from .flatbuffer import BuiltinOperator, BuiltinOptions, schema
-from .layout import after_dropping, after_permute, channels_last
-from .lower_elementwise import reshape_value
+from .layout import after_dropping, after_permute, channels_last, physical_shape
+from .lower_elementwise import reshape_value, with_rank
 from .values import LoweringError, Value
 
 
@@ -138,4 +139,40 @@ def padded(cv: Converter, x: Value, pads: dict[int, tuple[int, int]], value: flo
         fill = cv.writer.constant("pad_value", np.asarray(value, dtype=np.float32))
         cv.op(BuiltinOperator.PADV2, [x.index, paddings, fill], [out.index], BuiltinOptions.PadV2Options,
               schema.PadV2OptionsT())
+    return out
+
+
+def expand(cv: Converter, info: NodeInfo) -> Value:
+    """Size-1 axes broadcast to the output's size (BROADCAST_TO to the stored shape)."""
+    node = info.node
+    shape = shape_of(node)
+    x = with_rank(cv, cv.value(node.args[0]), len(shape), f"{node.name}_ranked")
+    out = cv.output_of(node, x.perm)
+    cv.op(BuiltinOperator.BROADCAST_TO, [x.index, cv.ints(physical_shape(shape, x.perm))], [out.index],
+          BuiltinOptions.BroadcastToOptions, schema.BroadcastToOptionsT())
+    return out
+
+
+def repeat(cv: Converter, info: NodeInfo) -> Value:
+    """The tensor tiled along each axis (TILE, with the multiples in stored order)."""
+    node = info.node
+    repeats = [int(r) for r in node.args[1]]
+    x = with_rank(cv, cv.value(node.args[0]), len(repeats), f"{node.name}_ranked")
+    out = cv.output_of(node, x.perm)
+    cv.op(BuiltinOperator.TILE, [x.index, cv.ints([repeats[a] for a in x.perm])], [out.index],
+          BuiltinOptions.TileOptions, schema.TileOptionsT())
+    return out
+
+
+def index_select(cv: Converter, info: NodeInfo) -> Value:
+    """Constant indices taken along one axis (GATHER on the stored axis)."""
+    node = info.node
+    x = cv.value(node.args[0])
+    # A 0-d index keeps the axis (size 1) in PyTorch, where GATHER would drop it.
+    indices = np.atleast_1d(cv.constant_arg(node.args[2], "index", np.int32))
+    options = schema.GatherOptionsT()
+    options.axis = x.perm.index(info.attrs.dim)
+    out = cv.output_of(node, x.perm)
+    cv.op(BuiltinOperator.GATHER, [x.index, cv.writer.constant(f"{node.name}_index", indices)], [out.index],
+          BuiltinOptions.GatherOptions, options)
     return out

@@ -18,14 +18,18 @@ LOWERINGS: dict[str, Lowering] = {
     # A relu the conv before it could not absorb requantizes: XNNPACK has no int8 RELU (each would split the
     # delegated graph), so it runs in float between DEQUANTIZE and QUANTIZE, which is the same arithmetic.
     **dict.fromkeys(("relu", "sigmoid", "tanh", "hardswish"), lower_elementwise.unary),
+    **dict.fromkeys(("exp", "sqrt", "rsqrt", "neg", "abs"), lower_elementwise.unary),
+    "gelu": lower_elementwise.gelu,
+    "pow": lower_elementwise.power,
     "clamp": lower_elementwise.clamp,
     "cast": lower_elementwise.cast,
     "silu": lower_elementwise.silu,
     "hardsigmoid": lower_elementwise.hardsigmoid,
     **{op: binary_int8(lower_elementwise.binary) for op in ("add", "mul")},
-    **dict.fromkeys(("sub", "div"), lower_elementwise.binary),
-    "mean": lower_elementwise.reduce,
-    "sum": lower_elementwise.reduce,
+    **dict.fromkeys(("sub", "div", "maximum", "minimum"), lower_elementwise.binary),
+    "compare": lower_elementwise.compare,
+    "where": lower_elementwise.where,
+    **dict.fromkeys(("mean", "sum", "amax"), lower_elementwise.reduce),
     "softmax": lower_elementwise.softmax,
     "reshape": carrying(lower_layout.reshape),
     "permute": carrying(lower_layout.permute),
@@ -33,6 +37,10 @@ LOWERINGS: dict[str, Lowering] = {
     "slice": carrying(lower_layout.slice_),
     "select": carrying(lower_layout.select),
     "pad": carrying(lower_layout.pad),
+    # Float only: xport's quantizer gives these no shared input/output parameters to carry int8 through.
+    "expand": lower_layout.expand,
+    "repeat": lower_layout.repeat,
+    "index_select": lower_layout.index_select,
     # Re-export after the conv3d rewrite turns reshapes of permuted views into clone + view; a clone (or
     # any other no-op) is just the same tensor here.
     "identity": carrying(lambda cv, info: cv.value(info.node.args[0])),

@@ -266,6 +266,20 @@ def read_rank(node: torch.fx.Node) -> RankAttrs:
     return RankAttrs(len(shape_of(node)))
 
 
+@dataclass(frozen=True)
+class MatmulAttrs:
+    """A matrix product: the output's ``rank``; ``same_rank`` when both operands have it (no vector operand, no
+    matrix broadcast over a batch), the form every batched-matmul kernel takes."""
+
+    rank: int
+    same_rank: bool
+
+
+def read_matmul(node: torch.fx.Node) -> MatmulAttrs:
+    rank = len(shape_of(node))
+    return MatmulAttrs(rank, all(len(shape_of(arg)) == rank for arg in node.args[:2]))
+
+
 def read_input_rank(node: torch.fx.Node) -> RankAttrs:
     """The rank of the first input (for ops whose output is a tuple, such as split)."""
     return RankAttrs(len(shape_of(node.args[0])))

@@ -19,6 +19,7 @@ from .attrs import (
     read_index_select,
     read_input_rank,
     read_layer_norm,
+    read_matmul,
     read_pad,
     read_pool,
     read_rank,
@@ -62,7 +63,10 @@ _op("conv", ("aten.convolution.default",), "1/2/3-D convolution, grouped and dep
 _op("batch_norm", ("aten._native_batch_norm_legit_no_training.default",), "inference batch norm", read_batch_norm)
 _op("linear", ("aten.linear.default",), "fully connected layer, y = x W^T + b", read_rank,
     (WEIGHTED, TAKES_ACTIVATION))
-_op("matmul", ("aten.mm.default", "aten.bmm.default"), "matrix product (2-D or batched 3-D)")
+# torch.matmul stays whole (batched over any leading dims), so attention keeps its (N, heads, L, E) form; the
+# matmul_to_bmm pass gives runtimes without that form the 2-D/3-D products torch itself would compute.
+_op("matmul", ("aten.mm.default", "aten.bmm.default", "aten.matmul.default"),
+    "matrix product (2-D, or batched over leading dims)", read_matmul)
 
 # Activations.
 _op("relu", ("aten.relu.default",), "max(x, 0)", read_rank, _FUSABLE)

@@ -1,4 +1,4 @@
-"""Compute-heavy MIL ops: conv (1/2/3-D, grouped), linear, matmul, batch_norm, avg_pool and max_pool.
+"""Compute-heavy MIL ops: conv (1/2/3-D, grouped), linear, matmul, batch_norm, layer_norm, avg_pool and max_pool.
 
 Padding follows MIL's ``pad_type``: ``valid`` (none), ``custom`` (``pad`` = [begin, end] per spatial dim),
 ``same`` (output = ceil(input / stride), the odd pixel at the end) and ``same_lower`` (the odd pixel first).
@@ -84,6 +84,34 @@ def batch_norm(a: Args) -> torch.Tensor:
     x = a.tensor("x")
     return F.batch_norm(x, a.tensor("mean"), a.tensor("variance"), a.tensor("gamma", None), a.tensor("beta", None),
                         False, 0.0, a.value("epsilon", 1e-5))
+
+
+@kernel("layer_norm")
+def layer_norm(a: Args) -> torch.Tensor:
+    """gamma·(x − mean)/√(var + epsilon) + beta over ``axes`` (default: all), the variance biased (÷ N).
+
+    ``gamma``/``beta`` (default 1/0) have the shape of the normalized dims in increasing axis order
+    (``x.shape[axes]``); ``epsilon`` defaults to 1e-5.
+    """
+    x = a.tensor("x").float()
+    rank = x.dim()
+    axes = a.ints("axes", list(range(rank)))
+    if any(not -rank <= axis < rank for axis in axes):
+        raise a.fail(f"axes {axes} out of range for rank {rank}")
+    axes = sorted({axis % rank for axis in axes})
+    normalized = [x.shape[i] for i in axes]
+    param_shape = [x.shape[i] if i in axes else 1 for i in range(rank)]
+    centered = x - x.mean(dim=axes, keepdim=True)
+    variance = centered.square().mean(dim=axes, keepdim=True)
+    y = centered / torch.sqrt(variance + a.value("epsilon", 1e-5))
+    for name, combine in (("gamma", torch.mul), ("beta", torch.add)):
+        param = a.tensor(name, None)
+        if param is None:
+            continue
+        if list(param.shape) != normalized:
+            raise a.fail(f"{name} has shape {list(param.shape)}, the normalized dims are {normalized}")
+        y = combine(y, param.float().reshape(param_shape))
+    return y
 
 
 def _pool(a: Args, is_max: bool) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""Element-wise MIL ops (activations, arithmetic with NumPy broadcasting, cast) and reductions."""
+"""Element-wise MIL ops (activations, arithmetic and comparisons with NumPy broadcasting, select, cast) and
+reductions."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from .registry import kernel
 _BINARY = {
     "add": torch.add, "sub": torch.sub, "mul": torch.mul, "real_div": torch.div, "maximum": torch.maximum,
     "minimum": torch.minimum, "pow": torch.pow, "floor_div": torch.floor_divide,
+    # Comparisons take two tensors of one type (fp16/fp32/int32) and yield bool; the logical ops take bool.
+    "equal": torch.eq, "not_equal": torch.ne, "greater": torch.gt, "greater_equal": torch.ge, "less": torch.lt,
+    "less_equal": torch.le, "logical_and": torch.logical_and, "logical_or": torch.logical_or,
+    "logical_xor": torch.logical_xor,
 }
 _UNARY = {
     "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "silu": F.silu, "exp": torch.exp,
-    "sqrt": torch.sqrt, "abs": torch.abs, "log": torch.log, "erf": torch.erf, "floor": torch.floor,
-    "ceil": torch.ceil, "sign": torch.sign, "square": torch.square, "inverse": torch.reciprocal,
+    "sqrt": torch.sqrt, "abs": torch.abs, "erf": torch.erf, "floor": torch.floor,
+    "ceil": torch.ceil, "sign": torch.sign, "square": torch.square, "logical_not": torch.logical_not,
 }
 
 
@@ -33,9 +38,40 @@ for _name, _fn in _UNARY.items():
     kernel(_name)(_unary(_fn))
 
 
+# MIL's rsqrt, inverse and log add ``epsilon`` to x first (defaults 1e-12, 1e-4, 1e-45; coremltools writes them).
 @kernel("rsqrt")
 def rsqrt(a: Args) -> torch.Tensor:
     return torch.rsqrt(a.tensor("x") + a.value("epsilon", 1e-12))
+
+
+@kernel("inverse")
+def inverse(a: Args) -> torch.Tensor:
+    return torch.reciprocal(a.tensor("x") + a.value("epsilon", 1e-4))
+
+
+@kernel("log")
+def log(a: Args) -> torch.Tensor:
+    return torch.log(a.tensor("x") + a.value("epsilon", 1e-45))
+
+
+@kernel("select")
+def select(a: Args) -> torch.Tensor:
+    """``a`` where ``cond`` is true, else ``b``; the three broadcast together."""
+    return torch.where(a.tensor("cond").bool(), a.tensor("a"), a.tensor("b"))
+
+
+@kernel("gelu")
+def gelu(a: Args) -> torch.Tensor:
+    """MIL's three modes: EXACT 0.5·x·(1 + erf(x/√2)) (the default), TANH_APPROXIMATION
+    0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) and SIGMOID_APPROXIMATION x·sigmoid(1.702·x)."""
+    x, mode = a.tensor("x").float(), a.value("mode", "EXACT")
+    if mode == "EXACT":
+        return F.gelu(x)
+    if mode == "TANH_APPROXIMATION":
+        return F.gelu(x, approximate="tanh")
+    if mode == "SIGMOID_APPROXIMATION":
+        return x * torch.sigmoid(1.702 * x)
+    raise a.fail(f"gelu mode '{mode}' is not one MIL defines")
 
 
 @kernel("relu6")

@@ -1,4 +1,5 @@
-"""MIL data-movement ops: reshape, expand_dims, squeeze, transpose, concat, split, slices, pad, identity."""
+"""MIL data-movement ops: reshape, expand_dims, squeeze, transpose, concat, split, slices, pad, tile, gather,
+identity."""
 
 from __future__ import annotations
 
@@ -122,3 +123,39 @@ def pad(a: Args) -> torch.Tensor:
 @kernel("tile")
 def tile(a: Args) -> torch.Tensor:
     return a.tensor("x").repeat(a.ints("reps"))
+
+
+def _take(x: torch.Tensor, indices: torch.Tensor, axis: int) -> torch.Tensor:
+    """x[..., indices, ...] at ``axis``: shape x.shape[:axis] + indices.shape + x.shape[axis + 1:]."""
+    picked = x.index_select(axis, indices.reshape(-1).long())
+    return picked.reshape(*x.shape[:axis], *indices.shape, *x.shape[axis + 1:])
+
+
+@kernel("gather")
+def gather(a: Args) -> torch.Tensor:
+    """tf.gather with ``batch_dims``: output shape x.shape[:axis] + indices.shape[batch_dims:] + x.shape[axis+1:].
+
+    Indices in [-size, size) up to iOS 16; the iOS 17 op (the one with ``validate_indices``) takes [0, size) only
+    (coremltools' ``guard_negative_gather_indices`` wraps negative ones first). An index outside the range is
+    refused whatever ``validate_indices`` says: with it false Core ML's result is undefined.
+    """
+    x, indices = a.tensor("x"), a.tensor("indices")
+    axis, batch_dims = a.value("axis", 0), a.value("batch_dims", 0)
+    if indices.is_floating_point() or indices.dtype == torch.bool:
+        raise a.fail(f"indices of type {indices.dtype}")
+    if not -x.dim() <= axis < x.dim():
+        raise a.fail(f"axis {axis} out of range for rank {x.dim()}")
+    axis %= x.dim()
+    if not 0 <= batch_dims <= min(axis, indices.dim()) or x.shape[:batch_dims] != indices.shape[:batch_dims]:
+        raise a.fail(f"batch_dims {batch_dims} with axis {axis}, x {list(x.shape)}, indices {list(indices.shape)}")
+    size = x.shape[axis]
+    low = 0 if a.has("validate_indices") else -size
+    if indices.numel() and not (low <= int(indices.min()) and int(indices.max()) < size):
+        raise a.fail(f"indices {int(indices.min())}..{int(indices.max())} outside [{low}, {size}) on axis {axis}")
+    indices = torch.where(indices < 0, indices + size, indices)
+    if batch_dims == 0:
+        return _take(x, indices, axis)
+    batch = x.shape[:batch_dims]
+    flat_x, flat_indices = x.reshape(-1, *x.shape[batch_dims:]), indices.reshape(-1, *indices.shape[batch_dims:])
+    out = torch.stack([_take(xi, ii, axis - batch_dims) for xi, ii in zip(flat_x, flat_indices)])
+    return out.reshape(*batch, *out.shape[1:])
