@@ -72,3 +72,22 @@ def export_verified(model, inputs, backend, out_dir, **options) -> tuple[xport.A
     report = xport.verify(model, artifact, strict=False)
     assert report.passed, str(report)
     return artifact, report
+
+
+def saturating_int8_x86() -> str | None:
+    """Why this CPU's x86 int8 kernels do not compute the int8 artifact exactly, or ``None`` if they do.
+
+    Without VNNI, onnxruntime's and OpenVINO's x86 u8×s8 kernels add pairs of products in int16 (vpmaddubsw), which
+    saturates: their outputs then differ from the integer arithmetic an ARM phone (and a VNNI CPU) performs.
+    """
+    import platform
+    from pathlib import Path
+
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return None
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text() if cpuinfo.is_file() else ""
+    if "vnni" in flags:
+        return None
+    return ("x86 CPU without VNNI: onnxruntime's and OpenVINO's u8×s8 kernels saturate int16 pair sums "
+            "(vpmaddubsw), so their int8 outputs here are not the artifact's integer arithmetic")

@@ -112,8 +112,9 @@ def _attention(q: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tenso
     return F.scaled_dot_product_attention(heads, heads * 0.5, heads + 1.0, attn_mask=mask)
 
 
-# The ops of the video models people bring (transformers, TSM); inputs are tokens or small clips.
-OP_MODELS.update({
+# The ops of the video models people bring (transformers, TSM); inputs are tokens or small clips. The ARM stage
+# runs the cases above only (its time budget): these run in every x86 runtime, and the families in the model tests.
+VIDEO_MODEL_OP_MODELS: dict[str, tuple[str, Callable[[], nn.Module], tuple[int, ...]]] = {
     "layer_norm": ("layer_norm", _layer_norm, TOKENS),
     "gelu": ("gelu", lambda: nn.GELU(), TOKENS),
     "gelu_tanh": ("gelu", lambda: nn.GELU(approximate="tanh"), TOKENS),
@@ -138,7 +139,8 @@ OP_MODELS.update({
     "index_select": ("index_select", lambda: Fn(lambda x: x.index_select(2, torch.tensor([2, 0]))), CLIP),
     "slice_scatter": ("slice_scatter", lambda: Fn(_shift_left), CLIP),
     "copy": ("copy", lambda: Fn(_copy_into_zeros), CLIP),
-})
+}
+OP_MODELS.update(VIDEO_MODEL_OP_MODELS)
 
 
 def _shift_left(x: torch.Tensor) -> torch.Tensor:
@@ -150,7 +152,7 @@ def _shift_left(x: torch.Tensor) -> torch.Tensor:
 
 def _copy_into_zeros(x: torch.Tensor) -> torch.Tensor:
     out = torch.zeros_like(x)
-    out.copy_(x.mean(dim=2, keepdim=True))  # broadcast over time
+    out.copy_(x * 2)  # a broadcasting copy becomes an expand (the expand case)
     return out + x
 
 

@@ -22,8 +22,8 @@ from xport.arm.compare import arm_backends, default_inputs_for
 from xport.backends import arm_tolerance_for
 from xport.efficient_ops import create_model
 
-from .helpers import require_backend, seeded, zoo_artifact
-from .op_models import OP_MODELS
+from .helpers import require_backend, saturating_int8_x86, seeded, zoo_artifact
+from .op_models import OP_MODELS, VIDEO_MODEL_OP_MODELS
 from .test_ops_on_backends import op_artifact
 
 ENABLED = os.environ.get("XPORT_ARM", "") not in ("", "0")
@@ -36,6 +36,8 @@ X3D_CONFIGS = [("onnx", "fp32", {}), ("tflite", "fp32", {}), ("tflite", "fp16", 
                ("onnx", "int8", {"ort_format": False}), ("executorch", "int8", {}), ("tflite", "int8", {})]
 # Every op case at fp32, exported as test_ops_on_backends exports it (the same files, from the run's cache).
 OP_BACKENDS = ("onnx", "tflite", "executorch")
+# The CNN op cases (the video-model ops run in every x86 runtime; the stage keeps its time budget).
+ARM_OP_CASES = sorted(set(OP_MODELS) - set(VIDEO_MODEL_OP_MODELS))
 
 
 def _cases(exports) -> list[ArmCase]:
@@ -62,7 +64,7 @@ def _cases(exports) -> list[ArmCase]:
             model, artifact = zoo_artifact(exports, "efficient_x3d_xs", backend, precision, **options)
         inputs = default_inputs_for(artifact)[:2]  # the example clip and one seeded clip: emulation is slow
         cases.append(ArmCase(f"x3d_xs/{backend}/{precision}", artifact, inputs, model))
-    for name in sorted(OP_MODELS):
+    for name in ARM_OP_CASES:
         _op, factory, shape = OP_MODELS[name]
         model = factory().eval()
         for backend in OP_BACKENDS:
@@ -107,6 +109,8 @@ def test_int8_is_bit_exact_on_arm(arm_report):
     holds."""
     rows = [r for r in arm_report.rows if r.precision == "int8"]
     assert rows
+    if saturating_int8_x86():  # the x86 side is then not the integer result (ARM vs eager is judged by the step check)
+        pytest.skip(saturating_int8_x86())
     inexact = [f"{r.case} on {r.core.name}: max abs {r.vs_x86.max_abs:.3g}" for r in rows
                if arm_tolerance_for(r.backend, r.precision).bit_exact and not r.bit_exact]
     assert not inexact, "int8 not bit-exact vs x86 (within one step: " + "; ".join(inexact) + ")"
@@ -115,7 +119,7 @@ def test_int8_is_bit_exact_on_arm(arm_report):
 @needs_arm
 def test_spec_op_models_match_x86_and_eager_on_arm(arm_report):
     rows = [r for r in arm_report.rows if not r.case.startswith("x3d_xs/")]
-    assert len({r.case.split("/")[0] for r in rows}) == len(OP_MODELS)
+    assert len({r.case.split("/")[0] for r in rows}) == len(ARM_OP_CASES)
     failures = [f"{r.case} on {r.core.name}: {f}" for r in rows for f in r.failures]
     assert not failures, "\n".join(failures)
 

@@ -22,12 +22,17 @@ class Warp(nn.Module):
         return F.grid_sample(x, torch.zeros(x.shape[0], 8, 8, 2), align_corners=False)
 
 
+class CumSum(nn.Module):
+    def forward(self, x):
+        return x.cumsum(-1)
+
+
 class WithOutOfSpecOps(nn.Module):
     def __init__(self):
         super().__init__()
         self.stem = nn.Conv2d(3, 4, 3, padding=1)
         self.warp = Warp()
-        self.act = nn.GELU()
+        self.act = CumSum()
 
     def forward(self, x):
         return self.act(self.warp(self.stem(x)))
@@ -39,7 +44,7 @@ def test_unsupported_ops_are_all_named(backend, tmp_path):
     e = err.value
     assert e.backend == backend
     assert {(n.op, n.module_path) for n in e.nodes} == {("aten.grid_sampler_2d.default", "warp"),
-                                                        ("aten.gelu.default", "act")}
+                                                        ("aten.cumsum.default", "act")}
     text = str(e)
     assert "grid_sample has no efficient mobile kernel" in text and "'warp'" in text
     assert f"backend '{backend}'" in text and "Fix:" in text
@@ -52,6 +57,19 @@ def test_check_lists_unsupported_with_hints():
         assert not report.ok
         assert {v.info.module_path for v in report.of("unsupported")} == {"warp", "act"}
         assert "fix:" in str(report)
+
+
+class Nonzero(nn.Module):
+    def forward(self, x):
+        return torch.nonzero(x > 0).float().sum() + x.sum()
+
+
+def test_data_dependent_shape_is_refused_before_export(tmp_path):
+    with pytest.raises(xport.UnsupportedOpError) as err:
+        xport.export(Nonzero(), seeded((2, 4)), "onnx", tmp_path / "out")
+    assert err.value.nodes[0].op == "aten.nonzero.default"
+    assert "depends on the input values" in str(err.value) and "multiply by a mask" in str(err.value)
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.fixture(scope="module")

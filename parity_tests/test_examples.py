@@ -24,7 +24,8 @@ def run_example(name: str, *args: str) -> str:
 def test_every_example_is_tested():
     assert {p.name for p in EXAMPLES.glob("*.py")} == {"export_and_verify.py", "vanilla_x3d_to_phone.py",
                                                        "bench_openvino.py", "bench_zoo.py",
-                                                       "finetune_synthetic.py"}
+                                                       "finetune_synthetic.py", "coverage.py",
+                                                       "bench_families.py"}
 
 
 # The two export examples run on one backend here: X3D-XS on every backend is the demo's run (test_cli) and the zoo
@@ -65,3 +66,17 @@ def test_finetune_synthetic_tiny_settings(tmp_path):
     assert "dataset: 16 + 8 H.264 clips of 64x64, classes still, fast" in out
     assert re.search(r"tiny_video_cnn: val accuracy \d+\.\d% \(2 classes, chance 50%\)", out), out
     assert re.search(r"onnx\s+fp32\s+\d+\.\d%\s+100\.0% \(8/8\)", out), out
+
+
+def test_coverage_table():
+    out = run_example("coverage.py", "--family", "tsm_roll_shift", "--family", "video_swin")
+    rows = [line for line in out.splitlines() if line.startswith("| tsm_roll_shift") or line.startswith("| video_swin")]
+    assert len(rows) == 2 and all(row.count("✓ (check)") == len(xport.backends.names()) for row in rows), out
+
+
+def test_bench_families_runs_and_checks_both_converters():
+    require_backend("onnx")
+    require_backend("openvino")
+    out = run_example("bench_families.py", "tsm_roll_shift")
+    (row,) = [line for line in out.splitlines() if line.startswith("| tsm_roll_shift")]
+    assert row.count("×") == 4, out

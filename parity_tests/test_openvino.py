@@ -29,8 +29,13 @@ def test_precisions_on_x3d_xs(x3d_xs, precision, tmp_path):
     assert artifact.precision == precision
     ran = artifact.runtime.rsplit(", ", 1)[1].rstrip(")")
     assert ran in {"fp32", "bf16", "fp16"}  # what the plugin actually ran is reported
-    if precision != "fp16":
-        assert ran == precision
+    if precision == "fp32":
+        assert ran == "fp32"
+    if precision == "bf16":  # CPUs without bf16 arithmetic (AVX2-only x86) run it in fp32, and say so
+        import openvino as ov  # only once the backend is known to be installed
+
+        native = "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        assert ran == ("bf16" if native else "fp32")
     if precision == "fp32":
         assert report.max_rel < 1e-5
 

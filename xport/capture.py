@@ -15,6 +15,7 @@ from typing import Any
 import torch
 import torch.fx
 from torch.export import ExportedProgram
+from torch.fx.experimental.symbolic_shapes import free_unbacked_symbols
 
 from ._warnings import quiet_export
 from .errors import CaptureError, InputSpecError
@@ -103,6 +104,9 @@ class NodeInfo:
     spec: OpSpec | None
     attrs: Any
     module_path: str
+    # Its input or output shape depends on the input values (nonzero, boolean-mask indexing): no attributes can be read,
+    # and no mobile runtime plans memory for it.
+    data_dependent: bool = False
 
     @property
     def name(self) -> str:
@@ -146,6 +150,9 @@ def describe(graph: torch.fx.Graph) -> list[NodeInfo]:
         if _is_structural(node):
             continue
         spec = SPEC.match(node)
+        if any(free_unbacked_symbols(n.meta.get("val")) for n in (node, *node.all_input_nodes)):
+            infos.append(NodeInfo(node, spec, None, module_path(node), data_dependent=True))
+            continue
         attrs = spec.attrs(node) if spec else None
         infos.append(NodeInfo(node, spec, attrs, module_path(node)))
     return infos

@@ -20,7 +20,7 @@ from .capture import NodeInfo, describe, is_dynamic_program
 from .errors import UnsupportedNode, UnsupportedOpError
 from .passes import GraphPass, PlanContext, build_pipeline, relift, unlift
 from .passes.graph import finish
-from .spec.hints import hint_for
+from .spec.hints import DATA_DEPENDENT_HINT, hint_for
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,9 @@ class CheckReport:
 
 
 def _verdict(info: NodeInfo, ctx: PlanContext, passes: Sequence[GraphPass]) -> Verdict:
+    if info.data_dependent:
+        return Verdict(info, UNSUPPORTED, f"{info.target}: its output shape depends on the input values, and "
+                       "mobile runtimes need static shapes", DATA_DEPENDENT_HINT)
     skipped = []
     for p in passes:  # before the spec is consulted: a node outside it may still fold into a constant
         match = p.check(info, ctx)

@@ -25,8 +25,8 @@ from xport.caps import Capabilities, Int8Scheme, fallback, int8_kernel_ops, nati
 
 _FP32 = ("fp32",)
 _INT8 = ("fp32", "int8")  # XNNPACK's quantized kernels (QDQ from xport.quant)
-_PLAIN = ("matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "softmax", "cat",
-          "exp", "sqrt", "rsqrt", "neg", "abs", "pow", "maximum", "minimum")
+_PLAIN = ("sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "softmax", "cat",
+          "exp", "sqrt", "rsqrt", "neg", "abs", "maximum", "minimum")
 # Run by ExecuTorch's portable kernels: XNNPACK has no form of them (layer norm, attention, roll and split are
 # decomposed by xport into ops it has).
 _PORTABLE = ("erf", "compare", "where", "amax", "expand", "repeat", "index_select")
@@ -44,6 +44,11 @@ CAPS = Capabilities(
         # XNNPACK's mean is a 4-D spatial mean; the planner views every other mean that way (mean_to_spatial_mean).
         "mean": native(*_FP32, rank=(4,), dims=((2, 3),), keepdim=(True,)),
         "sum": native(*_FP32, fallbacks=[fallback("portable kernel: XNNPACK has no sum")]),
+        # ExecuTorch's own decomposition of a 4-D matmul expands on a portable kernel; matmul_to_bmm's 3-D form
+        # does not.
+        "matmul": native(*_FP32, rank=(2, 3), same_rank=(True,)),
+        "pow": native(*_FP32, fallbacks=[fallback("portable kernel: XNNPACK raises to integer powers only",
+                                                  integer_exponent=(False,))]),
         # XNNPACK computes every GELU as the erf form; the tanh form is decomposed (gelu_to_arithmetic).
         "gelu": native(*_FP32, approximate=("none",)),
         **{name: native(*_FP32, fallbacks=[fallback(f"portable kernel: XNNPACK has no {name}")]) for name in _PORTABLE},

@@ -267,6 +267,16 @@ def read_rank(node: torch.fx.Node) -> RankAttrs:
 
 
 @dataclass(frozen=True)
+class PowAttrs:
+    rank: int
+    integer_exponent: bool  # x², x³ (XNNPACK's only powers) vs x^1.5
+
+
+def read_pow(node: torch.fx.Node) -> PowAttrs:
+    return PowAttrs(len(shape_of(node)), float(node.args[1]).is_integer())
+
+
+@dataclass(frozen=True)
 class MatmulAttrs:
     """A matrix product: the output's ``rank``; ``same_rank`` when both operands have it (no vector operand, no
     matrix broadcast over a batch), the form every batched-matmul kernel takes."""

@@ -10,12 +10,14 @@ _HINTS = {
     "(2-D, nearest or bilinear) or avoid it",
     "aten.lstm.input": "recurrent layers are not in the spec; use temporal convolutions "
     "(efficient_ops temporal conv blocks) instead",
-    "aten.native_layer_norm.default": "layer norm is not in the spec yet; use batch norm (foldable into conv)",
-    "aten.gelu.default": "gelu is not in the spec; use efficient_ops activation 'hswish' or 'swish'",
 }
 
 GENERIC_HINT = ("rewrite this part with spec ops (`xport spec` lists them) or replace the module with an "
                 "efficient_ops block")
+
+
+DATA_DEPENDENT_HINT = ("keep shapes static: multiply by a mask (x * (x > 0)) instead of nonzero, masked_select or "
+                       "boolean indexing, and reduce over the full tensor")
 
 
 def hint_for(target: str) -> str:

@@ -22,6 +22,7 @@ from .attrs import (
     read_matmul,
     read_pad,
     read_pool,
+    read_pow,
     read_rank,
     read_reduce,
     read_roll,
@@ -127,7 +128,7 @@ _op("rsqrt", ("aten.rsqrt.default",), "1 / sqrt(x)", read_rank, _ARITHMETIC)
 _op("erf", ("aten.erf.default",), "the error function", read_rank, _ARITHMETIC)
 _op("neg", ("aten.neg.default",), "-x", read_rank, _ARITHMETIC)
 _op("abs", ("aten.abs.default",), "|x|", read_rank, _ARITHMETIC)
-_op("pow", ("aten.pow.Tensor_Scalar",), "x to a constant power", read_rank, _ARITHMETIC)
+_op("pow", ("aten.pow.Tensor_Scalar",), "x to a constant power", read_pow, _ARITHMETIC)
 _op("maximum", ("aten.maximum.default",), "element-wise maximum of two tensors", read_rank, _ARITHMETIC)
 _op("minimum", ("aten.minimum.default",), "element-wise minimum of two tensors", read_rank, _ARITHMETIC)
 _op("compare", tuple(f"aten.{kind}.{form}" for kind in ("gt", "ge", "lt", "le", "eq", "ne")
