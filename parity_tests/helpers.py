@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import platform
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -80,9 +83,6 @@ def saturating_int8_x86() -> str | None:
     Without VNNI, onnxruntime's and OpenVINO's x86 u8×s8 kernels add pairs of products in int16 (vpmaddubsw), which
     saturates: their outputs then differ from the integer arithmetic an ARM phone (and a VNNI CPU) performs.
     """
-    import platform
-    from pathlib import Path
-
     if platform.machine() not in ("x86_64", "AMD64"):
         return None
     cpuinfo = Path("/proc/cpuinfo")
