@@ -131,6 +131,24 @@ def module_path(node: torch.fx.Node) -> str:
     return str(path)
 
 
+# Where a node a plan pass created came from: meta["custom"] survives torch.export's re-tracing, so the quantizer
+# still sees, after every pass, which ops make up a decomposed layer norm or GELU.
+_DECOMPOSED = "xport_decomposed"
+
+
+def decomposed_from(node: torch.fx.Node) -> tuple[str, str] | None:
+    """(spec op, node name) of the captured node a plan pass decomposed into ``node``; ``None`` if captured."""
+    origin = (node.meta.get("custom") or {}).get(_DECOMPOSED)
+    return (origin["op"], origin["node"]) if origin else None
+
+
+def mark_decomposed(new: torch.fx.Node, anchor: torch.fx.Node) -> None:
+    """Record ``new`` as part of ``anchor``'s decomposition (of the outermost op, if ``anchor`` is itself a part)."""
+    op, name = decomposed_from(anchor) or (SPEC.op_of(anchor), anchor.name)
+    if op is not None:
+        new.meta["custom"] = {**(anchor.meta.get("custom") or {}), _DECOMPOSED: {"op": op, "node": name}}
+
+
 def _is_structural(node: torch.fx.Node) -> bool:
     # Tuple unpacking of multi-output ops (batch norm returns (out, mean, invstd)) computes nothing, and
     # sym_size reads the batch size of a dynamic-batch program for later reshapes.

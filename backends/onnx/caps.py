@@ -15,14 +15,14 @@ CAPS = Capabilities(
     dynamic_batch=True,
     ops={
         **{name: native(*_FP32) for name in (
-            "batch_norm", "matmul", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
+            "batch_norm", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
             "sum", "avg_pool", "softmax", "cat", "full", "cast",
             # torch.onnx writes these as ONNX ops (LayerNormalization, Erf-form Gelu, the attention as MatMul and
             # Softmax, Expand, Tile, Split, Gather, ...).
             "layer_norm", "gelu", "attention", "expand", "repeat", "roll", "split", "index_select", "exp", "sqrt",
             "rsqrt", "erf", "neg", "abs", "pow", "maximum", "minimum", "compare", "where", "amax",
         )},
-        **{name: native(*_INT8) for name in int8_kernel_ops()},
+        **{name: native(*_INT8) for name in int8_kernel_ops(also=("matmul",))},  # QLinearMatMul
         # Only global adaptive pooling has an ONNX form (GlobalAveragePool); xport turns it into a mean anyway.
         "adaptive_avg_pool": native(*_FP32, is_global=(True,)),
     },

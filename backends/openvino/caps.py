@@ -9,7 +9,7 @@ from xport.spec import SPEC
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
 # int8: QDQ becomes FakeQuantize, which the CPU plugin runs with int8 kernels; other ops stay float.
-_INT8_OPS = int8_kernel_ops()
+_INT8_OPS = int8_kernel_ops(also=("matmul",))  # MatMul with FakeQuantize on both operands runs int8
 
 CAPS = Capabilities(
     backend="openvino",

@@ -23,16 +23,16 @@ CAPS = Capabilities(
     int8=Int8Scheme(bias="float"),
     ops={
         **{name: native(*_PRECISIONS) for name in (
-            "linear", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
+            "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
             "sum", "softmax", "full",
             # Builtin ops of the transformer and TSM code (GELU, BROADCAST_TO, TILE, GATHER, SELECT_V2, ...); layer
             # norm, attention, roll and split are decomposed by xport. TFLite has no erf.
             "gelu", "expand", "repeat", "index_select", "exp", "sqrt", "rsqrt", "neg", "abs", "pow", "maximum",
             "minimum", "compare", "where", "amax",
         )},
-        # The writer's int8 forms: conv (not linear: FULLY_CONNECTED stays float), add/mul with their fused relu,
-        # and data movement, cat included (.quantized); pools have no int8 form there.
-        **{name: native(*_INT8) for name in int8_kernel_ops(without=("conv", "linear", "max_pool"), also=("cat",))},
+        # The writer's int8 forms: conv and linear (per-channel weights), add/mul with their fused relu, and data
+        # movement, cat included (.quantized); pools have no int8 form there.
+        **{name: native(*_INT8) for name in int8_kernel_ops(without=("conv", "max_pool"), also=("cat",))},
         "cast": native(*_PRECISIONS, target=("float32",)),
         # BATCH_MATMUL over any leading dims, operands of the output's rank (matmul_to_bmm reshapes the others).
         "matmul": native(*_PRECISIONS, same_rank=(True,)),

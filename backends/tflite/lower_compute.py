@@ -116,17 +116,27 @@ def pool(cv: Converter, info: NodeInfo) -> Value:
 
 def linear(cv: Converter, info: NodeInfo) -> Value:
     node = info.node
-    x = cv.value(node.args[0])
-    weight = cv.constant_arg(node.args[1], "weight")
+    activation = cv.fused_activation(node)
+    weights, x = cv.int8_weights.get(node.args[1]), cv.quantized(node.args[0])
+    int8 = quantized.int8_output(cv, node) if weights is not None and x is not None else None
+    if int8 is None:  # float: the input dequantized (if it was int8), the weights as float
+        x, weight = cv.value(node.args[0]), cv.constant_arg(node.args[1], "weight")
+    else:
+        weight = weights.values
     bias = np.zeros(weight.shape[0], np.float32) if len(node.args) < 3 or node.args[2] is None \
         else cv.constant_arg(node.args[2], "bias")
     rank = len(x.shape)
     options = schema.FullyConnectedOptionsT()
     options.keepNumDims = rank > 2
-    options.fusedActivationFunction = cv.fused_activation(node)
+    options.fusedActivationFunction = activation
     out = cv.output_of(node, identity(rank))
-    inputs = [cv.in_layout(x, identity(rank)), cv.weight(f"{node.name}_weight", weight),
-              cv.weight(f"{node.name}_bias", bias)]
+    if int8 is None:
+        weight_index, bias_index = cv.weight(f"{node.name}_weight", weight), cv.weight(f"{node.name}_bias", bias)
+    else:  # (out, in) int8 weights, one scale per output channel, as conv's filters
+        weight_index = quantized.int8_filter(cv, f"{node.name}_weight", weight, weights.scales, 0)
+        bias_index = quantized.int32_bias(cv, f"{node.name}_bias", bias, quantized.input_scale(cv, x), weights.scales)
+        int8.claim(cv, out)
+    inputs = [cv.in_layout(x, identity(rank)), weight_index, bias_index]
     cv.op(BuiltinOperator.FULLY_CONNECTED, inputs, [out.index], BuiltinOptions.FullyConnectedOptions, options)
     return out
 

@@ -16,7 +16,7 @@ import torch.fx
 from torch.export import ExportedProgram
 
 from .._warnings import quiet_export
-from ..capture import batch_dims, decomposition_table
+from ..capture import batch_dims, decomposition_table, mark_decomposed
 
 _VIEWS = (torch.ops.aten.view.default, torch.ops.aten._unsafe_view.default)
 # Node metadata that says where a node came from; copied onto the nodes a pass creates.
@@ -108,6 +108,7 @@ class NodeBuilder:
             node = self.gm.graph.call_function(target, args)
         # Infer the output shape on meta tensors, so later rewrites can read it like any captured node's.
         node.meta["val"] = target(*_meta_val(args))
+        mark_decomposed(node, self.anchor)
         return copy_provenance(node, self.anchor)
 
     def const(self, hint: str, value: torch.Tensor) -> torch.fx.Node:

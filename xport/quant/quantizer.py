@@ -1,10 +1,11 @@
 """The xport quantizer: annotates spec-op patterns of a planned graph for PT2E, as the backend's caps allow.
 
     conv/linear [+ relu/relu6]   int8 input, per-channel weight, (int32 bias), int8 output after the activation
-    add/mul [+ relu]             int8 inputs and output
+    add/mul/matmul [+ relu]      int8 inputs and output (matmul where the backend has an int8 matmul)
     reshape/permute/slice/pad    share their input's quantization (no requantization)
     identity, cat                share it too (cat: all parts share one int8 part's; zero frames stay exact)
     anything else (silu, sigmoid, hardswish, mean, ...): a float island between dequantize and quantize
+    layer norm, softmax, GELU, erf (FLOAT_AT_INT8): float, and so is every op of a backend's decomposition of them
     the op that produces the model's output: float too (logits keep their full range)
 
 A spec op is quantized only where ``caps`` declares it at int8, and not inside ``float_modules`` (module paths
@@ -21,16 +22,17 @@ import torch.fx
 
 from xport._warnings import quiet_torchao
 from xport.caps import Capabilities
-from xport.capture import describe
+from xport.capture import NodeInfo, decomposed_from, describe
 from xport.spec import SPEC
 from xport.spec.fusion import fused_activation
 from xport.spec.traits import (
     CONVERTS_TYPE,
+    FLOAT_AT_INT8,
     FUSABLE_ACTIVATION,
     JOINS_QUANTIZATION,
     MAKES_CONSTANT,
     SHARES_QUANTIZATION,
-    TAKES_ACTIVATION,
+    TWO_OPERANDS,
     WEIGHTED,
 )
 
@@ -41,10 +43,11 @@ with quiet_torchao():
 
 _KEY = "quantization_annotation"
 _WITH_WEIGHT = SPEC.with_trait(WEIGHTED)
-_BINARY = tuple(op for op in SPEC.with_trait(TAKES_ACTIVATION) if op not in _WITH_WEIGHT)  # add, mul
+_BINARY = SPEC.with_trait(TWO_OPERANDS)  # add, mul, matmul
 _FUSED_ACTIVATIONS = SPEC.with_trait(FUSABLE_ACTIVATION)
 _SHARED = SPEC.with_trait(SHARES_QUANTIZATION)
 _JOINED = SPEC.with_trait(JOINS_QUANTIZATION)
+_SENSITIVE = SPEC.with_trait(FLOAT_AT_INT8)
 # Not counted as float islands when left float: they compute nothing a quantized neighbour would.
 _NO_COMPUTE = _SHARED + SPEC.with_trait(MAKES_CONSTANT, CONVERTS_TYPE)
 
@@ -72,17 +75,24 @@ class XportQuantizer(Quantizer):
 
     def _int8(self, op: str | None, module_path: str) -> bool:
         support = self.caps.ops.get(op or "")
-        if support is None or "int8" not in support.precisions:
+        if support is None or "int8" not in support.precisions or op in _SENSITIVE:
             return False
         return not any(module_path == m or module_path.startswith(m + ".") for m in self.float_modules)
 
     def annotate(self, model: torch.fx.GraphModule) -> torch.fx.GraphModule:
         infos = {info.node: info for info in describe(model.graph)}
+        decomposed: set[str] = set()  # the sensitive ops whose decomposition was counted as one island
         for node in model.graph.nodes:
             info = infos.get(node)
             if info is None or info.spec is None or _KEY in node.meta:
                 continue
             op = info.spec.name
+            origin = self._sensitive_origin(info)
+            if origin is not None:
+                if origin[1] not in decomposed:
+                    decomposed.add(origin[1])
+                    self.float_islands[f"{origin[0]} (decomposed)"] += 1
+                continue
             if not self._int8(op, info.module_path):
                 if op not in _NO_COMPUTE:
                     self.float_islands[op] += 1
@@ -110,6 +120,12 @@ class XportQuantizer(Quantizer):
                 continue
             self.quantized[op] += 1
         return model
+
+    @staticmethod
+    def _sensitive_origin(info: NodeInfo) -> tuple[str, str] | None:
+        """(op, node) of the FLOAT_AT_INT8 op a backend's plan decomposed into this node, if any."""
+        origin = decomposed_from(info.node)
+        return origin if origin is not None and origin[0] in _SENSITIVE else None
 
     def _fused_activation(self, node: torch.fx.Node, infos) -> torch.fx.Node | None:
         """The relu/relu6 that alone consumes ``node`` (quantized once, after the activation)."""

@@ -36,6 +36,7 @@ from .traits import (
     ACTIVATION,
     CONVERTS_TYPE,
     ELEMENTWISE,
+    FLOAT_AT_INT8,
     FUSABLE_ACTIVATION,
     JOINS_QUANTIZATION,
     LAYOUT,
@@ -43,6 +44,7 @@ from .traits import (
     REDUCTION,
     SHARES_QUANTIZATION,
     TAKES_ACTIVATION,
+    TWO_OPERANDS,
     WEIGHTED,
 )
 
@@ -67,7 +69,7 @@ _op("linear", ("aten.linear.default",), "fully connected layer, y = x W^T + b", 
 # torch.matmul stays whole (batched over any leading dims), so attention keeps its (N, heads, L, E) form; the
 # matmul_to_bmm pass gives runtimes without that form the 2-D/3-D products torch itself would compute.
 _op("matmul", ("aten.mm.default", "aten.bmm.default", "aten.matmul.default"),
-    "matrix product (2-D, or batched over leading dims)", read_matmul)
+    "matrix product (2-D, or batched over leading dims)", read_matmul, (TWO_OPERANDS,))
 
 # Activations.
 _op("relu", ("aten.relu.default",), "max(x, 0)", read_rank, _FUSABLE)
@@ -81,10 +83,10 @@ _op("tanh", ("aten.tanh.default",), "hyperbolic tangent", read_rank, _UNARY)
 
 # Element-wise arithmetic (with broadcasting).
 _op("add", ("aten.add.Tensor", "aten.add.Scalar"), "element-wise sum", read_rank,
-    (ELEMENTWISE, TAKES_ACTIVATION))
+    (ELEMENTWISE, TAKES_ACTIVATION, TWO_OPERANDS))
 _op("sub", ("aten.sub.Tensor", "aten.sub.Scalar"), "element-wise difference", read_rank, _ARITHMETIC)
 _op("mul", ("aten.mul.Tensor", "aten.mul.Scalar"), "element-wise product (squeeze-excitation gating)",
-    read_rank, (ELEMENTWISE, TAKES_ACTIVATION))
+    read_rank, (ELEMENTWISE, TAKES_ACTIVATION, TWO_OPERANDS))
 _op("div", ("aten.div.Tensor", "aten.div.Scalar"), "element-wise quotient", read_rank, _ARITHMETIC)
 
 # Reductions and pooling.
@@ -98,7 +100,7 @@ _op("max_pool", ("aten.max_pool1d.default", "aten.max_pool2d.default", "aten.max
 _op("adaptive_avg_pool",
     ("aten.adaptive_avg_pool1d.default", "aten.adaptive_avg_pool2d.default", "aten.adaptive_avg_pool3d.default"),
     "average pooling to a fixed output size (global when the size is 1)", read_adaptive_pool, (REDUCTION,))
-_op("softmax", ("aten._softmax.default",), "softmax along one axis", read_axis)
+_op("softmax", ("aten._softmax.default",), "softmax along one axis", read_axis, (FLOAT_AT_INT8,))
 
 # Layout and data movement.
 _op("cat", ("aten.cat.default",), "concatenate along one axis", read_axis,
@@ -118,14 +120,16 @@ _op("cast", ("aten._to_copy.default",), "convert the element type (uint8 frames 
 
 # Ops of the video models people bring: transformers (layer norm, GELU, attention), TSM (roll, slice assignment),
 # and the element-wise math and data movement their code uses.
-_op("layer_norm", ("aten.native_layer_norm.default",), "layer norm over the trailing dims", read_layer_norm)
-_op("gelu", ("aten.gelu.default",), "GELU, erf form (approximate='none') or tanh form", read_gelu, _UNARY)
+_op("layer_norm", ("aten.native_layer_norm.default",), "layer norm over the trailing dims", read_layer_norm,
+    (FLOAT_AT_INT8,))
+_op("gelu", ("aten.gelu.default",), "GELU, erf form (approximate='none') or tanh form", read_gelu,
+    (*_UNARY, FLOAT_AT_INT8))
 _op("attention", ("aten.scaled_dot_product_attention.default",),
     "softmax(Q Kᵀ · scale + mask) V over the last two dims (F.scaled_dot_product_attention)", read_attention)
 _op("exp", ("aten.exp.default",), "e^x", read_rank, _ARITHMETIC)
 _op("sqrt", ("aten.sqrt.default",), "square root", read_rank, _ARITHMETIC)
 _op("rsqrt", ("aten.rsqrt.default",), "1 / sqrt(x)", read_rank, _ARITHMETIC)
-_op("erf", ("aten.erf.default",), "the error function", read_rank, _ARITHMETIC)
+_op("erf", ("aten.erf.default",), "the error function", read_rank, (*_ARITHMETIC, FLOAT_AT_INT8))
 _op("neg", ("aten.neg.default",), "-x", read_rank, _ARITHMETIC)
 _op("abs", ("aten.abs.default",), "|x|", read_rank, _ARITHMETIC)
 _op("pow", ("aten.pow.Tensor_Scalar",), "x to a constant power", read_pow, _ARITHMETIC)
