@@ -24,6 +24,27 @@ def test_family_matches_eager(family, backend, exports):
     assert report.passed, str(report)
 
 
+# int8 on random weights (the accuracy gate is test_quant's trained transformer): TSM's roll (slices of one tensor
+# joined by a cat that shares their quantization) and MViT's pooling attention (3-D max pool, attention matmuls).
+INT8_FAMILIES = ("tsm_roll_shift", "mvit_pooling_attention")
+INT8_OPTIONS = {"coreml": {"minimum_deployment_target": "iOS17"}}
+
+
+def test_families_in_int8_match_eager_within_the_int8_tolerance(backend, tmp_path):
+    for family in INT8_FAMILIES:
+        factory, shapes = FAMILIES[family]
+        clips = [tuple(seeded(shape, seed=10 * i + j) for j, shape in enumerate(shapes)) for i in range(8)]
+        artifact = xport.export(factory(), clips[0], backend, tmp_path / family, "int8", calibration=clips,
+                                **INT8_OPTIONS.get(backend, {}))
+        report = xport.verify(factory(), artifact, strict=False)
+        assert report.passed, str(report)
+    if backend == "coreml":  # Video Swin's 8-D windows keep their rank between quantize and dequantize
+        with pytest.raises(xport.XportError, match="at most 5 dims.*Fix: export this model to Core ML at fp32"):
+            xport.export(FAMILIES["video_swin"][0](), family_inputs("video_swin"), backend, tmp_path / "swin",
+                         "int8", calibration=[family_inputs("video_swin")], **INT8_OPTIONS[backend])
+        assert not (tmp_path / "swin").exists() or not any((tmp_path / "swin").iterdir())
+
+
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_family_has_no_unsupported_node(family):
     factory, _shapes = FAMILIES[family]

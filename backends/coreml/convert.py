@@ -56,10 +56,18 @@ def convert(program: ExportedProgram, manifest: Manifest, target: str, compute: 
     passthrough = _returns_an_input(program)
     outputs = None if passthrough else [_tensor_type(s, False) for s in manifest.outputs]
     with BACKEND.quiet():
-        mlmodel = ct.convert(
-            program, convert_to="mlprogram", minimum_deployment_target=_CT_TARGETS[target],
-            compute_precision=_PRECISION[compute], compute_units=COMPUTE_UNITS[compute_units],
-            inputs=[_tensor_type(s, True) for s in manifest.inputs], outputs=outputs)
+        try:
+            mlmodel = ct.convert(
+                program, convert_to="mlprogram", minimum_deployment_target=_CT_TARGETS[target],
+                compute_precision=_PRECISION[compute], compute_units=COMPUTE_UNITS[compute_units],
+                inputs=[_tensor_type(s, True) for s in manifest.inputs], outputs=outputs)
+        except ValueError as exc:
+            if "rank <= 5" not in str(exc):
+                raise
+            # coremltools folds a reshape → permute → reshape of more than 5 dims (Video Swin's windows) into
+            # 5-D ops at fp32/fp16; int8's quantize/dequantize between them keep the 6-D+ tensor.
+            raise XportError(f"Core ML tensors have at most 5 dims ({exc}). Fix: export this model to Core ML at "
+                             "fp32/fp16, or with precision 'int8w' (int8 weights only)") from None
         if passthrough:
             spec = mlmodel.get_spec()
             _name_outputs(spec, [s.name for s in manifest.outputs])

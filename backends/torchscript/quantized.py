@@ -38,8 +38,11 @@ _BINARY = {_aten.add.Tensor: ("add", "add_relu"), _aten.mul.Tensor: ("mul", "mul
 # Ops that run on quantized tensors unchanged: the ATen forms of the spec ops that share their input's quantization
 # (layout ops, constant padding, which pads with the quantized value, and max pooling, which is monotone), verified
 # in the lite interpreter on every form the planner leaves.
+# qnnpack has no quantized 3-D max pooling: that one runs in float between dequantize and quantize (same numbers).
+_NO_QNNPACK_KERNEL = ("aten.max_pool3d.default",)
 QUANTIZED_AS_IS = tuple(getattr(getattr(_aten, name.split(".")[1]), name.split(".")[2])
-                        for op in SPEC.with_trait(SHARES_QUANTIZATION) for name in SPEC.get(op).aten)
+                        for op in SPEC.with_trait(SHARES_QUANTIZATION) for name in SPEC.get(op).aten
+                        if name not in _NO_QNNPACK_KERNEL)
 # Quantized conv kernels return channels-last tensors, where a view of another shape may be impossible: views
 # become reshapes (a view where the strides allow one, a copy where not).
 _AS_RESHAPE = (_aten.view.default, _aten._unsafe_view.default)

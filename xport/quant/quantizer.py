@@ -165,9 +165,10 @@ class XportQuantizer(Quantizer):
         anchor = next((p for p in parts if _quantized_output(p)), None)
         if anchor is None:
             return False
-        shared = SharedQuantizationSpec((anchor, node))
-        _annotate(node, {p: shared for p in parts if p is not anchor} | {anchor: SharedQuantizationSpec(anchor)},
-                  shared)
+        # Every edge and the output point at the anchor's output itself: edges pointing at the (anchor, cat) edge
+        # make torchao's sharing groups cycle when the parts already share one source (roll's slices of one tensor).
+        shared = SharedQuantizationSpec(anchor)
+        _annotate(node, dict.fromkeys(parts, shared), shared)
         return True
 
     def validate(self, model: torch.fx.GraphModule) -> None:
