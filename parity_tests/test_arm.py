@@ -62,7 +62,9 @@ def _cases(exports) -> list[ArmCase]:
                                       **options)
         else:
             model, artifact = zoo_artifact(exports, "efficient_x3d_xs", backend, precision, **options)
-        inputs = default_inputs_for(artifact)[:2]  # the example clip and one seeded clip: emulation is slow
+        # The example clip only: emulating X3D-XS is most of the stage's time (the suite's budget), and the op
+        # cases below feed every op several seeded inputs.
+        inputs = default_inputs_for(artifact)[:1]
         cases.append(ArmCase(f"x3d_xs/{backend}/{precision}", artifact, inputs, model))
     for name in ARM_OP_CASES:
         _op, factory, shape = OP_MODELS[name]

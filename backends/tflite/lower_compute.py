@@ -7,8 +7,10 @@ computes the same windows, and otherwise becomes a PAD op in front of a ``VALID`
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+import torch.fx
 
 from xport.capture import NodeInfo
 
@@ -50,15 +52,20 @@ def padded_input(cv: Converter, x: Value, kernel, stride, dilation, padding, pad
     return padded(cv, nhwc, pads, pad_value, f"{cv.writer.tensors[index].name}_padded").index, Padding.VALID
 
 
+def _weighted_operands(cv: Converter, node: torch.fx.Node) -> tuple[Value, np.ndarray, Any, Any]:
+    """(input, weight values, int8 weights, int8 output) of a conv/linear: int8 when its input and weights are int8
+    and its result is quantized, else float (the input dequantized if it was int8, the weights as float)."""
+    weights, x = cv.int8_weights.get(node.args[1]), cv.quantized(node.args[0])
+    int8 = quantized.int8_output(cv, node) if weights is not None and x is not None else None
+    if int8 is None:
+        return cv.value(node.args[0]), cv.constant_arg(node.args[1], "weight"), None, None
+    return x, weights.values, weights, int8
+
+
 def conv(cv: Converter, info: NodeInfo) -> Value:
     node, a = info.node, info.attrs
     activation = cv.fused_activation(node)
-    weights, x = cv.int8_weights.get(node.args[1]), cv.quantized(node.args[0])
-    int8 = quantized.int8_output(cv, node) if weights is not None and x is not None else None
-    if int8 is None:  # float: the input dequantized (if it was int8), the weights as float
-        x, weight = cv.value(node.args[0]), cv.constant_arg(node.args[1], "weight")
-    else:
-        weight = weights.values
+    x, weight, weights, int8 = _weighted_operands(cv, node)
     bias = np.zeros(a.out_channels, np.float32) if node.args[2] is None else cv.constant_arg(node.args[2], "bias")
     index, padding = padded_input(cv, x, a.kernel, a.stride, a.dilation, a.padding, 0.0)
     out = cv.output_of(node, NHWC)
@@ -117,12 +124,7 @@ def pool(cv: Converter, info: NodeInfo) -> Value:
 def linear(cv: Converter, info: NodeInfo) -> Value:
     node = info.node
     activation = cv.fused_activation(node)
-    weights, x = cv.int8_weights.get(node.args[1]), cv.quantized(node.args[0])
-    int8 = quantized.int8_output(cv, node) if weights is not None and x is not None else None
-    if int8 is None:  # float: the input dequantized (if it was int8), the weights as float
-        x, weight = cv.value(node.args[0]), cv.constant_arg(node.args[1], "weight")
-    else:
-        weight = weights.values
+    x, weight, weights, int8 = _weighted_operands(cv, node)
     bias = np.zeros(weight.shape[0], np.float32) if len(node.args) < 3 or node.args[2] is None \
         else cv.constant_arg(node.args[2], "bias")
     rank = len(x.shape)
