@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -99,12 +102,17 @@ def test_zoo_lists_cards(capsys):
     assert "efficient_x3d_xs_original_form.pyth" in out
 
 
-def test_transmute_verb(capsys):
-    code = main(["-q", "transmute", "xport.efficient_ops.vanilla_x3d:vanilla_x3d_xs", "--input-shape",
-                 "1,3,4,160,160"])
-    assert code == 0
+def test_transmute_verb_then_export_of_the_saved_module(tmp_path, capsys):
+    vanilla = "xport.efficient_ops.vanilla_x3d:vanilla_x3d_xs"
+    assert main(["-q", "transmute", vanilla]) == 2  # no card and no --input-shape: refused before the work
+    assert "swap" not in capsys.readouterr().out
+    saved = tmp_path / "transmuted.pt"
+    assert main(["-q", "transmute", vanilla, "--input-shape", "1,3,4,160,160", "--save", str(saved)]) == 0
     out = capsys.readouterr().out
     assert "transmute: 143 swap(s)" in out and "max |transmuted − original|" in out
+    assert main(["-q", "export", str(saved), "--backend", "onnx", "--input-shape", "1,3,4,160,160",
+                 "--out", str(tmp_path / "onnx")]) == 0
+    assert "parity PASSED" in capsys.readouterr().out
 
 
 def test_pretrained_checkpoint_on_the_command_line(tmp_path, capsys):
@@ -121,3 +129,75 @@ def test_pretrained_checkpoint_on_the_command_line(tmp_path, capsys):
     assert main(["-q", "verify", "efficient_x3d_xs", "--pretrained", str(ckpt), str(out / "model.onnx")]) == 0
     assert main(["-q", "verify", "efficient_x3d_xs", str(out / "model.onnx")]) == 1  # other weights: fails
     assert "parity FAILED" in capsys.readouterr().out
+
+
+def test_python_m_xport_and_version():
+    done = subprocess.run([sys.executable, "-m", "xport", "--version"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == f"xport {importlib.metadata.version('xport')}"
+    done = subprocess.run([sys.executable, "-m", "xport", "zoo"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "efficient_x3d_xs" in done.stdout
+
+
+def test_model_factory_imports_from_the_current_folder(tmp_path):
+    """`xport check mymodels:build` in the folder holding mymodels.py, with the installed `xport` script (whose
+    sys.path does not start at the current folder)."""
+    (tmp_path / "mymodels.py").write_text("from xport.efficient_ops import create_model\n\n\n"
+                                          "def build():\n    return create_model('tiny_video_cnn')\n")
+    script = Path(sys.executable).with_name("xport")
+    done = subprocess.run([str(script), "-q", "check", "mymodels:build"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "cannot import" not in done.stderr
+
+
+def test_calibration_folder_reads_class_subfolders(tmp_path):
+    """`--calibration data/train` on `xport make-data`'s layout (<split>/<class>/*.mp4)."""
+    from xport.data import make_dataset
+    from xport.efficient_ops import create_model
+    from xport.quant.sources import calibration_from
+
+    make_dataset(tmp_path / "data", task="motion", classes=2, train_clips=4, val_clips=2, size=64, seed=3,
+                 progress=False)
+    model = create_model("tiny_video_cnn")
+    videos = sorted((tmp_path / "data" / "train").rglob("*.mp4"))
+    assert videos and all(v.parent.parent == tmp_path / "data" / "train" for v in videos)
+    calibration = calibration_from(tmp_path / "data" / "train", model, (model.default_cfg.example_input(),))
+    assert len(calibration.inputs) == len(videos)
+
+
+def test_default_out_and_verify_against_another_models_artifact_is_a_parity_failure(tmp_path):
+    """`export` without --out; then `verify` of a 4-class model against that 10-class export exits 1 (parity failed,
+    as the README says), not 2 (usage error)."""
+    require_backend("onnx")
+    exported = subprocess.run([sys.executable, "-m", "xport", "-q", "export", "tiny_video_cnn", "--backend", "onnx"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert exported.returncode == 0, exported.stderr  # into the default --out, xport-out/MODEL/BACKEND
+    (tmp_path / "other.py").write_text("from xport.efficient_ops import create_model\n\n\n"
+                                       "def build():\n    return create_model('tiny_video_cnn', num_classes=4)\n")
+    artifact = next((tmp_path / "xport-out" / "tiny_video_cnn" / "onnx").glob("*.onnx"))
+    done = subprocess.run([sys.executable, "-m", "xport", "verify", "other:build", str(artifact)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1 and "output shape differs" in done.stderr, (done.returncode, done.stderr)
+
+
+def test_check_summarises_by_default_and_lists_every_node_with_v(capsys):
+    assert main(["-q", "check", "efficient_x3d_xs"]) == 0
+    summary = capsys.readouterr().out.splitlines()
+    heads = [line for line in summary if " @ fp32: " in line]
+    assert len(heads) == len(backends.available()) and len(summary) < 20 * len(heads), len(summary)
+    assert any("decomposed  conv" in line and "node(s): conv3d_to_conv2d" in line for line in summary)
+    assert main(["-q", "check", "efficient_x3d_xs", "--backend", "tflite", "-v"]) == 0
+    assert "s2.pathway0_res0.layers.conv_1.kernel.conv" in capsys.readouterr().out
+    # int8: what has no int8 kernel is a float island (as export makes it), not unsupported
+    assert main(["-q", "check", "efficient_x3d_xs", "--backend", "tflite", "--precision", "int8"]) == 0
+    int8 = capsys.readouterr().out
+    assert "0 unsupported" in int8 and "float at int8" in int8
+    assert any(line.split()[:2] == ["float", "sigmoid"] for line in int8.splitlines()), int8
+
+
+@pytest.mark.parametrize(("shape", "message"), [("1,3,4,160", "has 4 dims; this model takes 5"),
+                                                ("1,1,4,160,160", "has 1 channel.*takes 3, e.g. 1,3,4,160,160")])
+def test_input_shape_is_checked_against_the_model_card(shape, message, tmp_path):
+    done = xport_cli("export", "efficient_x3d_xs", "--backend", "onnx", "--input-shape", shape, "--out", str(tmp_path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert re.search(message, done.stderr) and "traceable" not in done.stderr, done.stderr

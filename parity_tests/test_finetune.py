@@ -3,6 +3,7 @@ on those clips (xport.validate): a small fast version of examples/finetune_synth
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 import torch
 
 from xport.cli import main
-from xport.data import ClipDataset, DatasetError, make_dataset
+from xport.data import ClipDataset, DatasetError, make_dataset, read_classes
 from xport.efficient_ops import create_model
 from xport.errors import XportError
 from xport.preprocess import PreprocessSpec
@@ -110,3 +111,16 @@ def test_validate_cli_prints_the_table(trained, data, capsys):
     assert re.search(r"onnx\s+fp32\s+\d+\.\d%\s+100\.0% \(24/24\)", out), out
     assert "nope" in out and "skipped: unknown backend" in out
     assert out.count(".mp4") == 24
+
+
+def test_package_of_a_finetuned_checkpoint_keeps_its_class_names(trained, data, tmp_path, monkeypatch):
+    """`xport package --pretrained run/model.pt` ships the run's class names, and records the checkpoint so that
+    verify-bundle finds it from another folder."""
+    monkeypatch.chdir(trained.checkpoint.parent)
+    bundle = tmp_path / "bundle"
+    assert main(["-q", "package", MODEL, "--platform", "android", "--backend", "onnx", "--pretrained", "model.pt",
+                 "--out", str(bundle)]) == 0
+    classes = next(bundle.rglob("classes.txt")).read_text().split()
+    assert classes == read_classes(data)
+    recorded = json.loads(next(bundle.rglob("model.json")).read_text())["model"]["checkpoint"]
+    assert recorded == str(trained.checkpoint.resolve())

@@ -73,6 +73,9 @@ def test_zoo_android_default_bundle_matches_the_torchvideo_demo_layout(video, tm
     readme = (tmp_path / "b" / "README.md").read_text()
     assert "LiteModuleLoader.load" in readme and "longArrayOf(1, 3, 4, 160, 160)" in readme
     assert "Interpreter(FileUtil.loadMappedFile" in readme
+    # the zoo's seeded weights under Kinetics labels: said loudly, in model.json and the README
+    assert "predictions are meaningless" in d["model"]["untrained"] and "--pretrained X3D_XS.pyth" in readme
+    assert "**Untrained weights.**" in readme
     checks = verify_bundle(tmp_path / "b", video)  # eager reference rebuilt from model.json
     assert [c.model.backend for c in checks] == ["tflite", "torchscript"] and all(c.passed for c in checks)
     assert bundle.parity["tflite"].passed

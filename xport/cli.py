@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 from . import backends as backend_registry
@@ -16,7 +17,7 @@ from .arm.compare import arm_backends
 from .benchmark import bench
 from .demo import format_table, run_demo
 from .efficient_ops import list_models, model_card
-from .errors import XportError
+from .errors import ParityError, XportError
 from .migration import verify_migration
 from .model_ref import example_inputs, load_model, parse_shape
 from .packaging.cli import add_verbs as add_packaging_verbs
@@ -73,7 +74,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise XportError("--precision int8 needs --calibration DIR (videos or .npy/.pt clips), FILE.json "
                              "(saved), or 'synthetic' (random clips: timing only)")
         quant = {"calibration": calibration_from(args.calibration, model, inputs), "max_drop": args.max_drop}
-    artifact = export(model, inputs, args.backend, args.out, args.precision, name=args.name,
+    out = args.out or Path("xport-out", args.model.replace(":", "_").replace("/", "_"), args.backend)
+    artifact = export(model, inputs, args.backend, out, args.precision, name=args.name,
                       overwrite=args.overwrite, dynamic_batch=args.dynamic_batch, **quant,
                       **_parse_options(args.option))
     if args.save_calibration and quant:
@@ -145,15 +147,18 @@ def cmd_transmute(args: argparse.Namespace) -> int:
 
 
     model = load_model(args.model, args.pretrained)
+    inputs = example_inputs(model, parse_shape(args.input_shape))  # before the work: a missing shape fails fast
     new, report = transmute(model, args.backend)
     print(report)
-    inputs = example_inputs(model, parse_shape(args.input_shape))
+    if getattr(model, "default_cfg", None) is not None and getattr(new, "default_cfg", None) is None:
+        new.default_cfg = model.default_cfg  # the saved module then exports without --input-shape
     with torch.no_grad():
         diff = (new(*inputs) - model(*inputs)).abs().max().item()
     print(f"max |transmuted − original| on the example input: {diff:.3g}")
     if args.save:
         torch.save(new, args.save)
-        print(f"saved the transmuted module (pickled, load with torch.load(weights_only=False)) to {args.save}")
+        print(f"saved the transmuted module to {args.save} (pickled; `xport export {args.save} ...` takes it, "
+              "Python: torch.load(path, weights_only=False))")
     return 0
 
 
@@ -193,6 +198,7 @@ def cmd_spec(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xport", description=__doc__)
     parser.add_argument("-q", "--quiet", action="store_true", help="print results only, no progress")
+    parser.add_argument("--version", action="version", version=f"xport {version('xport')}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     p = verbs.add_parser("demo", help="export the default model to every available backend and tabulate")
@@ -206,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("export", help="export a model to one backend, then verify parity")
     _add_model_args(p)
     p.add_argument("--backend", required=True, choices=backend_registry.names())
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", help="output directory (default: xport-out/MODEL/BACKEND)")
     p.add_argument("--precision", default="fp32")
     p.add_argument("--name", default="model", help="artifact file stem (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="replace files in a non-empty output directory")
@@ -230,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=backend_registry.names(), help="one backend (default: all)")
     p.add_argument("--precision", default="fp32")
     p.add_argument("-v", "--verbose", action="store_true",
-                   help="also say, per node, which rewrites left it alone and why (e.g. a batch norm not folded)")
+                   help="list every node (the default groups rewritten nodes), and which rewrites left each alone "
+                        "and why (e.g. a batch norm not folded)")
     p.set_defaults(func=cmd_check)
 
     p = verbs.add_parser("verify", help="compare an exported artifact with the eager model")
@@ -299,6 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.setLevel(logging.INFO)
     try:
         return args.func(args)
+    except ParityError as exc:  # the artifact ran and disagrees: a parity failure, not a usage error
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except XportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

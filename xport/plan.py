@@ -15,12 +15,16 @@ from dataclasses import dataclass, field
 import torch.fx
 from torch.export import ExportedProgram
 
-from .caps import UNSUPPORTED, Capabilities
+from .caps import FALLBACK, NATIVE, UNSUPPORTED, Capabilities
 from .capture import NodeInfo, describe, is_dynamic_program
 from .errors import UnsupportedNode, UnsupportedOpError
 from .passes import GraphPass, PlanContext, build_pipeline, relift, unlift
 from .passes.graph import finish
 from .spec.hints import DATA_DEPENDENT_HINT, hint_for
+
+FLOAT = "float"  # at int8: runs, in fp32 between dequantize and quantize (a float island)
+# A summary groups these by what they become (X3D-XS has ~200 rewritten nodes); the others are listed one by one.
+_GROUPED = ("decomposed", "folded", FLOAT)
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class Verdict:
     """How one node lowers on one backend."""
 
     info: NodeInfo
-    status: str  # "native" | "fallback" | "folded" | "decomposed" | "unsupported"
+    status: str  # "native" | "fallback" | "folded" | "decomposed" | "unsupported" | "float" (int8 only)
     detail: str = ""  # what it is decomposed into, why it runs on a fallback kernel, or why it is unsupported
     hint: str = ""
     skipped: tuple[tuple[str, str], ...] = ()  # (pass, why it left the node alone)
@@ -57,17 +61,20 @@ class CheckReport:
         return self.render()
 
     def render(self, verbose: bool = False) -> str:
-        """The report as text; ``verbose`` adds, per node, each pass that left it alone and why."""
+        """The report as text: the counts, decomposed and folded nodes grouped by what they become, and every node
+        on a fallback kernel or unsupported with its fix. ``verbose`` lists every node, and each pass that left it
+        alone and why."""
         counts = Counter(v.status for v in self.verdicts)
         head = (f"{self.backend} @ {self.precision}: {counts['native']} native, {counts['fallback']} on fallback "
                 f"kernels, {counts['folded']} folded, {counts['decomposed']} decomposed, {counts['unsupported']} "
-                "unsupported")
+                "unsupported" + (f", {counts[FLOAT]} float at int8" if self.precision == "int8" else ""))
         lines = [head]
-        noted = Counter((v.info.op, v.detail) for v in self.of("native") if v.detail)
-        lines += [f"  {'native':<11} {op:<18} {n} node(s): {note}" for (op, note), n in noted.items()]
+        grouped = Counter((v.status, v.info.op, v.detail) for v in self.verdicts
+                          if (v.status == "native" and v.detail) or (v.status in _GROUPED and not verbose))
+        lines += [f"  {status:<11} {op:<18} {n} node(s): {detail}" for (status, op, detail), n in grouped.items()]
         for v in self.verdicts:
             where = v.info.module_path or "<top>"
-            if v.status != "native":
+            if v.status != "native" and (verbose or v.status not in _GROUPED):
                 text = f"  {v.status:<11} {v.info.op:<18} {where:<32} {v.detail}"
                 lines.append(text + (f"\n{'':14}fix: {v.hint}" if v.hint else ""))
             if verbose:
@@ -108,10 +115,26 @@ def assess(graph: torch.fx.Graph, ctx: PlanContext, passes: Sequence[GraphPass] 
 
 def check_program(program: ExportedProgram, caps: Capabilities, precision: str = "fp32",
                   prefer_decomposed: Iterable[str] = ()) -> CheckReport:
-    """What :func:`plan` would do with ``program`` on a backend, without doing it."""
-    ctx = PlanContext(caps, precision, frozenset(prefer_decomposed))
+    """What :func:`plan` would do with ``program`` on a backend, without doing it.
+
+    int8 plans the fp32 graph and quantizes what has int8 kernels (:mod:`xport.quant`), so lowering is judged at
+    fp32, and a node without an int8 kernel is a float island (status ``"float"``), not unsupported.
+    """
+    ctx = PlanContext(caps, "fp32" if precision == "int8" else precision, frozenset(prefer_decomposed))
     gm = unlift(program)
-    return assess(gm.graph, ctx)
+    report = assess(gm.graph, ctx)
+    report.precision = precision
+    if precision == "int8" and "int8" in caps.precisions:
+        report.verdicts = [_at_int8(v, caps) for v in report.verdicts]
+    return report
+
+
+def _at_int8(verdict: Verdict, caps: Capabilities) -> Verdict:
+    info = verdict.info
+    if verdict.status not in (NATIVE, FALLBACK) or caps.runs(info.spec.name, info.attrs, "int8"):
+        return verdict
+    return Verdict(info, FLOAT, f"no int8 kernel on {caps.backend}: runs in fp32 between dequantize and quantize",
+                   skipped=verdict.skipped)
 
 
 def plan(program: ExportedProgram, caps: Capabilities, precision: str = "fp32",

@@ -25,6 +25,8 @@ from xport import backends as backend_registry
 from xport.api import export, verify
 from xport.artifact import Artifact
 from xport.atomic import staged_output
+from xport.efficient_ops import create_model
+from xport.efficient_ops.finetuned import finetuned_meta
 from xport.errors import XportError
 from xport.parity import ParityReport
 from xport.preprocess import PreprocessSpec, fuse_preprocessing
@@ -119,7 +121,12 @@ def package(model: torch.nn.Module, platform_name: str, out_dir: Path | str,
     example = torch.zeros(prep.input_shape())
     with torch.no_grad():
         num_classes = int(model(example).shape[-1])
-    label_names, label_source = resolve_labels(labels, num_classes, getattr(card, "dataset", None))
+    finetuned = finetuned_meta(checkpoint) if checkpoint is not None else None
+    untrained = _untrained(model, checkpoint)
+    if untrained:
+        log.warning("UNTRAINED WEIGHTS: %s", untrained)
+    label_names, label_source = resolve_labels(labels, num_classes, getattr(card, "dataset", None),
+                                               (finetuned or {}).get("classes"))
 
     bundled, parity = [], {}
     with staged_output(out_dir, overwrite) as stage:
@@ -139,7 +146,10 @@ def package(model: torch.nn.Module, platform_name: str, out_dir: Path | str,
             platform=plat.name,
             model={"name": getattr(card, "name", type(model).__name__),
                    "source": f"{type(model).__module__}.{type(model).__qualname__}",
-                   "checkpoint": checkpoint, "weights_sha256": weights_sha256(model)},
+                   # absolute: verify-bundle reloads it from wherever it runs
+                   "checkpoint": checkpoint and str(Path(checkpoint).resolve()),
+                   "weights_sha256": weights_sha256(model),
+                   **({"untrained": untrained} if untrained else {})},
             preprocessing=prep, models=tuple(bundled),
             outputs={"kind": _output_kind(model, example), "num_classes": num_classes, "labels": LABELS_FILE,
                      "labels_source": label_source},
@@ -149,6 +159,22 @@ def package(model: torch.nn.Module, platform_name: str, out_dir: Path | str,
     out = Path(out_dir)
     log.info("wrote %s bundle %s (%s)", plat.name, out, ", ".join(m.file for m in bundled))
     return Bundle(out, out / plat.folder, model_json, parity)
+
+
+def _untrained(model: torch.nn.Module, checkpoint: str | None) -> str | None:
+    """Why a zoo model's predictions mean nothing, when its weights are the zoo's seeded initial ones."""
+    card = getattr(model, "default_cfg", None)
+    if card is None or checkpoint is not None or getattr(model, "pretrained_report", None) is not None:
+        return None
+    try:
+        initial = create_model(card.name, num_classes=card.num_classes)
+    except XportError:  # not a zoo model, whatever its card says
+        return None
+    if weights_sha256(initial) != weights_sha256(model):
+        return None
+    return (f"{card.name} has its seeded initial weights, not trained ones: its predictions are meaningless. "
+            "Package it with the official checkpoint (--pretrained X3D_XS.pyth, from PyTorchVideo's model zoo; "
+            "see the README's Model zoo) or your fine-tuned model.pt")
 
 
 def _bundle_artifact(artifact: Artifact, plat: Platform, model_dir: Path, fused: bool) -> BundledModel:

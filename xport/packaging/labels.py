@@ -17,8 +17,9 @@ def kinetics_400() -> list[str]:
 
 
 def resolve_labels(labels: Sequence[str] | Path | str | None, num_classes: int,
-                   zoo_dataset: str | None) -> tuple[list[str], str]:
-    """(one label per class, where they came from). ``labels`` may be a list or a file of one label per line."""
+                   zoo_dataset: str | None, checkpoint_classes: Sequence[str] | None = None) -> tuple[list[str], str]:
+    """(one label per class, where they came from). ``labels`` may be a list or a file of one label per line; without
+    it, the class names a fine-tuned checkpoint holds, then Kinetics-400 for the zoo's 400-class models."""
     if isinstance(labels, (str, Path)):
         path = Path(labels)
         if not path.is_file():
@@ -26,6 +27,8 @@ def resolve_labels(labels: Sequence[str] | Path | str | None, num_classes: int,
         names, source = path.read_text(encoding="utf-8").splitlines(), str(path)
     elif labels is not None:
         names, source = [str(x) for x in labels], "given"
+    elif checkpoint_classes:
+        names, source = [str(x) for x in checkpoint_classes], "the fine-tuned checkpoint"
     elif zoo_dataset == "kinetics400" and num_classes == 400:
         names, source = kinetics_400(), "Kinetics-400"
     else:

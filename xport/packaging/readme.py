@@ -31,8 +31,10 @@ def readme(mj: ModelJson, plat: Platform) -> str:
     lines = [f"# {mj.model['name']} for {plat.title}", "",
              f"Packaged by xport {mj.xport_version}. Copy `{plat.folder}/` into the app ({plat.app_folder}) as is. "
              f"`{plat.folder}/{MODEL_JSON}` is the contract: inputs, preprocessing, outputs and the SHA-256 of "
-             "every file; `xport verify-bundle` checks a bundle against it.", "",
-             "## Input", ""]
+             "every file; `xport verify-bundle` checks a bundle against it.", ""]
+    if mj.model.get("untrained"):
+        lines += [f"**Untrained weights.** {mj.model['untrained']}.", ""]
+    lines += ["## Input", ""]
     lines += [f"{i}. {s}" for i, s in enumerate(_steps(mj), 1)]
     lines += ["", "| file | runtime in the app | input | output |", "|---|---|---|---|"]
     for m in mj.models:

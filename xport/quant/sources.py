@@ -16,6 +16,7 @@ from .calibration import Calibration
 log = logging.getLogger("xport")
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+MAX_CLIPS = 64  # calibration needs a few dozen clips; decoding a whole dataset would only cost time
 
 
 def _from_videos(paths: list[Path], model: torch.nn.Module) -> list[tuple[torch.Tensor]]:
@@ -50,10 +51,23 @@ def calibration_from(source: str | Path, model: torch.nn.Module, example: tuple[
         return Calibration.load(path)
     if not path.is_dir():
         raise XportError(f"--calibration {source}: not a folder, a calibration .json, or 'synthetic'")
-    files = sorted(p for p in path.iterdir() if p.is_file())
+    # Subfolders too: `xport make-data` writes <split>/<class>/*.mp4, and class folders are how datasets come.
+    files = sorted(p for p in path.rglob("*") if p.is_file())
     videos = [p for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
     tensors = [p for p in files if p.suffix in (".npy", ".pt")]
-    if videos or tensors:
-        samples = _from_videos(videos, model) if videos else _from_tensors(tensors)
+    chosen = _spread(videos or tensors, MAX_CLIPS)
+    if chosen:
+        if len(chosen) < len(videos or tensors):
+            log.info("calibrating on %d of the %d clips in %s, spread across its folders", len(chosen),
+                     len(videos or tensors), path)
+        samples = _from_videos(chosen, model) if videos else _from_tensors(chosen)
         return Calibration.from_data(samples, example)
-    raise XportError(f"--calibration {path}: no videos ({', '.join(VIDEO_SUFFIXES)}) or .npy/.pt tensors in it")
+    raise XportError(f"--calibration {path}: no videos ({', '.join(VIDEO_SUFFIXES)}) or .npy/.pt tensors in it "
+                     "or its subfolders")
+
+
+def _spread(paths: list[Path], count: int) -> list[Path]:
+    """At most ``count`` of the sorted ``paths``, evenly spaced, so every class folder is represented."""
+    if len(paths) <= count:
+        return paths
+    return [paths[i * len(paths) // count] for i in range(count)]
