@@ -118,8 +118,8 @@ def test_package_of_a_finetuned_checkpoint_keeps_its_class_names(trained, data, 
     verify-bundle finds it from another folder."""
     monkeypatch.chdir(trained.checkpoint.parent)
     bundle = tmp_path / "bundle"
-    assert main(["-q", "package", MODEL, "--platform", "android", "--backend", "onnx", "--pretrained", "model.pt",
-                 "--out", str(bundle)]) == 0
+    assert main(["-q", "package", "--model", MODEL, "--platform", "android", "--backend", "onnx", "--pretrained",
+                 "model.pt", "--out", str(bundle)]) == 0
     classes = next(bundle.rglob("classes.txt")).read_text().split()
     assert classes == read_classes(data)
     recorded = json.loads(next(bundle.rglob("model.json")).read_text())["model"]["checkpoint"]
