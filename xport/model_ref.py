@@ -48,12 +48,16 @@ def load_model(ref: str, pretrained: str | None = None) -> torch.nn.Module:
 def _model_file(path: Path) -> torch.nn.Module:
     try:
         meta = finetuned_meta(path)
-        if meta is not None:  # an `xport finetune` model.pt: the zoo model it names, its class count and weights
-            return create_model(meta["model"], pretrained=str(path)).eval()
+    except ModelFormatError:  # not a plain checkpoint: a pickled module, which only a full unpickling reads
+        return _pickled_module(path)
+    if meta is None:
         raise XportError(f"{path} holds weights only (a state_dict); name the model and pass the file as "
-                         "--pretrained, e.g. `efficient_x3d_xs --pretrained " + str(path) + "`")
-    except ModelFormatError:
-        pass  # not a plain checkpoint: a pickled module, which only a full unpickling reads
+                         f"--pretrained, e.g. `efficient_x3d_xs --pretrained {path}`")
+    # an `xport finetune` model.pt: the zoo model it names, its class count and weights
+    return create_model(meta["model"], pretrained=str(path)).eval()
+
+
+def _pickled_module(path: Path) -> torch.nn.Module:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=False)  # the user's own file, named by them
     except Exception as exc:  # pickle, zip and import errors of every kind
