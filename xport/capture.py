@@ -52,6 +52,18 @@ def batch_dims(inputs: Sequence[torch.Tensor], dynamic_batch: bool) -> tuple | N
     return tuple({0: batch} for _ in inputs)
 
 
+def traced_batch(inputs: Sequence[torch.Tensor], dynamic_batch: bool) -> tuple[torch.Tensor, ...]:
+    """The inputs torch.export traces with: a batch-1 example twice over when the batch is dynamic.
+
+    torch.export specialises an axis of size 1 to the constant 1 (its 0/1 rule), so a batch-1 example would make
+    the symbolic batch fail with "Constraints violated (batch)".
+    """
+    inputs = tuple(inputs)
+    if dynamic_batch and any(x.dim() and x.shape[0] == 1 for x in inputs):
+        return tuple(x.expand(2, *x.shape[1:]).clone() if x.dim() and x.shape[0] == 1 else x for x in inputs)
+    return inputs
+
+
 def capture(model: torch.nn.Module, example_inputs: Any, dynamic_batch: bool = False) -> ExportedProgram:
     """Export ``model`` in eval mode with the shapes of ``example_inputs`` (axis 0 symbolic if ``dynamic_batch``).
 
@@ -61,7 +73,8 @@ def capture(model: torch.nn.Module, example_inputs: Any, dynamic_batch: bool = F
     model = copy.deepcopy(model).eval()
     try:
         with torch.no_grad(), quiet_export():
-            program = torch.export.export(model, inputs, dynamic_shapes=batch_dims(inputs, dynamic_batch))
+            program = torch.export.export(model, traced_batch(inputs, dynamic_batch),
+                                          dynamic_shapes=batch_dims(inputs, dynamic_batch))
             return _drop_tracing_asserts(program.run_decompositions(decomposition_table()))
     except Exception as exc:  # torch.export raises many unrelated types; keep the cause chained
         raise CaptureError(
@@ -150,9 +163,12 @@ def mark_decomposed(new: torch.fx.Node, anchor: torch.fx.Node) -> None:
 
 
 def _is_structural(node: torch.fx.Node) -> bool:
-    # Tuple unpacking of multi-output ops (batch norm returns (out, mean, invstd)) computes nothing, and
-    # sym_size reads the batch size of a dynamic-batch program for later reshapes.
-    return node.op != "call_function" or node.target.__name__ == "getitem" or str(node.target) == "aten.sym_size.int"
+    # Tuple unpacking of multi-output ops (batch norm returns (out, mean, invstd)) computes nothing, and in a
+    # dynamic-batch program sym_size reads the batch size and Python arithmetic on it (`n * t` in
+    # `x.reshape(n * t, ...)`) computes the shapes of later reshapes: sizes, not tensors, which every converter
+    # writes as shape arithmetic.
+    return (node.op != "call_function" or node.target.__name__ == "getitem" or str(node.target) == "aten.sym_size.int"
+            or isinstance(node.meta.get("val"), torch.SymInt))
 
 
 def is_dynamic_program(program: ExportedProgram) -> bool:

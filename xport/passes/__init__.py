@@ -10,6 +10,7 @@ from .copy_to_expand import CopyToExpand
 from .erf_to_arithmetic import ErfToArithmetic
 from .fold_batch_norm import FoldBatchNorm
 from .fold_constants import FoldConstants
+from .full_like_to_full import FullLikeToFull
 from .full_to_constant import FullToConstant
 from .gelu_to_arithmetic import GeluToArithmetic
 from .global_pool_to_mean import GlobalPoolToMean
@@ -27,7 +28,8 @@ from .split_to_slices import SplitToSlices
 
 __all__ = [
     "GraphPass", "PlanContext", "Match", "rewrite_as", "skip", "build_pipeline", "unlift", "relift",
-    "FoldConstants", "CopyToExpand", "SliceScatterToCat", "SplitToSlices", "RollToSliceCat", "PermuteMergeAxes",
+    "FoldConstants", "FullLikeToFull", "CopyToExpand", "SliceScatterToCat", "SplitToSlices", "RollToSliceCat",
+    "PermuteMergeAxes",
     "AttentionToMatmul", "MatmulToBmm", "GeluToArithmetic", "ErfToArithmetic", "LayerNormToArithmetic",
     "RemoveNoOps", "FoldBatchNorm", "BatchNormToAffine", "GlobalPoolToMean", "PoolToPool2d", "Conv1dToConv2d",
     "Conv3dToConv2d", "ActivationBeforeView", "MeanToSpatialMean", "FullToConstant",

@@ -13,10 +13,11 @@ from typing import Any
 
 import torch
 import torch.fx
+from torch._guards import detect_fake_mode
 from torch.export import ExportedProgram
 
 from .._warnings import quiet_export
-from ..capture import batch_dims, decomposition_table, mark_decomposed
+from ..capture import batch_dims, decomposition_table, mark_decomposed, traced_batch
 
 _VIEWS = (torch.ops.aten.view.default, torch.ops.aten._unsafe_view.default)
 # Node metadata that says where a node came from; copied onto the nodes a pass creates.
@@ -51,7 +52,8 @@ def relift(gm: torch.fx.GraphModule, example_inputs: Sequence[torch.Tensor],
 
     inputs = tuple(example_inputs)
     with torch.no_grad(), quiet_export():
-        program = torch.export.export(gm, inputs, dynamic_shapes=batch_dims(inputs, dynamic_batch))
+        program = torch.export.export(gm, traced_batch(inputs, dynamic_batch),
+                                      dynamic_shapes=batch_dims(inputs, dynamic_batch))
         return program.run_decompositions(decomposition_table())
 
 
@@ -64,6 +66,20 @@ def _meta_val(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return type(value)(_meta_val(v) for v in value)
     return value
+
+
+def _infer_val(target: Any, args: tuple) -> Any:
+    """The output a new node records, inferred without data: on meta tensors, or, where a shape is symbolic (a
+    dynamic batch), on the captured FakeTensors in their own fake mode, which knows the symbols."""
+    vals = torch.utils._pytree.tree_map(lambda a: a.meta["val"] if isinstance(a, torch.fx.Node) else a, args)
+    fake_mode = detect_fake_mode(vals)
+    if fake_mode is None or not any(isinstance(d, torch.SymInt) for v in torch.utils._pytree.tree_leaves(vals)
+                                    if isinstance(v, torch.Tensor) for d in v.shape):
+        return target(*_meta_val(args))
+    with fake_mode:  # constants added by passes record meta tensors: made fake CPU tensors (no memory) here
+        vals = torch.utils._pytree.tree_map(
+            lambda v: torch.empty(v.shape, dtype=v.dtype) if isinstance(v, torch.Tensor) and v.is_meta else v, vals)
+        return target(*vals)
 
 
 def add_constant(gm: torch.fx.GraphModule, hint: str, value: torch.Tensor) -> str:
@@ -107,7 +123,7 @@ class NodeBuilder:
         with self.gm.graph.inserting_before(self.anchor):
             node = self.gm.graph.call_function(target, args)
         # Infer the output shape on meta tensors, so later rewrites can read it like any captured node's.
-        node.meta["val"] = target(*_meta_val(args))
+        node.meta["val"] = _infer_val(target, args)
         mark_decomposed(node, self.anchor)
         return copy_provenance(node, self.anchor)
 

@@ -25,6 +25,7 @@ from .copy_to_expand import CopyToExpand
 from .erf_to_arithmetic import ErfToArithmetic
 from .fold_batch_norm import FoldBatchNorm
 from .fold_constants import FoldConstants
+from .full_like_to_full import FullLikeToFull
 from .full_to_constant import FullToConstant
 from .gelu_to_arithmetic import GeluToArithmetic
 from .global_pool_to_mean import GlobalPoolToMean
@@ -41,7 +42,8 @@ from .split_to_slices import SplitToSlices
 
 def build_pipeline() -> list[GraphPass]:
     """The ordered passes every planned graph goes through."""
-    return [FoldConstants(), CopyToExpand(), SliceScatterToCat(), RemoveNoOps(), SplitToSlices(), RollToSliceCat(),
-            PermuteMergeAxes(), AttentionToMatmul(), MatmulToBmm(), GeluToArithmetic(), ErfToArithmetic(),
-            LayerNormToArithmetic(), FoldBatchNorm(), BatchNormToAffine(), GlobalPoolToMean(), PoolToPool2d(),
-            Conv1dToConv2d(), Conv3dToConv2d(), ActivationBeforeView(), MeanToSpatialMean(), FullToConstant()]
+    return [FoldConstants(), FullLikeToFull(), CopyToExpand(), SliceScatterToCat(), RemoveNoOps(), SplitToSlices(),
+            RollToSliceCat(), PermuteMergeAxes(), AttentionToMatmul(), MatmulToBmm(), GeluToArithmetic(),
+            ErfToArithmetic(), LayerNormToArithmetic(), FoldBatchNorm(), BatchNormToAffine(), GlobalPoolToMean(),
+            PoolToPool2d(), Conv1dToConv2d(), Conv3dToConv2d(), ActivationBeforeView(), MeanToSpatialMean(),
+            FullToConstant()]
