@@ -207,3 +207,21 @@ def test_a_bundle_failing_its_own_check_is_not_written(tiny_model, prep, tmp_pat
         package(tiny_model, "android", out, "tflite", labels=LABELS, preprocessing=prep, fuse_preprocessing=True,
                 options={"tflite": {"input_layout": "NTHWC"}})
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_cli_package_takes_option_and_calibration_and_verify_bundle_prints_once(tmp_path, video, capsys):
+    require_backend("torchscript")
+    out = tmp_path / "bundle"
+    assert main(["package", "--model", "tiny_video_cnn", "--platform", "android", "--backend", "torchscript",
+                 "--option", "nosuch=1", "--out", str(out)]) == 2
+    assert "--option nosuch: none of the backends here (torchscript)" in capsys.readouterr().err
+    assert main(["package", "--model", "tiny_video_cnn", "--platform", "android", "--backend", "torchscript",
+                 "--precision", "int8", "--out", str(out)]) == 2
+    assert "--precision int8 needs --calibration" in capsys.readouterr().err and not out.exists()
+    assert main(["-q", "package", "--model", "tiny_video_cnn", "--platform", "android", "--backend", "torchscript",
+                 "--precision", "int8", "--calibration", "synthetic", "--out", str(out)]) == 0
+    assert "torchscript: parity PASSED" in capsys.readouterr().out
+    assert json.loads((out / "assets" / MODEL_JSON).read_text())["models"][0]["precision"] == "int8"
+    assert main(["verify-bundle", str(out), "--video", str(video)]) in (0, 1)
+    printed = capsys.readouterr()
+    assert (printed.out + printed.err).count("video_classification.ptl (torchscript int8") == 1
