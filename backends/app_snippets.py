@@ -20,6 +20,21 @@ def stem(m: Any) -> str:
     return m.file.rsplit(".", 1)[0]
 
 
+# The app-side runtime releases the snippets are written against, in one place (Gradle coordinates / packages).
+GRADLE = {
+    "litert": "com.google.ai.edge.litert:litert:1.4.0",
+    "litert_support": "com.google.ai.edge.litert:litert-support:1.4.0",
+    "onnxruntime": "com.microsoft.onnxruntime:onnxruntime-android:1.22.0",
+    "executorch": "org.pytorch:executorch-android:0.7.0",
+    "pytorch_lite": "org.pytorch:pytorch_android_lite:1.13.1",
+}
+
+
+def gradle(key: str) -> str:
+    """The Gradle dependency line of ``key`` (in the snippet, so the app gets the version it was written for)."""
+    return f'// build.gradle.kts: implementation("{GRADLE[key]}")'
+
+
 def kotlin_input_buffer(m: Any) -> str:
     """Kotlin lines that put ``clip`` into a direct ByteBuffer ``input`` (uint8 frames, or float32 values)."""
     spec = m.inputs[0]

@@ -177,3 +177,51 @@ def test_cli_package_then_verify_bundle(tmp_path, video, capsys):
     assert "PASSED" in printed and "motion " in printed
     assert main(["-q", "verify-bundle", str(out), "--video", str(tmp_path / "none.mp4")]) == 2
     assert "no such video file" in capsys.readouterr().err
+
+
+def test_readme_fused_nthwc_snippet_bundle_passes_verify_bundle(tiny_model, prep, video, tmp_path):
+    """The README's snippet: fused preprocessing with input_layout=NTHWC. The fused input is raw frames
+    (T, H, W, 3), channels last already; NTHWC used to permute them again into [T, H, 3, W]."""
+    for name in ("tflite", "executorch"):
+        require_backend(name)
+    labels = tmp_path / "labels.txt"
+    labels.write_text("\n".join(LABELS) + "\n")
+    bundle = package(tiny_model, "android", tmp_path / "bundle", ["tflite", "executorch"], labels=labels,
+                     preprocessing=prep, fuse_preprocessing=True, options={"tflite": {"input_layout": "NTHWC"}})
+    (tflite,) = [m for m in bundle.model_json.models if m.backend == "tflite"]
+    h, w = prep.crop
+    assert (tflite.inputs[0].dtype, list(tflite.inputs[0].shape)) == ("uint8", [prep.frames, h, w, 3])
+    checks = verify_bundle(tmp_path / "bundle", video, tiny_model)
+    assert [c.model.backend for c in checks] == ["tflite", "executorch"] and all(c.passed for c in checks)
+
+
+def test_a_bundle_failing_its_own_check_is_not_written(tiny_model, prep, tmp_path, monkeypatch):
+    """package loads the written bundle back as verify-bundle does before moving it into place."""
+    from xport.packaging import bundle as bundle_module
+
+    require_backend("tflite")
+    # The old behaviour: the channels-last option reaches the fused model's export and permutes its frames.
+    monkeypatch.setattr(bundle_module, "_export_options", lambda backend, options, fused: options[backend])
+    out = tmp_path / "bundle"
+    with pytest.raises(XportError, match="fails its own check.*THWC"):
+        package(tiny_model, "android", out, "tflite", labels=LABELS, preprocessing=prep, fuse_preprocessing=True,
+                options={"tflite": {"input_layout": "NTHWC"}})
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_cli_package_takes_option_and_calibration_and_verify_bundle_prints_once(tmp_path, video, capsys):
+    require_backend("torchscript")
+    out = tmp_path / "bundle"
+    assert main(["package", "--model", "tiny_video_cnn", "--platform", "android", "--backend", "torchscript",
+                 "--option", "nosuch=1", "--out", str(out)]) == 2
+    assert "--option nosuch: none of the backends here (torchscript)" in capsys.readouterr().err
+    assert main(["package", "--model", "tiny_video_cnn", "--platform", "android", "--backend", "torchscript",
+                 "--precision", "int8", "--out", str(out)]) == 2
+    assert "--precision int8 needs --calibration" in capsys.readouterr().err and not out.exists()
+    assert main(["-q", "package", "--model", "tiny_video_cnn", "--platform", "android", "--backend", "torchscript",
+                 "--precision", "int8", "--calibration", "synthetic", "--out", str(out)]) == 0
+    assert "torchscript: parity PASSED" in capsys.readouterr().out
+    assert json.loads((out / "assets" / MODEL_JSON).read_text())["models"][0]["precision"] == "int8"
+    assert main(["verify-bundle", str(out), "--video", str(video)]) in (0, 1)
+    printed = capsys.readouterr()
+    assert (printed.out + printed.err).count("video_classification.ptl (torchscript int8") == 1

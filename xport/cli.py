@@ -15,6 +15,7 @@ from . import backends as backend_registry
 from .api import check, export, load, verify
 from .arm.compare import arm_backends
 from .benchmark import bench
+from .cli_options import parse_options
 from .demo import format_table, run_demo
 from .efficient_ops import list_models, model_card
 from .errors import ParityError, XportError
@@ -42,22 +43,6 @@ def _add_model_ref(p: argparse.ArgumentParser) -> None:
                                                         "efficient or vanilla .pyth, or one saved by xport)")
 
 
-def _parse_options(pairs: Sequence[str]) -> dict:
-    """``key=value`` backend options; values are Python literals where they parse as one."""
-    import ast
-
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise XportError(f"--option '{pair}' is not key=value")
-        try:
-            options[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            options[key] = value
-    return options
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     rows, eager_ms, skipped = run_demo(args.model, args.out, runs=args.runs, threads=args.threads,
                                        pretrained=args.pretrained)
@@ -77,7 +62,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = args.out or Path("xport-out", args.model.replace(":", "_").replace("/", "_"), args.backend)
     artifact = export(model, inputs, args.backend, out, args.precision, name=args.name,
                       overwrite=args.overwrite, dynamic_batch=args.dynamic_batch, **quant,
-                      **_parse_options(args.option))
+                      **parse_options(args.option))
     if args.save_calibration and quant:
         print(quant["calibration"].save(args.save_calibration))
     for f in artifact.files:
@@ -106,7 +91,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     model = load_model(args.model, args.pretrained)
     report = verify_migration(model, example_inputs(model, parse_shape(args.input_shape)), args.out, ptl=args.ptl,
-                              overwrite=args.overwrite, strict=False, **_parse_options(args.option))
+                              overwrite=args.overwrite, strict=False, **parse_options(args.option))
     print(report)
     return 0 if report.passed else 1
 

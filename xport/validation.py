@@ -8,11 +8,16 @@ frames (int8 most of all), so this runs the clips a user's app would see, decode
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import shutil
+import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from tqdm import tqdm
@@ -96,19 +101,59 @@ def _calibration(train, count: int) -> list[tuple[torch.Tensor]]:
     return [(train[i][0][None],) for i in range(0, len(train), step)][:count]
 
 
+def spread_over_classes(labels: list[int], limit: int | None) -> list[int]:
+    """Indices of at most ``limit`` clips, taken round-robin over the classes (each class's clips in file order),
+    so ``--limit`` keeps every class rather than the first classes' clips: deterministic, no random draw."""
+    if limit is None or limit >= len(labels):
+        return list(range(len(labels)))
+    by_class: dict[int, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_class.setdefault(label, []).append(i)
+    queues = [by_class[label] for label in sorted(by_class)]
+    chosen: list[int] = []
+    for rank in range(max(map(len, queues))):
+        chosen += [members[rank] for members in queues if rank < len(members)]
+    return sorted(chosen[:limit])
+
+
+@contextlib.contextmanager
+def _scratch_folder() -> Iterator[Path]:
+    """A temporary folder that also holds the converters' own temporary files, removed on any exit.
+
+    Converters and runtimes (Core ML's compiled models, ExecuTorch and OpenVINO intermediates) write to the
+    system temporary folder and clean up when their objects die, which an interrupt (Ctrl-C) skips: pointing
+    ``tempfile`` and ``TMPDIR`` into this folder makes one ``rmtree`` remove everything.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="xport-validate-"))
+    tools = folder / "tmp"
+    tools.mkdir()
+    saved_tempdir, saved_env = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir, os.environ["TMPDIR"] = str(tools), str(tools)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = saved_tempdir
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def validate(model: str | Path | torch.nn.Module, data: str | Path, backends: str | Iterable[str] = "all",
              precisions: Iterable[str] = ("fp32",), *, split: str = "val", out_dir: str | Path | None = None,
-             calibration_clips: int = 16, limit: int | None = None, progress: bool = True) -> ValidationReport:
+             calibration_clips: int = 16, limit: int | None = None, progress: bool = True,
+             options: Mapping[str, Mapping[str, Any]] | None = None, calibration: Any = None) -> ValidationReport:
     """Run ``split`` of ``data`` through eager ``model`` and each backend × precision's exported artifact.
 
     ``model`` is a checkpoint written by :func:`xport.finetune` (or a module with a ``default_cfg`` card).
     ``backends="all"`` means every registered backend: those not installed here get a ``skipped`` row saying
-    why, as does every precision a backend cannot export (int8 gets ``calibration_clips`` training clips as
-    calibration data). Artifacts go to ``out_dir/<backend>-<precision>/`` (a temporary folder by default).
+    why, as does every precision a backend cannot export (int8 gets ``calibration`` if given, else
+    ``calibration_clips`` training clips spread over the split). ``options`` maps a backend to its export options
+    (e.g. ``{"coreml": {"minimum_deployment_target": "iOS17"}}``). ``limit`` takes that many clips round-robin
+    over the classes. Artifacts go to ``out_dir/<backend>-<precision>/`` (a temporary folder by default, removed
+    with the converters' temporary files even on Ctrl-C). Progress goes to the ``xport`` logger.
     """
-    import tempfile
-
-
     name = str(model) if not isinstance(model, torch.nn.Module) else type(model).__name__
     net = load_finetuned(model) if not isinstance(model, torch.nn.Module) else model.eval()
     card = getattr(net, "default_cfg", None)
@@ -118,9 +163,13 @@ def validate(model: str | Path | torch.nn.Module, data: str | Path, backends: st
     clips = ClipDataset(data, split, spec, progress=progress)
     if len(clips.classes) != card.num_classes:
         raise XportError(f"{data} has {len(clips.classes)} classes but the model predicts {card.num_classes}")
-    indices = list(range(len(clips)))[:limit]
+    indices = spread_over_classes(clips.labels, limit)
     inputs = [clips[i][0][None] for i in indices]
     labels = [clips.labels[i] for i in indices]
+    names = backend_registry.names() if backends == "all" else list(backends)
+    precisions = list(precisions)
+    log.info("validating on %d %s clips (%d classes): eager, then %d backend(s) × %s", len(indices), split,
+             len(clips.classes), len(names), ", ".join(precisions))
 
     def score(run, backend: str, precision: str, detail: str = "") -> ValidationRow:
         start = time.perf_counter()
@@ -131,13 +180,11 @@ def validate(model: str | Path | torch.nn.Module, data: str | Path, backends: st
 
     with torch.no_grad():
         eager = score(net, "eager", "fp32", "PyTorch")
-    names = backend_registry.names() if backends == "all" else list(backends)
+    log.info("eager: accuracy %.1f%%", 100 * eager.accuracy)
     status = backend_registry.status()
     rows: list[ValidationRow] = []
-    scratch = tempfile.TemporaryDirectory(prefix="xport-validate-") if out_dir is None else None
-    root = Path(scratch.name if scratch else out_dir)
-    calibration = None
-    try:
+    with _scratch_folder() as scratch:
+        root = Path(out_dir) if out_dir is not None else scratch / "artifacts"
         for backend in names:
             available, why = status.get(backend, (False, f"unknown backend (known: {', '.join(status)})"))
             for precision in precisions:
@@ -147,12 +194,15 @@ def validate(model: str | Path | torch.nn.Module, data: str | Path, backends: st
                 if precision == "int8" and calibration is None:
                     calibration = _calibration(ClipDataset(data, "train", spec), calibration_clips)
                 extra = {"calibration": calibration} if precision == "int8" else {}
+                log.info("%s %s: exporting", backend, precision)
                 try:
                     artifact = export(net, inputs[0], backend, root / f"{backend}-{precision}", precision,
-                                      overwrite=True, **extra)
+                                      overwrite=True, **extra, **(options or {}).get(backend, {}))
                 except XportError as exc:  # not available here or not exportable at this precision: say why
                     rows.append(ValidationRow(backend, precision, "skipped", detail=str(exc).splitlines()[0]))
+                    log.info("%s %s: skipped: %s", backend, precision, rows[-1].detail)
                     continue
+                log.info("%s %s: running %d clips in %s", backend, precision, len(inputs), artifact.runtime)
                 try:
                     row = score(artifact.run, backend, precision, str(artifact.path))
                 except Exception as exc:  # a runtime crash is a finding to report, not a reason to stop the others
@@ -162,8 +212,5 @@ def validate(model: str | Path | torch.nn.Module, data: str | Path, backends: st
                 rows.append(row)
                 log.info("%s %s: accuracy %.1f%%, agreement %.1f%%", backend, precision, 100 * row.accuracy,
                          100 * row.agreement)
-    finally:
-        if scratch:
-            scratch.cleanup()
     return ValidationReport(name, split, clips.classes, [str(clips.files[i][0]) for i in indices], labels, eager,
                             rows)

@@ -15,6 +15,6 @@ def swift(m: Any, classes: int) -> str:
 let url = Bundle.main.url(forResource: "{stem(m)}", withExtension: "mlmodelc")!
 let model = try MLModel(contentsOf: url)
 let input = try MLMultiArray(shape: [{shape_text(m)}], dataType: .{'int32' if spec.dtype == 'int32' else 'float32'})
-// fill input (\\({spec.layout}) order) from the preprocessed clip, then:
+// fill input in {spec.layout} order from the preprocessed clip, then:
 let out = try model.prediction(from: MLDictionaryFeatureProvider(dictionary: ["{spec.name}": input]))
 let scores = out.featureValue(for: "{m.outputs[0].name}")!.multiArrayValue!  // {classes} scores"""

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..app_snippets import shape_text, stem
+from ..app_snippets import gradle, shape_text, stem
 
 
 def kotlin(m: Any, classes: int) -> str:
     blob = "Tensor.fromBlobUnsigned(clip" if m.inputs[0].dtype == "uint8" else "Tensor.fromBlob(clip"
-    return f"""import org.pytorch.IValue
+    return f"""{gradle("pytorch_lite")}
+import org.pytorch.IValue
 import org.pytorch.LiteModuleLoader
 import org.pytorch.Tensor
 

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from xport.efficient_ops import create_model
 from xport.efficient_ops.finetuned import finetuned_meta
 from xport.errors import XportError
 from xport.parity import ParityReport
-from xport.preprocess import PreprocessSpec, fuse_preprocessing
+from xport.preprocess import PreprocessSpec, frames_from_clip, fuse_preprocessing
 from xport.spec.attrs import CastAttrs
 from xport.tensor_spec import TensorSpec
 
@@ -37,6 +36,8 @@ from .labels import resolve_labels
 from .model_json import LABELS_FILE, BundledModel, ModelJson, file_hashes
 from .platforms import Platform, backends_for, platform
 from .readme import readme
+from .verify_bundle import check_frames
+from .weights import weights_sha256
 
 log = logging.getLogger("xport")
 
@@ -51,15 +52,6 @@ class Bundle:
     model_dir: Path
     model_json: ModelJson
     parity: dict[str, ParityReport]
-
-
-def weights_sha256(model: torch.nn.Module) -> str:
-    """A fingerprint of the model's parameters and buffers (verify-bundle uses it to trust its eager reference)."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()
 
 
 def _output_kind(model: torch.nn.Module, example: torch.Tensor) -> str:
@@ -94,17 +86,61 @@ def _model_for(backend: str, model: torch.nn.Module, prep: PreprocessSpec, fused
     return fuse_preprocessing(model, prep, dtype)
 
 
+def _export_options(backend: str, options: dict[str, dict[str, Any]] | None, fused: bool) -> dict[str, Any]:
+    """``backend``'s export options. A fused model takes raw frames (T, H, W, 3), channels last already, so a
+    channels-last ``input_layout`` is what it gets anyway: passing it on would permute the frames' axes again."""
+    own = dict((options or {}).get(backend, {}))
+    if fused and "input_layout" in own:
+        log.info("%s: input_layout=%s is implied by fused preprocessing (the input is frames (T, H, W, 3))",
+                 backend, own.pop("input_layout"))
+    return own
+
+
+def _module_calibration(calibration: Any, prep: PreprocessSpec, example: torch.Tensor) -> Any:
+    """Calibration for the exported module: the model's own clips (1, 3, T, H, W), or for a fused module the
+    frames they came from. Saved ranges (a calibration .json) belong to the unfused graph."""
+    from xport.quant import Calibration
+
+    if calibration is None or not prep.fused:
+        return calibration
+    clips = calibration.inputs if isinstance(calibration, Calibration) else calibration
+    if isinstance(clips, (str, Path)) or not clips:
+        raise XportError("int8 with fused preprocessing needs calibration clips, not saved ranges (a calibration "
+                         ".json holds the unfused model's); pass a folder of videos (CLI: --calibration DIR)")
+    samples = [c[0] if isinstance(c, (tuple, list)) else c for c in clips]
+    return [(frames_from_clip(clip, prep, example.dtype),) for clip in samples]
+
+
+def _self_check(model_dir: Path, model: torch.nn.Module, prep: PreprocessSpec) -> None:
+    """Load the written bundle as ``verify-bundle`` does and run a seeded clip through every model: a bundle that
+    fails its own check (layouts, checksums, parity) is never moved into place."""
+    h, w = prep.crop
+    generator = torch.Generator().manual_seed(2)
+    frames = torch.randint(0, 256, (prep.frames, h, w, 3), generator=generator, dtype=torch.uint8).numpy()
+    try:
+        checks = check_frames(model_dir, ModelJson.read(model_dir), model, frames)
+    except XportError as exc:
+        raise XportError(f"the bundle fails its own check, so nothing was written: {exc}") from exc
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        raise XportError("the bundle fails its own check, so nothing was written:\n" + "\n".join(map(str, failed)))
+
+
 def package(model: torch.nn.Module, platform_name: str, out_dir: Path | str,
             backend: str | Sequence[str] | None = None, precision: str = "fp32", *,
             labels: Sequence[str] | Path | str | None = None, preprocessing: PreprocessSpec | None = None,
             fuse_preprocessing: bool = False, checkpoint: str | None = None, overwrite: bool = False,
-            options: dict[str, dict[str, Any]] | None = None) -> Bundle:
+            options: dict[str, dict[str, Any]] | None = None, calibration: Any = None,
+            max_drop: float | None = None) -> Bundle:
     """Export ``model`` for an Android or iOS app and write the bundle into ``out_dir``.
 
     Backends default to the platform's (Android: tflite + torchscript; iOS: coreml). Every artifact is verified
-    against eager before it is bundled. ``preprocessing`` defaults to the zoo card's; with
-    ``fuse_preprocessing`` the models take cropped uint8 RGB frames (T, H, W, 3) (Core ML: float32 0–255).
-    ``options`` maps a backend to its export options. The bundle is written atomically.
+    against eager before it is bundled, and the written bundle is loaded back and checked as ``verify_bundle``
+    does before it is moved into place (atomically). ``preprocessing`` defaults to the zoo card's; with
+    ``fuse_preprocessing`` the models take cropped uint8 RGB frames (T, H, W, 3) (Core ML: float32 0–255), and
+    a channels-last ``input_layout`` option is implied. ``options`` maps a backend to its export options.
+    ``precision="int8"`` needs ``calibration``: clips of the model's input (1, 3, T, H, W) or a
+    :class:`xport.quant.Calibration` (see :func:`xport.export`); ``max_drop`` is export's accuracy budget.
     """
     plat: Platform = platform(platform_name)
     names = backends_for(plat, backend)
@@ -135,8 +171,10 @@ def package(model: torch.nn.Module, platform_name: str, out_dir: Path | str,
         for i, name in enumerate(names, 1):
             log.info("[%d/%d] %s: export %s", i, len(names), name, precision)
             module, inputs = _model_for(name, model, prep, fuse_preprocessing)
+            quant = ({"calibration": _module_calibration(calibration, prep, inputs), "max_drop": max_drop}
+                     if precision == "int8" else {})
             artifact = export(module, (inputs,), name, stage / ".work" / name, precision, name=STEM,
-                              **(options or {}).get(name, {}))
+                              **quant, **_export_options(name, options, fuse_preprocessing))
             log.info("[%d/%d] %s: verify in %s", i, len(names), name, artifact.runtime)
             parity[name] = verify(module, artifact)
             bundled.append(_bundle_artifact(artifact, plat, model_dir, fuse_preprocessing))
@@ -156,6 +194,8 @@ def package(model: torch.nn.Module, platform_name: str, out_dir: Path | str,
             files=file_hashes(model_dir), xport_version=__version__)
         model_json.write(model_dir)
         (stage / "README.md").write_text(readme(model_json, plat), encoding="utf-8")
+        log.info("checking the bundle as verify-bundle loads it")
+        _self_check(model_dir, model, prep)
     out = Path(out_dir)
     log.info("wrote %s bundle %s (%s)", plat.name, out, ", ".join(m.file for m in bundled))
     return Bundle(out, out / plat.folder, model_json, parity)

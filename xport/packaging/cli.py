@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from xport.model_ref import load_model
+from xport.cli_options import OPTION_HELP, options_per_backend
+from xport.errors import XportError
+from xport.model_ref import example_inputs, load_model
 
 from .bundle import package
-from .platforms import PLATFORMS
+from .platforms import PLATFORMS, backends_for, platform
 from .verify_bundle import verify_bundle
 
 
@@ -18,10 +20,18 @@ def _comma_list(values: list[str]) -> list[str] | None:
 
 
 def cmd_package(args: argparse.Namespace) -> int:
+    from xport.quant.sources import calibration_from
+
+    names = backends_for(platform(args.platform), _comma_list(args.backend))
+    options = options_per_backend(args.option, names)  # before the work: a wrong key fails fast
+    if args.precision == "int8" and not args.calibration:
+        raise XportError("--precision int8 needs --calibration DIR (videos or .npy/.pt clips) or 'synthetic' "
+                         "(random clips: timing only)")
     model = load_model(args.model, args.pretrained)
-    bundle = package(model, args.platform, args.out, _comma_list(args.backend), args.precision,
+    calibration = calibration_from(args.calibration, model, example_inputs(model)) if args.calibration else None
+    bundle = package(model, args.platform, args.out, names, args.precision,
                      labels=args.labels, fuse_preprocessing=args.fuse_preprocessing, checkpoint=args.pretrained,
-                     overwrite=args.overwrite)
+                     overwrite=args.overwrite, options=options, calibration=calibration, max_drop=args.max_drop)
     for name, report in bundle.parity.items():
         print(f"{name}: parity {'PASSED' if report.passed else 'FAILED'}, max rel {report.max_rel:.2g}, "
               f"SQNR {report.sqnr_db:.0f} dB")
@@ -47,7 +57,16 @@ def add_verbs(verbs) -> None:
     p.add_argument("--platform", required=True, choices=sorted(PLATFORMS))
     p.add_argument("--backend", action="append", default=[], metavar="NAME[,NAME]",
                    help="backends to bundle (default: android tflite,torchscript; ios coreml)")
-    p.add_argument("--precision", default="fp32")
+    p.add_argument("--precision", default="fp32", help="fp32, fp16, int8 (needs --calibration) ... as the "
+                                                        "backends have them (default: %(default)s)")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help=OPTION_HELP)
+    p.add_argument("--calibration", metavar="DIR|FILE.json|synthetic",
+                   help="int8 calibration clips: a folder of videos (class subfolders too, as make-data writes) or "
+                        ".npy/.pt inputs, a saved calibration (not with --fuse-preprocessing), or 'synthetic' "
+                        "(random clips: right for timing, wrong for accuracy)")
+    p.add_argument("--max-drop", type=float, metavar="F",
+                   help="int8 accuracy budget: keep the most sensitive blocks in float until top-1 agreement with "
+                        "fp32 drops by at most F")
     p.add_argument("--labels", type=Path, metavar="FILE",
                    help="class names, one per line (default: Kinetics-400 for the zoo models)")
     p.add_argument("--fuse-preprocessing", action="store_true",

@@ -18,9 +18,9 @@ from xport.errors import ModelFormatError, XportError
 from xport.parity import ParityReport, compare, judge
 from xport.preprocess import normalize_and_pack, prepare_frames, read_video
 
-from .bundle import weights_sha256
 from .model_json import MODEL_JSON, BundledModel, ModelJson
 from .platforms import PLATFORMS
+from .weights import weights_sha256
 
 log = logging.getLogger("xport")
 
@@ -91,6 +91,33 @@ def _top5(scores: torch.Tensor, labels: Sequence[str]) -> list[tuple[str, float]
     return [(labels[i] if i < len(labels) else f"class_{i}", float(v)) for v, i in zip(values, indices.tolist())]
 
 
+def check_frames(folder: Path, mj: ModelJson, reference: torch.nn.Module, cropped: np.ndarray,
+                 backends: Sequence[str] | None = None) -> list[BundleCheck]:
+    """Feed cropped uint8 frames (T, H, W, 3) to every model of the bundle as model.json describes its input, and
+    compare each with ``reference`` on the same frames preprocessed the reference way."""
+    labels = (folder / mj.outputs["labels"]).read_text(encoding="utf-8").splitlines()
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(normalize_and_pack(cropped, mj.preprocessing)))
+    checks = []
+    for m in mj.models:
+        if backends is not None and m.backend not in backends:
+            continue
+        log.info("checking %s in %s", m.file, m.app_runtime or m.backend)
+        artifact = load(folder / m.file)
+        _check_against_artifact(m, artifact)
+        spec = m.inputs[0]
+        clip = normalize_and_pack(cropped, mj.input_preprocessing(spec)).astype(np.dtype(spec.dtype))
+        got = artifact.run(clip)
+        metrics = compare([expected], [got])
+        tol = backend_registry.tolerance_for(m.backend, m.precision)
+        report = ParityReport(m.backend, m.precision, artifact.runtime, 1, metrics, tol, judge(metrics, tol))
+        checks.append(BundleCheck(m, _top5(got, labels), _top5(expected, labels), report))
+    if not checks:
+        raise XportError(f"the bundle has no model for backends {list(backends or [])}; it has "
+                         f"{', '.join(m.backend for m in mj.models)}")
+    return checks
+
+
 def verify_bundle(bundle: Path | str, video: Path | str, model: torch.nn.Module | None = None,
                   backends: Sequence[str] | None = None, start_seconds: float = 0.0) -> list[BundleCheck]:
     """Run ``video`` through every model of the bundle (or those of ``backends``) and compare with eager.
@@ -101,27 +128,8 @@ def verify_bundle(bundle: Path | str, video: Path | str, model: torch.nn.Module 
     """
     folder = find_model_dir(bundle)
     mj = ModelJson.read(folder)
-    labels = (folder / mj.outputs["labels"]).read_text(encoding="utf-8").splitlines()
     reference = _reference(mj, model)
     frames, fps = read_video(video, max_seconds=start_seconds + mj.preprocessing.clip_seconds)
     cropped = prepare_frames(frames, fps, mj.preprocessing, start_seconds)
-    with torch.no_grad():
-        expected = reference(torch.from_numpy(normalize_and_pack(cropped, mj.preprocessing)))
-    checks = []
-    for m in mj.models:
-        if backends is not None and m.backend not in backends:
-            continue
-        artifact = load(folder / m.file)
-        _check_against_artifact(m, artifact)
-        spec = m.inputs[0]
-        clip = normalize_and_pack(cropped, mj.input_preprocessing(spec)).astype(np.dtype(spec.dtype))
-        got = artifact.run(clip)
-        metrics = compare([expected], [got])
-        tol = backend_registry.tolerance_for(m.backend, m.precision)
-        report = ParityReport(m.backend, m.precision, artifact.runtime, 1, metrics, tol, judge(metrics, tol))
-        checks.append(BundleCheck(m, _top5(got, labels), _top5(expected, labels), report))
-        log.info("%s", checks[-1])
-    if not checks:
-        raise XportError(f"the bundle has no model for backends {list(backends or [])}; it has "
-                         f"{', '.join(m.backend for m in mj.models)}")
-    return checks
+    # The caller prints the checks (the CLI does): logging them too would show each one twice.
+    return check_frames(folder, mj, reference, cropped, backends)

@@ -28,6 +28,15 @@ class FusedPreprocessing(nn.Module):
         return self.model(x * self.gain + self.offset)
 
 
+def frames_from_clip(clip: torch.Tensor, spec: PreprocessSpec, dtype: torch.dtype = torch.uint8) -> torch.Tensor:
+    """The fused model's input for a preprocessed clip (1, 3, T, H, W): the 0–255 RGB frames (T, H, W, 3) it came
+    from, rounded. Calibration clips made for the model itself (``--calibration DIR``) feed its fused form so."""
+    mean = torch.tensor(spec.mean).reshape(1, 3, 1, 1, 1)
+    std = torch.tensor(spec.std).reshape(1, 3, 1, 1, 1)
+    pixels = ((clip.float() * std + mean) / spec.scale).round().clamp(0, 255)
+    return pixels[0].permute(1, 2, 3, 0).contiguous().to(dtype)
+
+
 def fuse_preprocessing(model: nn.Module, spec: PreprocessSpec,
                        dtype: torch.dtype = torch.uint8) -> tuple[FusedPreprocessing, torch.Tensor]:
     """The fused model and a seeded example clip of its input: ``dtype`` frames of shape (T, H, W, 3).

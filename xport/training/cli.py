@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from xport.cli_options import OPTION_HELP
 from xport.data import make_dataset
 from xport.training import finetune
 from xport.validation import validate
@@ -78,10 +79,22 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from xport import backends as backend_registry
+    from xport.cli_options import options_per_backend
+    from xport.model_ref import example_inputs
+    from xport.quant.sources import calibration_from
+    from xport.training.checkpoints import load_finetuned
+
     backends = "all" if args.backend == "all" else _comma_list(args.backend)
+    known = [b for b in (backend_registry.names() if backends == "all" else backends) if b in backend_registry.names()]
+    options = options_per_backend(args.option, known)  # before the work: a wrong key fails fast
+    calibration = None
+    if args.calibration:
+        model = load_finetuned(args.model)
+        calibration = calibration_from(args.calibration, model, example_inputs(model))
     report = validate(args.model, args.data, backends, _comma_list(args.precision), split=args.split,
                       out_dir=args.out, calibration_clips=args.calibration_clips, limit=args.limit,
-                      progress=not args.quiet)
+                      progress=not args.quiet, options=options, calibration=calibration)
     print(report.table())
     if args.per_clip:
         print()
@@ -145,7 +158,12 @@ def add_verbs(verbs) -> None:
     p.add_argument("--precision", default="fp32", help="comma list, e.g. fp32,int8 (default: %(default)s)")
     p.add_argument("--out", help="keep the artifacts here (default: a temporary folder)")
     p.add_argument("--calibration-clips", type=int, default=16, help="training clips for int8 (default: 16)")
-    p.add_argument("--limit", type=int, help="validate the first N clips only")
+    p.add_argument("--calibration", metavar="DIR|FILE.json|synthetic",
+                   help="int8 calibration instead of --calibration-clips training clips: a folder of videos or "
+                        ".npy/.pt inputs, a saved calibration, or 'synthetic'")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help=OPTION_HELP)
+    p.add_argument("--limit", type=int, metavar="N",
+                   help="validate N clips only, taken round-robin over the classes (deterministic)")
     p.add_argument("--min-agreement", type=float, default=0.9,
                    help="exit 1 if an artifact agrees with eager on fewer clips than this (default: %(default)s)")
     p.add_argument("--per-clip", action="store_true", help="also print every clip's top-1 in every runtime")
