@@ -28,17 +28,19 @@ NOISY = "noisy"
 WITHHELD = "withheld"
 
 # The thresholds, in one place. Why these values:
-# - SPREAD_LIMIT: on a quiet 2-core machine (README's bench tables) most rows have p90/median 1.05–1.25; a p90
-#   half again above the median means one run in ten or more was interrupted, and then which runs fall on
-#   either side of the median, and so the median itself, depends on the interruptions.
-# - DRIFT_NOISY: eager's round medians within one run agree to a few percent on a quiet machine (separate runs
-#   differ ±20 %, README); a quarter apart, the baseline changed speed during the run.
+# - SPREAD_LIMIT: in the README's bench tables (2-core EPYC, 30 runs) 16 of 20 rows have p90/median 1.05–1.26;
+#   a p90 half again above the median means one run in ten or more was interrupted, and then which runs fall
+#   on either side of the median, and so the median itself, depends on the interruptions (those tables' rows
+#   above it, e.g. X3D-S eager at 1.65, would now be marked).
+# - DRIFT_NOISY: separate runs differ by ±20 % (README); rounds of one run are seconds apart, so a baseline
+#   whose round medians are more than a quarter apart changed speed during the run.
 # - DRIFT_WITHHELD: the baseline doubled (or halved) between rounds: the ratio is then known only within a
 #   factor of two, and a single number (the 205× of issue 22) misleads more than none.
 # - PEAK_DROP: a best-of-10 matmul is very stable alone; losing a fifth of it between before and after
-#   the timing takes a busy or throttling machine.
+#   the timing takes a busy or throttling machine (the rule the bench had before these verdicts).
 # - OTHER_CORES_MARGIN: other processes may use the cores the bench leaves free (cores - threads); beyond
-#   that, a quarter of a core on average (one slice in four stolen from a timed thread) is contention.
+#   that, a quarter of a core on average (one time slice in four taken from a timed thread) is contention,
+#   and it is well above the measurement's error (two 10-ms ticks over a window of at least 0.5 s).
 SPREAD_LIMIT = 1.5
 DRIFT_NOISY = 1.25
 DRIFT_WITHHELD = 2.0
