@@ -125,7 +125,9 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
 
     Protocol: every runtime pinned to ``threads``; ``warmup`` rounds; then ``runs`` samples per candidate,
     interleaved in blocks of ``block`` (see :mod:`xport.benchmark.protocol`); medians and p90. Speed-ups are
-    against the eager run of this session. Exported files go to ``work_dir`` (default: a temporary folder).
+    against the eager run of this session, each judged credible, noisy or withheld (``row.speedup_verdict``,
+    :mod:`xport.benchmark.credibility`: a busy machine, a drifting baseline, a wide spread), with the reasons
+    in the report's notes. Exported files go to ``work_dir`` (default: a temporary folder).
     int8 exports use ``calibration`` (as :func:`xport.export` takes it), else seeded random clips (noted).
     """
     if isinstance(target, torch.nn.Module):
