@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,6 +15,7 @@ from torch import nn
 
 import xport
 from xport import BenchReport, bench
+from xport.benchmark.credibility import CREDIBLE, NOISY, THRESHOLDS, WITHHELD
 from xport.benchmark.flops import count_flops
 from xport.benchmark.machine import describe
 from xport.benchmark.memory import MemoryUse, measure
@@ -47,6 +53,29 @@ def test_rows_protocol_and_ratios(report):
         r = report.row(label)
         assert r.parity_passed and r.sqnr_db > 70 and r.size_mb > 0 and r.runtime.split()[0] in ("onnxruntime",
                                                                                                  "torch")
+
+
+def test_every_ratio_has_a_credibility_verdict_with_its_evidence(report):
+    """Whether the ratios can be quoted on this (possibly busy) machine is not asserted: that they are judged is."""
+    assert report.credibility["thresholds"] == THRESHOLDS
+    load = report.credibility["load"]
+    assert load["threads"] == 2 and load["cores"] == os.cpu_count() and load["window_s"] > 0 and load["source"]
+    assert len(report.credibility["matmul_peaks_gflops"]) == 2
+    eager = report.row("eager (PyTorch fp32)")
+    assert eager.speedup_verdict == "" and eager.round_speedups == ()
+    for r in report.rows:
+        assert r.spread == pytest.approx(r.p90_ms / r.median_ms)
+        if r.is_eager:
+            continue
+        assert r.speedup_verdict in (CREDIBLE, NOISY, WITHHELD)
+        assert bool(r.speedup_reasons) == (r.speedup_verdict != CREDIBLE)
+        # runs=4, block=2: two rounds, each ratio taken inside one round
+        assert r.round_speedups == pytest.approx([statistics.median(eager.samples_ms[i:i + 2])
+                                                  / statistics.median(r.samples_ms[i:i + 2]) for i in (0, 2)])
+        if report.credibility["machine_reasons"]:
+            assert r.speedup_verdict != CREDIBLE
+    doubtful = [r for r in report.rows if r.speedup_verdict in (NOISY, WITHHELD)]
+    assert bool(doubtful) == any(note.startswith("ratios ") for note in report.notes)
 
 
 def test_flops_and_machine_facts(report):
@@ -135,3 +164,34 @@ def test_channels_last_artifacts_get_the_clip_in_their_layout(tmp_path, tiny_mod
     artifact = xport.export(tiny_model, clip, "tflite", tmp_path, input_layout="NTHWC")
     result = bench([artifact], clip, model=tiny_model, runs=1, warmup=0, measure_memory=False, progress=False)
     assert result.row("tflite fp32").parity_passed
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="other processes' CPU time is read from /proc/stat (Linux)")
+def test_cli_bench_on_a_busy_machine_marks_the_ratios_in_every_report(tmp_path, capsys, tiny_model):
+    """A real busy machine: a spinning process takes a core from a bench that uses all of them, twice."""
+    require_backend("onnx")
+    # A larger clip than the card's keeps the timed window well above machine_load.MIN_WINDOW_S on fast machines
+    # with only 5 runs; the artifact is exported before the spinner starts, and shared by both benches.
+    shape = (1, 3, 8, 128, 128)
+    artifact = xport.export(tiny_model, seeded(shape), "onnx", tmp_path / "onnx")
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        outputs = []
+        for i in range(2):  # the note comes with each report, not once per process
+            main(["-q", "bench", "tiny_video_cnn", "--artifact", str(artifact.path), "--input-shape",
+                  ",".join(map(str, shape)), "--runs", "5", "--warmup", "0", "--threads", str(os.cpu_count()),
+                  "--no-memory", "--out", str(tmp_path / f"run{i}")])
+            outputs.append(capsys.readouterr().out)
+    finally:
+        hog.kill()
+        hog.wait()
+    for i, out in enumerate(outputs):
+        data = json.loads((tmp_path / f"run{i}" / "bench.json").read_text())
+        assert data["credibility"]["load"]["source"] == "/proc/stat"
+        assert any(r.startswith("other processes kept") for r in data["credibility"]["machine_reasons"]), data
+        onnx = next(r for r in data["rows"] if r["label"] == "onnx fp32")
+        assert onnx["speedup_verdict"] in (NOISY, WITHHELD) and onnx["speedup_reasons"]
+        shown = "(noisy)" if onnx["speedup_verdict"] == NOISY else "withheld"
+        markdown = (tmp_path / f"run{i}" / "bench.md").read_text()
+        assert shown in out and shown in markdown
+        assert "note: ratios " in out and "other processes kept" in out and "other processes kept" in markdown

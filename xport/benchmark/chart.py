@@ -1,4 +1,5 @@
-"""The benchmark's PNG: median latency per candidate (backend × precision), p90 as a whisker, eager as a line."""
+"""The benchmark's PNG: median latency per candidate (backend × precision), p90 as a whisker, eager as a line,
+each ratio as the tables print it (marked noisy or withheld when not credible)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ def draw(report: BenchReport, path: Path) -> bool:
     axes.barh(list(positions), medians, xerr=[[0] * len(rows), whiskers], color=colours, capsize=3)
     axes.set_yticks(list(positions), labels)
     for y, r in zip(positions, rows):
-        if r.speedup is not None:
-            axes.text(max(r.median_ms, r.p90_ms), y, f"  {r.speedup:.2f}x", va="center", fontsize=8)
+        if r.speedup is not None:  # "(noisy)" or "withheld" as in the tables: the PNG travels without the notes
+            axes.text(max(r.median_ms, r.p90_ms), y, f"  {r.speedup_text()}", va="center", fontsize=8)
     eager = next((r for r in rows if r.is_eager), None)
     if eager is not None:
         axes.axvline(eager.median_ms, color="tab:red", linestyle="--", linewidth=1, label="eager PyTorch fp32")

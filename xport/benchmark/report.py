@@ -1,6 +1,8 @@
 """The benchmark's result: one row per candidate, plus what is needed to trust and compare the numbers.
 
-Speed-ups are ratios against the eager run of the same session; achieved GFLOP/s is counted FLOPs over the
+Speed-ups are ratios against the eager run of the same session, each with a verdict on whether it can be
+quoted (:mod:`.credibility`): the table and markdown show "2.6x (noisy)" or "withheld" and say why in the
+notes; the JSON keeps every measured ratio next to its verdict. Achieved GFLOP/s is counted FLOPs over the
 median latency, and its fraction of the machine's fp32 matmul peak (measured in the same run) says how
 much of the CPU a runtime actually uses. Writes JSON (everything, including raw samples), markdown and a
 terminal table.
@@ -16,6 +18,7 @@ from typing import Any
 from xport.text_table import aligned
 
 from .chart import draw
+from .credibility import NOISY, WITHHELD
 
 EAGER = "eager"
 VANILLA = "vanilla"
@@ -34,7 +37,11 @@ class BenchRow:
     median_ms: float
     p90_ms: float
     samples_ms: tuple[float, ...]
-    speedup: float | None = None  # eager median / this median, same run
+    speedup: float | None = None  # eager median / this median, same run (measured; see speedup_verdict)
+    speedup_verdict: str = ""  # "credible", "noisy", "withheld"; "" for eager itself or without a baseline
+    speedup_reasons: tuple[str, ...] = ()  # why noisy or withheld, with the measured numbers
+    round_speedups: tuple[float, ...] = ()  # the ratio in each interleaved round: its spread is its uncertainty
+    spread: float | None = None  # p90 / median
     ms_per_clip_second: float | None = None  # median per second of video covered by the input
     gflops_per_s: float | None = None
     peak_fraction: float | None = None  # gflops_per_s / machine matmul peak
@@ -51,6 +58,19 @@ class BenchRow:
         """The eager model as given: the reference every speed-up is measured against."""
         return self.kind == EAGER
 
+    @property
+    def quotable_speedup(self) -> float | None:
+        """The speed-up unless it was withheld as not credible (a noisy one is returned: it carries its mark)."""
+        return None if self.speedup_verdict == WITHHELD else self.speedup
+
+    def speedup_text(self) -> str:
+        """The "vs eager" cell: "2.65x", "2.65x (noisy)", "withheld" or "-"."""
+        if self.speedup is None:
+            return "-"
+        if self.speedup_verdict == WITHHELD:
+            return "withheld"
+        return f"{self.speedup:.2f}x" + (" (noisy)" if self.speedup_verdict == NOISY else "")
+
 
 @dataclass(frozen=True)
 class BenchReport:
@@ -65,6 +85,7 @@ class BenchReport:
     protocol: dict[str, Any]
     rows: tuple[BenchRow, ...]
     notes: tuple[str, ...] = field(default=())
+    credibility: dict[str, Any] = field(default_factory=dict)  # the run-wide verdict: machine load, drift, limits
 
     def row(self, label: str) -> BenchRow:
         """The row called ``label``."""
@@ -115,7 +136,8 @@ class BenchReport:
     @classmethod
     def from_json(cls, text: str) -> BenchReport:
         d = json.loads(text)
-        rows = tuple(BenchRow(**{**r, "samples_ms": tuple(r["samples_ms"])}) for r in d.pop("rows"))
+        tuples = ("samples_ms", "speedup_reasons", "round_speedups")
+        rows = tuple(BenchRow(**{**r, **{k: tuple(r[k]) for k in tuples if k in r}}) for r in d.pop("rows"))
         shapes = tuple(tuple(s) for s in d.pop("input_shapes"))
         return cls(**{**d, "rows": rows, "input_shapes": shapes, "notes": tuple(d.get("notes", ()))})
 
@@ -135,6 +157,6 @@ def _cells(r: BenchRow) -> list[str]:
     else:
         parity = f"{'ok' if r.parity_passed else 'FAIL'}, SQNR {r.sqnr_db:.0f} dB"
     return [r.label, r.runtime, f"{r.size_mb:.2f}", f"{r.median_ms:.2f}", f"{r.p90_ms:.2f}",
-            _number(r.speedup, ".2f") + ("x" if r.speedup is not None else ""), _number(r.ms_per_clip_second, ".2f"),
+            r.speedup_text(), _number(r.ms_per_clip_second, ".2f"),
             _number(r.gflops_per_s, ".1f"), _number(None if r.peak_fraction is None else 100 * r.peak_fraction, ".1f"),
             memory, parity]

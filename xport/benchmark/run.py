@@ -1,8 +1,9 @@
 """``xport.bench``: export (or take) artifacts, time them against eager with one protocol, report everything.
 
 Order of work, chosen so measurements do not disturb each other: exports and parity checks first; then the
-matmul peak, the interleaved timing of all candidates, and the peak again; then, one child process per
-candidate, peak memory (children run after timing, never alongside it).
+matmul peak, the interleaved timing of all candidates (watching what else runs on the machine), and the peak
+again; then, one child process per candidate, peak memory (children run after timing, never alongside it).
+Each ratio then gets its verdict (:mod:`.credibility`), and the reasons go into this report's notes.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from ..capture import as_input_tuple
 from ..errors import XportError
 from ..model_ref import example_inputs
 from ..tensor_spec import validate_inputs
-from . import machine, memory
+from . import credibility, machine, memory
 from .flops import count_flops
+from .machine_load import LoadWatch
 from .protocol import DEFAULT_THREADS, interleaved
 from .report import EAGER, VANILLA, BenchReport, BenchRow
 
@@ -123,7 +125,9 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
 
     Protocol: every runtime pinned to ``threads``; ``warmup`` rounds; then ``runs`` samples per candidate,
     interleaved in blocks of ``block`` (see :mod:`xport.benchmark.protocol`); medians and p90. Speed-ups are
-    against the eager run of this session. Exported files go to ``work_dir`` (default: a temporary folder).
+    against the eager run of this session, each judged credible, noisy or withheld (``row.speedup_verdict``,
+    :mod:`xport.benchmark.credibility`: a busy machine, a drifting baseline, a wide spread), with the reasons
+    in the report's notes. Exported files go to ``work_dir`` (default: a temporary folder).
     int8 exports use ``calibration`` (as :func:`xport.export` takes it), else seeded random clips (noted).
     """
     if isinstance(target, torch.nn.Module):
@@ -240,13 +244,16 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
     candidates = _candidates(model, vanilla, artifacts, inputs, threads, notes)
 
     peaks = [machine.matmul_peak_gflops(threads)]
+    watch = LoadWatch(threads)
     latency = _timed({c.label: c.run for c in candidates}, runs=runs, warmup=warmup, threads=threads, block=block,
                      progress=progress)
+    load = watch.stop()
     peaks.append(machine.matmul_peak_gflops(threads))
     peak = max(peaks)
-    if min(peaks) < 0.8 * peak:
-        notes.append(f"the matmul peak moved during the run ({peaks[0]:.0f} → {peaks[1]:.0f} GFLOP/s): the "
-                     "machine was busy or throttling; treat the ratios with care")
+    eager_label = EAGER_LABEL if EAGER_LABEL in latency else None
+    verdicts = credibility.assess({label: lat.samples_ms for label, lat in latency.items()}, block, eager_label,
+                                  load=load, peaks=peaks)
+    notes += verdicts.notes()
 
     memory_use: dict[str, memory.MemoryUse | str] = {}
     for i, c in enumerate(candidates if measure_memory else (), 1):
@@ -264,11 +271,13 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
         report = parity.get(a.path) if a is not None else None
         achieved = flops / lat.median_ms / 1e6 if flops else None
         measured = isinstance(use, memory.MemoryUse)
+        verdict = verdicts.rows[c.label]
         rows.append(BenchRow(
             label=c.label, kind=c.kind, backend=a.backend if a else "eager", precision=a.precision if a else "fp32",
             runtime=c.runtime, size_mb=a.size_bytes / 1e6 if a else _eager_size_mb(c.module),
             median_ms=lat.median_ms, p90_ms=lat.p90_ms, samples_ms=lat.samples_ms,
-            speedup=eager_ms / lat.median_ms if eager_ms else None,
+            speedup=eager_ms / lat.median_ms if eager_ms else None, speedup_verdict=verdict.verdict,
+            speedup_reasons=verdict.reasons, round_speedups=verdict.round_speedups, spread=verdict.spread,
             ms_per_clip_second=lat.median_ms / seconds_of_video if seconds_of_video else None,
             gflops_per_s=achieved, peak_fraction=achieved / peak if achieved else None,
             peak_mb=use.peak_mb if measured else None, model_mb=use.model_mb if measured else None,
@@ -280,7 +289,7 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
                 "order": "interleaved in blocks, one unrecorded settling run per block", "statistic": "median, p90"}
     return BenchReport(model=name, input_shapes=tuple(tuple(x.shape) for x in inputs), flops=flops,
                        clip_seconds=clip_seconds, machine=machine.describe(threads), matmul_peak_gflops=peak,
-                       protocol=protocol, rows=tuple(rows), notes=tuple(notes))
+                       protocol=protocol, rows=tuple(rows), notes=tuple(notes), credibility=verdicts.to_dict())
 
 
 def _no_grad_call(module: torch.nn.Module, inputs: Iterable[torch.Tensor]) -> None:
