@@ -9,9 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
+import xport
 from xport import backends
 from xport.cli import main
+from xport.efficient_ops import create_model
 
 from .helpers import require_backend
 
@@ -201,3 +204,26 @@ def test_input_shape_is_checked_against_the_model_card(shape, message, tmp_path)
     done = xport_cli("export", "efficient_x3d_xs", "--backend", "onnx", "--input-shape", shape, "--out", str(tmp_path))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert re.search(message, done.stderr) and "traceable" not in done.stderr, done.stderr
+
+
+def test_quiet_after_the_verb_silences_progress_and_litert_info(tmp_path):
+    require_backend("tflite")
+    done = subprocess.run([sys.executable, "-m", "xport", "export", "tiny_video_cnn", "--backend", "tflite",
+                           "--out", str(tmp_path / "art"), "-q"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "parity PASSED" in done.stdout
+    # no xport progress, and not LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." either
+    assert "xport:" not in done.stderr and "INFO:" not in done.stderr + done.stdout
+
+
+def test_fixes_are_given_in_the_form_of_the_caller(tmp_path, capsys):
+    out = tmp_path / "full"
+    out.mkdir()
+    (out / "model.onnx").write_text("mine")
+    assert main(["-q", "export", "tiny_video_cnn", "--backend", "onnx", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "pass --overwrite to replace" in err and "overwrite=True" not in err
+    with pytest.raises(xport.OutputDirError) as raised:
+        xport.export(create_model("tiny_video_cnn"), torch.zeros(1, 3, 4, 64, 64), "onnx", out)
+    assert "pass overwrite=True (CLI: --overwrite) to replace" in str(raised.value)
+    assert (out / "model.onnx").read_text() == "mine"

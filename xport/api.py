@@ -18,7 +18,7 @@ from .artifact import Artifact, Manifest, describe_outputs
 from .atomic import prepare_output_dir, staged_output
 from .capture import as_input_tuple, capture, input_names
 from .emit_options import EmitOptions, resolve_settings
-from .errors import ParityError, XportError
+from .errors import ParityError, XportError, pass_as
 from .parity import ParityReport, measure
 from .plan import CheckReport, check_program, plan
 from .sample_inputs import default_inputs
@@ -41,8 +41,9 @@ def _calibration_for(calibration: Any, inputs: tuple) -> Calibration:
     from .quant import Calibration
 
     if calibration is None:
-        raise XportError("precision 'int8' needs calibration data: pass calibration=<iterable of example inputs>, "
-                         "a Calibration, or a saved calibration .json (CLI: --calibration DIR|FILE.json|synthetic)")
+        raise XportError("precision 'int8' needs calibration data: pass " + pass_as(
+            "calibration=<iterable of example inputs>, a Calibration, or a saved calibration .json",
+            "--calibration DIR|FILE.json|synthetic"))
     if isinstance(calibration, Calibration):
         return calibration
     if isinstance(calibration, (str, Path)):

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import OutputDirError
+from .errors import OutputDirError, pass_as
 
 
 def prepare_output_dir(output_dir: Path | str, overwrite: bool) -> Path:
@@ -23,8 +23,8 @@ def prepare_output_dir(output_dir: Path | str, overwrite: bool) -> Path:
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         names = sorted(p.name for p in out.iterdir())
         shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
-        raise OutputDirError(f"{out} is not empty ({shown}); pass overwrite=True (CLI: --overwrite) to replace "
-                             "files of the same name, or choose an empty directory")
+        raise OutputDirError(f"{out} is not empty ({shown}); pass {pass_as('overwrite=True', '--overwrite')} to "
+                             "replace files of the same name, or choose an empty directory")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -279,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("spec", help="list the backend-neutral op spec")
     p.set_defaults(func=cmd_spec)
+
+    for sub in verbs.choices.values():  # `xport export ... -q` as well as `xport -q export ...`
+        # SUPPRESS: without -q after the verb, the verb must not reset a -q given before it.
+        sub.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                         help="print results only, no progress")
     return parser
 
 
@@ -292,10 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except ParityError as exc:  # the artifact ran and disagrees: a parity failure, not a usage error
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc.cli_message()}", file=sys.stderr)
         return 1
     except XportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc.cli_message()}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `xport check ... | head`: the reader left; exit quietly like other CLI tools
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -6,13 +6,33 @@ Every error a user can cause derives from :class:`XportError`, and every message
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+# A fix written in both forms by :func:`pass_as`: Python callers read the first, the command line the second.
+_BOTH_FORMS = re.compile(r"\{api:(.*?)\|cli:(.*?)\}", re.DOTALL)
+
+
+def pass_as(api: str, cli: str) -> str:
+    """A setting to pass in a fix, in both forms: ``pass_as("overwrite=True", "--overwrite")``.
+
+    ``str(error)`` shows ``overwrite=True (CLI: --overwrite)``; the command line shows ``--overwrite`` only
+    (:meth:`XportError.cli_message`), so no user is told to pass a flag to Python or a keyword to a shell.
+    """
+    return f"{{api:{api}|cli:{cli}}}"
+
 
 class XportError(Exception):
     """Base class of every error xport raises on purpose."""
+
+    def __str__(self) -> str:
+        return _BOTH_FORMS.sub(r"\1 (CLI: \2)", super().__str__())
+
+    def cli_message(self) -> str:
+        """The message as the command line shows it: each fix in its CLI form."""
+        return _BOTH_FORMS.sub(r"\2", super().__str__())
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from xport.caps import Capabilities, Int8Scheme, int8_kernel_ops, native
-from xport.errors import XportError
+from xport.errors import XportError, pass_as
 
 from .precisions import PRECISIONS
 
@@ -53,9 +53,9 @@ def require_target(target: str) -> None:
     if TARGETS[target] < INT8_FROM:
         raise XportError(f"precision 'int8' (int8 activations) needs Core ML's quantize/dequantize ops, which arrive "
                          f"with iOS17/macOS14; minimum_deployment_target is {target}. Fix: export with "
-                         "minimum_deployment_target='iOS17' (or macOS14, or later; CLI: --option "
-                         "minimum_deployment_target=iOS17), or use precision 'int8w' (int8 weights only) for older "
-                         "targets")
+                         + pass_as("minimum_deployment_target='iOS17' (or macOS14, or later)",
+                                   "--option minimum_deployment_target=iOS17")
+                         + ", or use precision 'int8w' (int8 weights only) for older targets")
 
 
 def caps_for(generation: int) -> Capabilities:

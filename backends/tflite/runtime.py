@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from xport._warnings import native_stderr_silenced
 from xport.artifact import DEFAULT_THREADS, MANIFEST_KEY, Manifest
 from xport.errors import ModelFormatError
 
@@ -39,9 +40,12 @@ class TfliteRunner:
         data = self.path.read_bytes()
         self.manifest = read_manifest(self.path, data)
         try:
-            # LiteRT verifies the flatbuffer before building the graph, so truncation is caught here.
-            self._interpreter = Interpreter(model_content=data, num_threads=threads)
-            self._interpreter.allocate_tensors()
+            # LiteRT verifies the flatbuffer before building the graph, so truncation is caught here. Its C++
+            # logger prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on every load (even under
+            # `xport -q`) with no Python switch; a failed load says why in the exception.
+            with native_stderr_silenced():
+                self._interpreter = Interpreter(model_content=data, num_threads=threads)
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelFormatError(self.path, f"LiteRT cannot load it ({str(exc).splitlines()[0][:300]})",
                                    "the file is truncated or corrupt; export it again") from exc

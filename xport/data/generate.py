@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from xport.errors import XportError
+from xport.errors import XportError, pass_as
 from xport.preprocess import write_video
 
 from .motion import TASKS, render_clip
@@ -74,7 +74,8 @@ def make_dataset(out_dir: str | Path, *, task: str = "speed", classes: int | Non
         raise XportError(f"H.264 needs even frame sizes, got {size[0]}x{size[1]}")
     root = Path(out_dir)
     if (root / "dataset.json").exists() and not overwrite:
-        raise XportError(f"{root} already holds a dataset; pass overwrite=True (CLI --overwrite) to replace it")
+        raise XportError(f"{root} already holds a dataset; pass {pass_as('overwrite=True', '--overwrite')} to "
+                         "replace it")
     names = list(TASKS[task][:classes])
     start = time.perf_counter()
     counts = {"train": train_clips, "val": val_clips}

@@ -26,7 +26,7 @@ from xport.artifact import Artifact
 from xport.atomic import staged_output
 from xport.efficient_ops import create_model
 from xport.efficient_ops.finetuned import finetuned_meta
-from xport.errors import XportError
+from xport.errors import XportError, pass_as
 from xport.parity import ParityReport
 from xport.preprocess import PreprocessSpec, frames_from_clip, fuse_preprocessing
 from xport.spec.attrs import CastAttrs
@@ -106,7 +106,7 @@ def _module_calibration(calibration: Any, prep: PreprocessSpec, example: torch.T
     clips = calibration.inputs if isinstance(calibration, Calibration) else calibration
     if isinstance(clips, (str, Path)) or not clips:
         raise XportError("int8 with fused preprocessing needs calibration clips, not saved ranges (a calibration "
-                         ".json holds the unfused model's); pass a folder of videos (CLI: --calibration DIR)")
+                         ".json holds the unfused model's); pass " + pass_as("clips", "--calibration DIR (of videos)"))
     samples = [c[0] if isinstance(c, (tuple, list)) else c for c in clips]
     return [(frames_from_clip(clip, prep, example.dtype),) for clip in samples]
 

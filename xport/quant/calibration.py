@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from xport.errors import InputSpecError, ModelFormatError, XportError
+from xport.errors import InputSpecError, ModelFormatError, XportError, pass_as
 from xport.tensor_spec import TensorSpec
 
 log = logging.getLogger("xport")
@@ -66,8 +66,8 @@ class Calibration:
             check_inputs(sample, specs, i)
             samples.append(tuple(x.detach() for x in sample))
         if not samples:
-            raise XportError("int8 needs calibration data: pass calibration=<iterable of example inputs> "
-                             "(a few dozen real clips; CLI: --calibration DIR)")
+            raise XportError("int8 needs calibration data (a few dozen real clips): pass "
+                             + pass_as("calibration=<iterable of example inputs>", "--calibration DIR"))
         return cls(specs, samples)
 
     def record(self, plan_key: str, prepared: torch.fx.GraphModule) -> None:

@@ -26,7 +26,7 @@ from tqdm import tqdm
 from xport.data import ClipDataset, DatasetError, read_classes
 from xport.efficient_ops import create_model
 from xport.efficient_ops.finetuned import FINETUNED_FORMAT
-from xport.errors import XportError
+from xport.errors import XportError, pass_as
 from xport.preprocess import PreprocessSpec
 
 from .checkpoints import STATE_FORMAT, atomic_save, load_state, weights_digest
@@ -148,8 +148,8 @@ def finetune(model: str = "efficient_x3d_xs", data: str | Path = "xport-data/mot
     out = Path(out)
     state_path, model_path = out / "last.pt", out / "model.pt"
     if not resume and not overwrite and (state_path.exists() or model_path.exists()):
-        raise XportError(f"{out} already holds a fine-tuning run; pass resume=True (--resume) to continue it "
-                         "or overwrite=True (--overwrite) to start again")
+        raise XportError(f"{out} already holds a fine-tuning run; pass {pass_as('resume=True', '--resume')} to "
+                         f"continue it or {pass_as('overwrite=True', '--overwrite')} to start again")
 
 
     net = create_model(model, num_classes=len(names), pretrained=pretrained, seed=seed)
