@@ -133,6 +133,8 @@ def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence
     few seeded random and structured tensors. Raises :class:`~xport.ParityError` on failure unless
     ``strict=False``. ``arm=True`` (or core names, e.g. ``"a53,a76"``) also runs the artifact in the aarch64
     runtime under qemu on each core and returns an :class:`xport.arm.report.ArmVerifyReport` (x86 + ARM).
+    ``model``'s weights are compared with the fingerprint the manifest recorded at export (``report.weights``):
+    a failure against other weights is reported as that, not as a bad conversion.
     """
     if inputs is None:
         if artifact.example_inputs is not None:

@@ -2,8 +2,8 @@
 
 ``torch.jit.trace`` of the unlifted program records exactly the ATen ops the planner left; ``freeze``
 inlines the weights; the manifest rides along as the extra file ``xport.json``, with the file's checksum
-(:mod:`.ptl_format`). ``optimize_for_mobile`` is
-not used: this torch build has no XNNPACK, and the planner already did the rewrites it would do.
+(:mod:`.ptl_format`). ``optimize_for_mobile`` is not used: this torch build has no XNNPACK, and the planner
+already did the rewrites it would do.
 
 int8: the program is xport.quant's QDQ graph; ``quantized.py`` lowers it to PyTorch's quantized kernels
 (qnnpack, prepacked int8 weights) before tracing, so the ``.ptl`` computes in int8.
