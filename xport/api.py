@@ -19,6 +19,8 @@ from .atomic import prepare_output_dir, staged_output
 from .capture import as_input_tuple, capture, input_names
 from .emit_options import EmitOptions, resolve_settings
 from .errors import ParityError, XportError, pass_as
+from .fingerprint import weight_fingerprint
+from .foreign import complete_inputs
 from .parity import ParityReport, measure
 from .plan import CheckReport, check_program, plan
 from .sample_inputs import default_inputs
@@ -95,7 +97,8 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
         backend=backend, precision=precision,
         inputs=tuple(TensorSpec.of(n, x, dynamic_batch) for n, x in zip(input_names(program), inputs)),
         outputs=describe_outputs(planned, inputs, dynamic_batch),
-        source=f"{type(model).__module__}.{type(model).__qualname__}", xport_version=__version__, extra=extra)
+        source=f"{type(model).__module__}.{type(model).__qualname__}", xport_version=__version__, extra=extra,
+        weights_fingerprint=weight_fingerprint(model))
     log.info("writing %s artifact", backend)
     with staged_output(output_dir, overwrite) as stage:
         artifact = be.emit(planned, EmitOptions(precision, name, manifest, settings), stage)
@@ -104,14 +107,23 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
     return artifact
 
 
-def load(path: Path | str, threads: int | None = None) -> Artifact:
-    """Open an artifact written by :func:`export`; the backend is chosen by file type.
+def load(path: Path | str, threads: int | None = None, *, input_shapes: Sequence[Sequence[int]] | None = None,
+         shapes_from: str = "input_shapes") -> Artifact:
+    """Open an artifact; the backend is chosen by file type.
 
     ``threads`` sizes the runtime's thread pool (default: 2, see ``xport.artifact.DEFAULT_THREADS``).
+    Files xport did not write open too where the runtime can run them without a manifest (an ``.onnx`` from
+    ``torch.onnx.export``, a ``.ptl`` from ``torch.jit.trace``): input shapes come from the file where it has
+    them, else from ``input_shapes`` (one shape per input; ``shapes_from`` says where they came from, for the
+    report). Their ``manifest.foreign`` says which shapes were used.
     """
     path = Path(path)
     be = backend_registry.require(backend_registry.for_path(path))
-    return Artifact.opened(path, be.load(path, threads))
+    runner = be.load(path, threads)
+    if runner.manifest.foreign:
+        runner.manifest = complete_inputs(runner.manifest, input_shapes, shapes_from)
+        log.info("%s was not written by xport: %s", path.name, runner.manifest.foreign)
+    return Artifact.opened(path, runner)
 
 
 def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence[torch.Tensor]] | None = None,
@@ -122,6 +134,8 @@ def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence
     few seeded random and structured tensors. Raises :class:`~xport.ParityError` on failure unless
     ``strict=False``. ``arm=True`` (or core names, e.g. ``"a53,a76"``) also runs the artifact in the aarch64
     runtime under qemu on each core and returns an :class:`xport.arm.report.ArmVerifyReport` (x86 + ARM).
+    ``model``'s weights are compared with the fingerprint the manifest recorded at export (``report.weights``):
+    a failure against other weights is reported as that, not as a bad conversion.
     """
     if inputs is None:
         if artifact.example_inputs is not None:

@@ -36,12 +36,17 @@ class Manifest:
     source: str = ""
     xport_version: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The exported model's weights (xport.fingerprint); "" in manifests written before xport recorded it.
+    weights_fingerprint: str = ""
+    # Set only for files xport did not write (xport.foreign): where the input shapes came from.
+    foreign: str = ""
 
     def to_json(self) -> str:
         return json.dumps({
             "backend": self.backend, "precision": self.precision,
             "inputs": [s.to_dict() for s in self.inputs], "outputs": [s.to_dict() for s in self.outputs],
             "source": self.source, "xport_version": self.xport_version, "extra": self.extra,
+            "weights_fingerprint": self.weights_fingerprint,
         }, indent=2, sort_keys=True)
 
     @classmethod
@@ -49,7 +54,7 @@ class Manifest:
         d = json.loads(text)
         return cls(d["backend"], d["precision"], tuple(TensorSpec.from_dict(s) for s in d["inputs"]),
                    tuple(TensorSpec.from_dict(s) for s in d["outputs"]), d.get("source", ""),
-                   d.get("xport_version", ""), d.get("extra", {}))
+                   d.get("xport_version", ""), d.get("extra", {}), d.get("weights_fingerprint", ""))
 
 
 class Runner(Protocol):

@@ -83,7 +83,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     arm = (args.arm_cores or True) if args.arm else False
-    report = verify(load_model(args.model, args.pretrained), load(args.artifact), strict=False, arm=arm)
+    model = load_model(args.model, args.pretrained)
+    # Shapes for a file xport did not write, used only where the file has none: --input-shape, else the card's.
+    shape, shapes_from = parse_shape(args.input_shape), "--input-shape"
+    if shape is None and getattr(model, "default_cfg", None) is not None:
+        shape, shapes_from = tuple(example_inputs(model)[0].shape), "the model card"
+    artifact = load(args.artifact, input_shapes=None if shape is None else [shape], shapes_from=shapes_from)
+    report = verify(model, artifact, strict=False, arm=arm)
     print(report)
     return 0 if report.passed else 1
 
@@ -227,7 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("verify", help="compare an exported artifact with the eager model")
     _add_model_ref(p)
-    p.add_argument("artifact", type=Path, help=f"artifact file ({', '.join(backend_registry.all_suffixes())})")
+    p.add_argument("artifact", type=Path, help=f"artifact file ({', '.join(backend_registry.all_suffixes())}); an "
+                                               ".onnx or .ptl xport did not write works too")
+    p.add_argument("--input-shape", metavar="N,C,T,H,W",
+                   help="input shape for a file xport did not write, where the file records none (default: the "
+                        "zoo model's card, batch 1)")
     p.add_argument("--arm", action="store_true",
                    help=f"also run it in the aarch64 runtime under qemu-aarch64-static ({', '.join(arm_backends())})")
     p.add_argument("--arm-cores", metavar="CORES", help="core settings for --arm: a53, a55, a76 (default a53,a76)")

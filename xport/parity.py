@@ -15,6 +15,7 @@ import torch
 
 from . import backends
 from .errors import ParityError
+from .fingerprint import short, weight_fingerprint
 from .tolerances import Tolerance
 
 # Two classes whose eager logits differ by less than this fraction of the output scale are a tie:
@@ -93,6 +94,10 @@ class ParityReport:
     metrics: Metrics
     tolerance: Tolerance
     failures: list[str] = field(default_factory=list)
+    # How the model's weights compare with those the artifact was exported from (see weights_verdict).
+    weights: str = ""
+    # Where a file xport did not write got its input shapes ("" for xport's own files).
+    foreign: str = ""
 
     @property
     def passed(self) -> bool:
@@ -116,6 +121,10 @@ class ParityReport:
             f"  top-1 agreement {_percent(m.top1_agreement)} (min {_percent(t.min_top1)})"
             f"   top-5 overlap {_percent(m.top5_agreement)}",
         ]
+        if self.weights:
+            lines.append(f"  weights: {self.weights}")
+        if self.foreign:
+            lines.append(f"  not written by xport: {self.foreign}")
         lines += [f"  FAIL: {f}" for f in self.failures]
         return "\n".join(lines)
 
@@ -132,6 +141,22 @@ def judge(metrics: Metrics, tol: Tolerance) -> list[str]:
     if metrics.top1_agreement is not None and not metrics.top1_agreement >= tol.min_top1:
         failures.append(f"top-1 agreement {metrics.top1_agreement:.3f} < {tol.min_top1:g}")
     return failures
+
+
+def weights_verdict(recorded: str, model: torch.nn.Module) -> tuple[str, str | None]:
+    """(how ``model``'s weights compare with the ``recorded`` fingerprint, the failure to report if parity fails).
+
+    A parity failure against other weights says nothing about the conversion, so it is named as what it is.
+    """
+    if not recorded:
+        return "", None  # a file xport did not write, or a manifest from before fingerprints
+    now = weight_fingerprint(model)
+    if now == recorded:
+        return f"the model's are the ones exported (fingerprint {short(now)})", None
+    return (f"DIFFERENT from the ones exported (model {short(now)}, artifact {short(recorded)})",
+            f"the artifact was exported from different weights than this model (fingerprint {short(recorded)}, "
+            f"the model's {short(now)}): verify it against the model and checkpoint it was exported from; this "
+            "is not a conversion error")
 
 
 def _as_tuple(result) -> tuple[torch.Tensor, ...]:
@@ -156,7 +181,15 @@ def measure(model: torch.nn.Module, artifact, inputs: Iterable[Sequence[torch.Te
             samples += 1
     if not samples:
         raise ValueError("verify needs at least one input tuple")
-    metrics = compare(refs, outs)
+    try:
+        metrics = compare(refs, outs)
+    except ParityError as exc:  # outputs of another shape: perhaps another model altogether
+        other_weights = weights_verdict(artifact.manifest.weights_fingerprint, model)[1]
+        raise ParityError(f"{exc.report}; {other_weights}" if other_weights else exc.report) from None
     tol = backends.tolerance_for(artifact.backend, artifact.precision)
-    return ParityReport(artifact.backend, artifact.precision, artifact.runtime, samples, metrics, tol,
-                        judge(metrics, tol))
+    failures = judge(metrics, tol)
+    weights, other_weights = weights_verdict(artifact.manifest.weights_fingerprint, model)
+    if failures and other_weights:
+        failures.insert(0, other_weights)
+    return ParityReport(artifact.backend, artifact.precision, artifact.runtime, samples, metrics, tol, failures,
+                        weights, artifact.manifest.foreign)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from xport.artifact import MANIFEST_KEY, Manifest
@@ -89,8 +90,7 @@ def write_manifest(package: Path, manifest: Manifest) -> Manifest:
     coreml = dict(manifest.extra.get("coreml", {}))
     coreml[WEIGHTS_CHECKSUMS] = {name: sha256(p) for name, p in weight_files(model_file).items()}
     coreml[SPEC_CHECKSUM] = PLACEHOLDER
-    manifest = Manifest(manifest.backend, manifest.precision, manifest.inputs, manifest.outputs, manifest.source,
-                        manifest.xport_version, {**manifest.extra, "coreml": coreml})
+    manifest = replace(manifest, extra={**manifest.extra, "coreml": coreml})
     spec.description.metadata.userDefined[MANIFEST_KEY] = manifest.to_json()
     data = spec.SerializeToString()
     found = [m for m in _CHECKSUM.finditer(data) if m.group(1) == PLACEHOLDER.encode()]

@@ -1,8 +1,8 @@
 """What an xport ``.pte`` holds besides the model, and the checks made before ExecuTorch's runtime reads one.
 
 The manifest is the string returned by the program's constant method ``xport_manifest``; the delegate is XNNPACK.
-The manifest records the SHA-256 of the whole file, computed with the 64 hex digits of that very record set to
-``0`` (the way checksums inside headers work), so the file can be checked without parsing it.
+The manifest records the SHA-256 of the whole file (:mod:`xport.backends.checksum`), so the file can be checked
+without parsing it.
 
 Why check in Python first: ExecuTorch's Python bindings forward the runtime's log lines to Python, and a log line
 holding non-UTF-8 bytes aborts the whole process (measured with executorch 1.5.1). Damaged file identifiers and
@@ -17,18 +17,17 @@ digits, then, in programs with segments, the extended header: magic ``eh00``, he
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
+from xport.backends import checksum
 from xport.errors import ModelFormatError
 
 MANIFEST_METHOD = "xport_manifest"
 DELEGATE = "XnnpackBackend"
 CHECKSUM_KEY = "pte_sha256"  # in manifest.extra
-CHECKSUM_PLACEHOLDER = "0" * 64
+CHECKSUM_PLACEHOLDER = checksum.PLACEHOLDER
 
-_CHECKSUM = re.compile(rb'"' + CHECKSUM_KEY.encode() + rb'":\s*"([0-9a-f]{64})"')
 _HEAD_BYTES = 40
 _IDENTIFIER = re.compile(rb"ET\d\d")
 _EXTENDED_MAGIC = b"eh00"
@@ -58,26 +57,11 @@ def check_header(data: bytes, path: Path | str) -> None:
         raise ModelFormatError(path, f"truncated: {len(data)} bytes, its header says {expected}", _REEXPORT)
 
 
-def _digest(data: bytes, span: tuple[int, int]) -> str:
-    start, end = span
-    return hashlib.sha256(b"".join((data[:start], CHECKSUM_PLACEHOLDER.encode(), data[end:]))).hexdigest()
-
-
 def seal(data: bytes) -> tuple[bytes, str]:
     """Write the file's checksum over the placeholder in its manifest; return the sealed bytes and the checksum."""
-    found = [m for m in _CHECKSUM.finditer(data) if m.group(1) == CHECKSUM_PLACEHOLDER.encode()]
-    if len(found) != 1:
-        raise ValueError(f"expected one checksum placeholder in the serialized program, found {len(found)}")
-    span = found[0].span(1)
-    digest = _digest(data, span)
-    return data[:span[0]] + digest.encode() + data[span[1]:], digest
+    return checksum.seal(data, CHECKSUM_KEY)
 
 
 def check_checksum(data: bytes, path: Path | str) -> None:
     """ModelFormatError unless ``data`` hashes to the checksum its manifest records."""
-    found = list(_CHECKSUM.finditer(data))
-    if len(found) != 1:
-        raise ModelFormatError(path, "no xport checksum inside (not written by xport, or damaged)",
-                               "export it with xport, or export it again")
-    if _digest(data, found[0].span(1)) != found[0].group(1).decode():
-        raise ModelFormatError(path, "its bytes do not match the checksum recorded at export", _REEXPORT)
+    checksum.check(data, CHECKSUM_KEY, path)

@@ -1,4 +1,4 @@
-"""What ONNX Runtime's CPU execution provider runs natively: fp32, and int8 as QDQ (xport.quant).
+"""What ONNX Runtime's CPU execution provider runs natively: fp32, fp16 (see .fp16), and int8 as QDQ (xport.quant).
 
 3-D convolution is native in ORT's MLAS (x86 and ARM64); mobile EPs (XNNPACK) take only 2-D, so
 ``decompose=("conv3d",)`` is offered for ARM targets that use them.
@@ -6,15 +6,15 @@
 
 from xport.caps import Capabilities, int8_kernel_ops, native
 
-_FP32 = ("fp32",)
-_INT8 = ("fp32", "int8")  # QDQ that ORT fuses into QLinearConv / QGemm / QLinearAdd / QLinearMul
+_FLOAT = ("fp32", "fp16")  # every op: the fp16 file casts around the ops ORT has no fp16 kernel for
+_INT8 = (*_FLOAT, "int8")  # QDQ that ORT fuses into QLinearConv / QGemm / QLinearAdd / QLinearMul
 
 CAPS = Capabilities(
     backend="onnx",
     precisions=_INT8,
     dynamic_batch=True,
     ops={
-        **{name: native(*_FP32) for name in (
+        **{name: native(*_FLOAT) for name in (
             "batch_norm", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
             "sum", "avg_pool", "softmax", "cat", "full", "cast",
             # torch.onnx writes these as ONNX ops (LayerNormalization, Erf-form Gelu, the attention as MatMul and
@@ -24,6 +24,6 @@ CAPS = Capabilities(
         )},
         **{name: native(*_INT8) for name in int8_kernel_ops(also=("matmul",))},  # QLinearMatMul
         # Only global adaptive pooling has an ONNX form (GlobalAveragePool); xport turns it into a mean anyway.
-        "adaptive_avg_pool": native(*_FP32, is_global=(True,)),
+        "adaptive_avg_pool": native(*_FLOAT, is_global=(True,)),
     },
 )

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import onnx
@@ -18,26 +15,13 @@ from xport.artifact import MANIFEST_KEY, Artifact
 from xport.emit_options import EmitOptions
 from xport.errors import XportError
 
-from . import NAME
-
-# torch.onnx logs one warning per torchvision op it cannot register; xport never uses torchvision.
-_REGISTRATION_LOGGER = "torch.onnx._internal.exporter._registration"
-
-
-@contextlib.contextmanager
-def _quiet_registration() -> Iterator[None]:
-    logger = logging.getLogger(_REGISTRATION_LOGGER)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+from . import BACKEND, MIN_OPSET, NAME
+from .fp16 import to_fp16
 
 
 def _to_onnx(program: ExportedProgram, options: EmitOptions) -> onnx.ModelProto:
     manifest = options.manifest
-    with _quiet_registration(), quiet_export(), torch.no_grad():
+    with BACKEND.quiet(), quiet_export(), torch.no_grad():
         onnx_program = torch.onnx.export(
             program, program.example_inputs[0], dynamo=True, external_data=False, verbose=False,
             opset_version=int(options.settings["opset"]),
@@ -46,7 +30,9 @@ def _to_onnx(program: ExportedProgram, options: EmitOptions) -> onnx.ModelProto:
     written = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
     if written != int(options.settings["opset"]):  # torch.onnx falls back silently when it cannot convert
         raise XportError(f"torch.onnx could not write opset {options.settings['opset']} (it wrote {written}); "
-                         f"choose an opset from 18 to {onnx.defs.onnx_opset_version()}")
+                         f"choose an opset from {MIN_OPSET} to {onnx.defs.onnx_opset_version()}")
+    if options.precision == "fp16":
+        model = to_fp16(model)
     entry = model.metadata_props.add()
     entry.key, entry.value = MANIFEST_KEY, manifest.to_json()
     model.producer_name = "xport"

@@ -11,6 +11,9 @@ import onnxruntime as ort
 
 from xport.artifact import DEFAULT_THREADS, MANIFEST_KEY, Manifest
 from xport.errors import ModelFormatError
+from xport.tensor_spec import TensorSpec
+
+from . import NAME
 
 log = logging.getLogger("xport")
 
@@ -36,8 +39,34 @@ def _manifest_from_onnx(path: Path) -> Manifest:
                                "the file is truncated or corrupt; export it again") from exc
     meta = {p.key: p.value for p in model.metadata_props}
     if MANIFEST_KEY not in meta:
-        raise ModelFormatError(path, "no xport manifest in the ONNX metadata", "export it with xport")
+        return _foreign_manifest(model)
     return Manifest.from_json(meta[MANIFEST_KEY])
+
+
+# Ops that only a quantized graph holds, and the dtype of an fp16 one's weights: how a file xport did not write
+# tells its precision (which picks the parity tolerance).
+_QUANTIZED_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "MatMulInteger"}
+
+
+def _foreign_manifest(model: onnx.ModelProto) -> Manifest:
+    """What a file xport did not write (``torch.onnx.export``) says about its inputs: names, dtypes, and shapes
+    with -1 for symbolic dimensions, which the caller fills in (xport.foreign)."""
+    initializers = {i.name for i in model.graph.initializer}
+    inputs = []
+    for value in model.graph.input:
+        if value.name in initializers:  # old exporters list weights as graph inputs too
+            continue
+        tensor = value.type.tensor_type
+        shape = tuple(d.dim_value if d.HasField("dim_value") else -1 for d in tensor.shape.dim)
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name
+        inputs.append(TensorSpec(value.name, shape, dtype))
+    if any(n.op_type in _QUANTIZED_OPS for n in model.graph.node):
+        precision = "int8"
+    elif any(i.data_type == onnx.TensorProto.FLOAT16 for i in model.graph.initializer):
+        precision = "fp16"
+    else:
+        precision = "fp32"
+    return Manifest(NAME, precision, tuple(inputs), (), foreign="input shapes from the ONNX graph")
 
 
 class OrtRunner:

@@ -1,6 +1,7 @@
 """Planned ExportedProgram → ``<name>.tflite`` + ``<name>.operators.txt`` (builtin ops for a selective build).
 
-The manifest rides inside the flatbuffer as the metadata entry ``xport.json``; the graph's single signature
+The manifest rides inside the flatbuffer as the metadata entry ``xport.json``, with the file's checksum
+(:mod:`xport.backends.checksum`); the graph's single signature
 (``serving_default``) names the inputs and outputs as the manifest does, so Android code can call it by name.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from torch.export import ExportedProgram
 
 from xport.artifact import MANIFEST_KEY, Artifact
+from xport.backends import checksum
 from xport.emit_options import EmitOptions
 from xport.layout import is_channels_last
 from xport.passes import unlift
@@ -21,6 +23,7 @@ from . import NAME
 from .convert import Converter
 from .flatbuffer import BuiltinOperator
 from .lowerings import LOWERINGS
+from .runtime import CHECKSUM_KEY
 
 log = logging.getLogger("xport")
 
@@ -39,9 +42,12 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
     manifest.extra["tflite_transposes"] = transposes
     log.info("%s.tflite: %d ops (%d TRANSPOSE), builtin op types: %s", options.name, len(writer.operators),
              transposes, ", ".join(ops))
+    manifest.extra[CHECKSUM_KEY] = checksum.PLACEHOLDER
     writer.add_metadata(MANIFEST_KEY, manifest.to_json().encode())
     path = Path(out_dir) / f"{options.name}.tflite"
-    path.write_bytes(writer.finish(inputs, outputs, description=f"xport {manifest.xport_version}: {manifest.source}"))
+    data = writer.finish(inputs, outputs, description=f"xport {manifest.xport_version}: {manifest.source}")
+    data, manifest.extra[CHECKSUM_KEY] = checksum.seal(data, CHECKSUM_KEY)
+    path.write_bytes(data)
     ops_path = Path(out_dir) / f"{options.name}.operators.txt"
     ops_path.write_text("# Builtin LiteRT operators of this model, for a selective LiteRT build\n"
                         + "".join(f"{op}\n" for op in ops))

@@ -10,9 +10,12 @@ from ai_edge_litert.interpreter import Interpreter
 
 from xport._warnings import native_stderr_silenced
 from xport.artifact import DEFAULT_THREADS, MANIFEST_KEY, Manifest
+from xport.backends import checksum
 from xport.errors import ModelFormatError
 
 from .flatbuffer import has_identifier, read_metadata
+
+CHECKSUM_KEY = "tflite_sha256"  # in manifest.extra
 
 
 def read_manifest(path: Path, data: bytes) -> Manifest:
@@ -27,6 +30,7 @@ def read_manifest(path: Path, data: bytes) -> Manifest:
                                "the file is truncated or corrupt; export it again") from exc
     if text is None:
         raise ModelFormatError(path, "no xport manifest in its metadata", "export it with xport")
+    checksum.check(data, CHECKSUM_KEY, path, required=False)  # files written before xport recorded one have none
     return Manifest.from_json(text.decode())
 
 

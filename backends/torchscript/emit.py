@@ -1,8 +1,9 @@
 """Planned ExportedProgram → ``<name>.ptl`` + ``<name>.operators.yaml`` (selective-build op list).
 
 ``torch.jit.trace`` of the unlifted program records exactly the ATen ops the planner left; ``freeze``
-inlines the weights; the manifest rides along as the extra file ``xport.json``. ``optimize_for_mobile`` is
-not used: this torch build has no XNNPACK, and the planner already did the rewrites it would do.
+inlines the weights; the manifest rides along as the extra file ``xport.json``, with the file's checksum
+(:mod:`.ptl_format`). ``optimize_for_mobile`` is not used: this torch build has no XNNPACK, and the planner
+already did the rewrites it would do.
 
 int8: the program is xport.quant's QDQ graph; ``quantized.py`` lowers it to PyTorch's quantized kernels
 (qnnpack, prepacked int8 weights) before tracing, so the ``.ptl`` computes in int8.
@@ -12,18 +13,22 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 import torch.jit.mobile
 from torch.export import ExportedProgram
 
-from xport.artifact import MANIFEST_KEY, Artifact
+from xport.artifact import MANIFEST_KEY, Artifact, Manifest
+from xport.backends import checksum
 from xport.emit_options import EmitOptions
+from xport.errors import XportError
 from xport.passes import unlift
 
 from . import BACKEND, NAME
 from .engine import quantized_engine
+from .ptl_format import CHECKSUM_KEY, file_digest
 from .quantized import lower_to_quantized
 
 log = logging.getLogger("xport")
@@ -44,15 +49,32 @@ def _traceable(program: ExportedProgram, precision: str) -> torch.nn.Module:
     return lowered
 
 
+def _save_sealed(traced: torch.jit.ScriptModule, path: Path, manifest: Manifest) -> Manifest:
+    """Save ``traced`` with ``manifest`` and the file's checksum inside (:mod:`.ptl_format`); return the manifest.
+
+    The checksum covers the manifest, so it is measured on a first save and written by a second one.
+    """
+    def save(m: Manifest) -> None:
+        traced._save_for_lite_interpreter(str(path), _extra_files={MANIFEST_KEY: m.to_json()})
+
+    save(replace(manifest, extra={**manifest.extra, CHECKSUM_KEY: checksum.PLACEHOLDER}))
+    sealed = replace(manifest, extra={**manifest.extra, CHECKSUM_KEY: file_digest(path)})
+    save(sealed)
+    if file_digest(path) != sealed.extra[CHECKSUM_KEY]:
+        raise XportError(f"torch saved {path.name} differently twice, so its checksum cannot be recorded; please "
+                         "report this with your torch version")
+    return sealed
+
+
 def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
     inputs = program.example_inputs[0]
     path = Path(out_dir) / f"{options.name}.ptl"
     ops_path = Path(out_dir) / f"{options.name}.operators.yaml"
     int8 = options.precision == "int8"
     with BACKEND.quiet(), torch.no_grad(), quantized_engine() if int8 else contextlib.nullcontext():
-        traced = torch.jit.trace(_traceable(program, options.precision), inputs, check_trace=False)
-        traced.eval()._save_for_lite_interpreter(str(path), _extra_files={MANIFEST_KEY: options.manifest.to_json()})
+        traced = torch.jit.trace(_traceable(program, options.precision), inputs, check_trace=False).eval()
+        manifest = _save_sealed(traced, path, options.manifest)
         ops = _operator_list(path)
     ops_path.write_text("# Root operators of this model, for a selective PyTorch Mobile build\n"
                         + "".join(f"- {op}\n" for op in ops))
-    return Artifact(NAME, options.precision, path, (path, ops_path), options.manifest)
+    return Artifact(NAME, options.precision, path, (path, ops_path), manifest)

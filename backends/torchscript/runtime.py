@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.jit.mobile
 
-from xport.artifact import MANIFEST_KEY, Manifest
+from xport.artifact import Manifest
 from xport.errors import ModelFormatError
 
-from . import BACKEND
+from . import BACKEND, NAME
 from .engine import ENGINE, quantized_engine
+from .ptl_format import read_manifest
 
-
-def read_manifest(path: Path) -> Manifest:
-    """The manifest stored inside a ``.ptl`` (a zip archive); corrupt archives raise ModelFormatError."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            entry = next((n for n in archive.namelist() if n.endswith(f"/extra/{MANIFEST_KEY}")), None)
-            if entry is None:
-                raise ModelFormatError(path, "no xport manifest inside", "export it with xport, or re-export")
-            return Manifest.from_json(archive.read(entry).decode())
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
-        raise ModelFormatError(path, f"not a valid lite-interpreter archive ({exc})",
-                               "the file is truncated or corrupt; export it again") from exc
+FOREIGN_NOTE = "a lite-interpreter file records no input shapes"
 
 
 class LiteRunner:
@@ -37,7 +26,9 @@ class LiteRunner:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelFormatError(self.path, "no such file")
-        self.manifest = read_manifest(self.path)
+        # A .ptl xport did not write (torch.jit.trace + _save_for_lite_interpreter) holds no input shapes: the
+        # caller gives them (xport.foreign).
+        self.manifest = read_manifest(self.path) or Manifest(NAME, "fp32", (), (), foreign=FOREIGN_NOTE)
         try:
             with BACKEND.quiet(), self._engine():
                 self._module = torch.jit.mobile._load_for_lite_interpreter(str(self.path))
