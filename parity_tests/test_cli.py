@@ -227,3 +227,13 @@ def test_fixes_are_given_in_the_form_of_the_caller(tmp_path, capsys):
         xport.export(create_model("tiny_video_cnn"), torch.zeros(1, 3, 4, 64, 64), "onnx", out)
     assert "pass overwrite=True (CLI: --overwrite) to replace" in str(raised.value)
     assert (out / "model.onnx").read_text() == "mine"
+
+
+def test_make_data_help_lists_classes_in_their_index_order():
+    from xport.cli import build_parser
+    from xport.data import TASKS
+
+    verbs = next(a for a in build_parser()._actions if a.dest == "verb")
+    task = next(a for a in verbs.choices["make-data"]._actions if a.dest == "task")
+    for name, classes in TASKS.items():  # --classes N takes the first N classes in this order
+        assert f"{name}: {'/'.join(classes)}" in task.help

@@ -50,8 +50,8 @@ def make_dataset(out_dir: str | Path, *, task: str = "speed", classes: int | Non
                  seed: int = 0, size: tuple[int, int] | int = 160, fps: int = 15, seconds: float = 1.0,
                  clutter: float = 1.0, progress: bool = True, overwrite: bool = False) -> DatasetInfo:
     """Render and encode a balanced motion dataset as H.264 MP4 files: the first ``classes`` classes of ``task``
-    (:data:`~xport.data.motion.TASKS`: ``speed`` = still/slow/medium/fast, ``motion`` = left/right/up/down/
-    approach/recede/clockwise/counterclockwise; default all of them).
+    (:data:`~xport.data.motion.TASKS`, in class-index order: ``speed`` = still/fast/slow/medium, ``motion`` =
+    left/right/up/down/approach/recede/clockwise/counterclockwise; default all of them).
 
     The rendered pixels are a function of the arguments; the encoded bits usually are too, but libx264 now and
     then makes other rate decisions between runs, so decoded clips match within codec noise, not bit for bit.

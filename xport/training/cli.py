@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from xport.cli_options import OPTION_HELP
-from xport.data import make_dataset
+from xport.data import TASKS, make_dataset
 from xport.training import finetune
 from xport.validation import validate
 
@@ -132,10 +132,11 @@ def add_verbs(verbs) -> None:
     """Register make-data, finetune and validate on the main parser's subparsers."""
     p = verbs.add_parser("make-data", help="write a synthetic motion-classification dataset as H.264 video files")
     p.add_argument("out", help="dataset folder")
-    p.add_argument("--task", default="speed", choices=["speed", "motion"],
-                   help="speed: still/slow/medium/fast; motion: left/right/up/down/approach/recede/clockwise/"
-                        "counterclockwise (default: %(default)s)")
-    p.add_argument("--classes", type=int, help="use the first N classes of the task (default: all)")
+    p.add_argument("--task", default="speed", choices=list(TASKS),
+                   help="; ".join(f"{task}: {'/'.join(names)}" for task, names in TASKS.items())
+                        + ", in class-index order (default: %(default)s)")
+    p.add_argument("--classes", type=int, help="use the first N classes of the task, in the order above "
+                                               "(default: all)")
     p.add_argument("--train-clips", type=int, default=240)
     p.add_argument("--val-clips", type=int, default=60)
     p.add_argument("--size", type=int, default=160, help="frame height and width (default: %(default)s)")
