@@ -47,6 +47,9 @@ def test_bundle_round_trip(platform, backend_name, fused, tiny_model, prep, vide
     spec = bundle.model_json.models[0].inputs[0]
     assert spec.layout == ("THWC" if fused else "NCTHW")
     assert spec.dtype == ("float32" if not fused or backend_name == "coreml" else "uint8")
+    # the app's folder is copied as is: it holds the one file the app loads (ORT Mobile's .ort, not the .onnx too)
+    suffixes = {p.suffix for p in bundle.model_dir.iterdir() if p.suffix in {".onnx", ".ort"}}
+    assert suffixes == ({".ort"} if backend_name == "onnx" and platform == "android" else set())
 
 
 def test_zoo_android_default_bundle_matches_the_torchvideo_demo_layout(video, tmp_path):

@@ -76,11 +76,11 @@ class OrtRunner:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelFormatError(self.path, "no such file")
-        # An .ort file carries no ONNX metadata; its manifest is the one of the .onnx beside it.
-        onnx_path = self.path.with_suffix(".onnx")
-        if not onnx_path.is_file():
-            raise ModelFormatError(self.path, f"{onnx_path.name} (which holds the manifest) is missing")
-        self.manifest = _manifest_from_onnx(onnx_path)
+        # An .onnx is read as ONNX first: a damaged one fails with onnx's clear error, and a foreign one (no
+        # manifest) is described from its graph. An .ort (ORT Mobile, shipped alone in app bundles) keeps the
+        # ONNX metadata_props, so its manifest comes from the session.
+        if self.path.suffix != ".ort":
+            self.manifest = _manifest_from_onnx(self.path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -90,6 +90,12 @@ class OrtRunner:
         except Exception as exc:  # ORT raises its own Fail / InvalidProtobuf / InvalidGraph types
             raise ModelFormatError(self.path, f"onnxruntime cannot load it ({str(exc).splitlines()[0][:300]})",
                                    "the file is truncated or corrupt; export it again") from exc
+        if self.path.suffix == ".ort":
+            meta = self._session.get_modelmeta().custom_metadata_map
+            if MANIFEST_KEY not in meta:
+                raise ModelFormatError(self.path, "this .ort file has no xport manifest",
+                                       "export it with xport, or verify the .onnx it was converted from")
+            self.manifest = Manifest.from_json(meta[MANIFEST_KEY])
         self.provider_note = note
         log.info("%s: %s", self.path.name, note)
         active = self._session.get_providers()

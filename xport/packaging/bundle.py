@@ -219,12 +219,13 @@ def _untrained(model: torch.nn.Module, checkpoint: str | None) -> str | None:
 
 def _bundle_artifact(artifact: Artifact, plat: Platform, model_dir: Path, fused: bool) -> BundledModel:
     """Move the artifact's files into the bundle and describe it for model.json."""
-    for f in artifact.files:
-        shutil.move(str(f), model_dir / f.name)
     app = plat.runtime(artifact.backend)
     main = artifact.path
     if app.app_file_suffix and main.with_suffix(app.app_file_suffix) in artifact.files:
-        main = main.with_suffix(app.app_file_suffix)  # e.g. ORT Mobile's .ort; the .onnx stays for desktop tools
+        main = main.with_suffix(app.app_file_suffix)  # e.g. ORT Mobile's .ort, which carries the manifest too
+    for f in artifact.files:
+        if f != artifact.path or f == main:  # the app's folder holds what the app loads, not both forms of it
+            shutil.move(str(f), model_dir / f.name)
     notes = app.notes(model_dir / main.name) if app.notes is not None else {}
     operators = _operators_file(artifact)
     return BundledModel(
