@@ -7,6 +7,7 @@ preprocessing steps before it). ``m`` is the bundle's :class:`xport.packaging.mo
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 
@@ -20,12 +21,23 @@ def stem(m: Any) -> str:
     return m.file.rsplit(".", 1)[0]
 
 
+def _release(distribution: str, fallback: str) -> str:
+    """The installed Python runtime's release (major.minor.patch), or ``fallback`` where it is not installed."""
+    try:
+        return ".".join(version(distribution).split("+")[0].split(".")[:3])
+    except PackageNotFoundError:
+        return fallback
+
+
 # The app-side runtime releases the snippets are written against, in one place (Gradle coordinates / packages).
+# ExecuTorch and ONNX Runtime publish their Android runtime with each release: the app gets the release whose Python
+# runtime verified the file (a .pte's format follows the ExecuTorch release that wrote it). LiteRT's Maven releases
+# are numbered apart from the Python wheel; the lite interpreter's last release is 1.13.1 (it is frozen).
 GRADLE = {
     "litert": "com.google.ai.edge.litert:litert:1.4.0",
     "litert_support": "com.google.ai.edge.litert:litert-support:1.4.0",
-    "onnxruntime": "com.microsoft.onnxruntime:onnxruntime-android:1.22.0",
-    "executorch": "org.pytorch:executorch-android:0.7.0",
+    "onnxruntime": f"com.microsoft.onnxruntime:onnxruntime-android:{_release('onnxruntime', '1.22.0')}",
+    "executorch": f"org.pytorch:executorch-android:{_release('executorch', '1.0.1')}",
     "pytorch_lite": "org.pytorch:pytorch_android_lite:1.13.1",
 }
 
