@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .artifact import Manifest
-from .errors import XportError
+from .errors import XportError, pass_as
 from .tensor_spec import TensorSpec
 
 Shapes = Sequence[Sequence[int]]
@@ -30,7 +30,7 @@ def _resolved(spec: TensorSpec, given: Sequence[int] | None, source: str) -> Ten
         return spec
     if given is None:
         raise XportError(f"input '{spec.name}' of the file has symbolic dimensions ({_dims(spec.shape)}); give its "
-                         "shape: input_shapes= (CLI: --input-shape N,C,T,H,W)")
+                         f"shape: {pass_as('input_shapes=', '--input-shape N,C,T,H,W')}")
     if not spec.matches(tuple(given)):
         raise XportError(f"{source} gives {_dims(given)} for input '{spec.name}', which the file declares as "
                          f"{_dims(spec.shape)}; give a shape that fits it")
@@ -44,8 +44,8 @@ def complete_inputs(manifest: Manifest, shapes: Shapes | None, source: str) -> M
     """
     if not manifest.inputs:  # the file records no inputs (a .ptl): all of them come from the caller, float32
         if not shapes:
-            raise XportError(f"{manifest.foreign}; give the input shape: input_shapes= (CLI: --input-shape "
-                             "N,C,T,H,W)")
+            raise XportError(f"{manifest.foreign}; give the input shape: "
+                             f"{pass_as('input_shapes=', '--input-shape N,C,T,H,W')}")
         names = ["input"] if len(shapes) == 1 else [f"input_{i}" for i in range(len(shapes))]
         inputs = tuple(TensorSpec(n, tuple(int(d) for d in s), "float32") for n, s in zip(names, shapes))
         return replace(manifest, inputs=inputs, foreign=f"input shape(s) {_listed(inputs)} from {source}")
