@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 import xport
+from xport.preprocess import PreprocessSpec, fuse_preprocessing
 
 from .helpers import export_verified, require_backend, seeded
 
@@ -65,6 +66,15 @@ def test_channels_last_input_needs_no_transpose(tiny_model, tmp_path):
     assert reloaded.manifest.inputs[0].layout == "NTHWC"
     with pytest.raises(xport.XportError, match="input_layout='NCHTW'"):
         xport.export(tiny_model, seeded(CLIP), "tflite", tmp_path / "bad", input_layout="NCHTW")
+
+
+def test_channels_last_layout_refuses_inputs_of_another_rank(tiny_model, tmp_path):
+    # Fused preprocessing takes frames (T, H, W, 3), channels last already: NTHWC once moved its H axis to the end.
+    fused, frames = fuse_preprocessing(tiny_model, PreprocessSpec.from_card(tiny_model.default_cfg))
+    with pytest.raises(xport.XportError, match=r"input_layout='NTHWC' is for 5-D inputs, but input '\w+' has "
+                                               r"shape \[4, 64, 64, 3\]"):
+        xport.export(fused, frames, "tflite", tmp_path / "out", input_layout="NTHWC")
+    assert not (tmp_path / "out").exists()
 
 
 def test_activation_fused_into_conv(tmp_path):

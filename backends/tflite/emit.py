@@ -16,8 +16,10 @@ from torch.export import ExportedProgram
 from xport.artifact import MANIFEST_KEY, Artifact
 from xport.backends import checksum
 from xport.emit_options import EmitOptions
+from xport.errors import XportError
 from xport.layout import is_channels_last
 from xport.passes import unlift
+from xport.tensor_spec import TensorSpec
 
 from . import NAME
 from .convert import Converter
@@ -28,11 +30,23 @@ from .runtime import CHECKSUM_KEY
 log = logging.getLogger("xport")
 
 
+def _channels_last(spec: TensorSpec, layout: str) -> TensorSpec:
+    """``spec`` as the app feeds it under ``input_layout=layout``; an input of another rank is refused, since its
+    axis 1 need not be channels (fused preprocessing takes frames (T, H, W, 3), channels last already)."""
+    if len(spec.shape) < 3:
+        return spec
+    if len(spec.shape) != len(layout):
+        raise XportError(f"input_layout='{layout}' is for {len(layout)}-D inputs, but input '{spec.name}' has shape "
+                         f"{list(spec.shape)}; leave input_layout at its default for this model (a model with fused "
+                         "preprocessing takes channels-last frames already)")
+    return spec.channels_last()
+
+
 def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
     manifest = options.manifest
-    if is_channels_last(options.settings["input_layout"], "input_layout"):
-        manifest = replace(manifest, inputs=tuple(s.channels_last() if len(s.shape) >= 3 else s
-                                                  for s in manifest.inputs))
+    layout = options.settings["input_layout"]
+    if is_channels_last(layout, "input_layout"):
+        manifest = replace(manifest, inputs=tuple(_channels_last(s, layout) for s in manifest.inputs))
     converter = Converter(unlift(program), LOWERINGS, half_weights=options.precision == "fp16")
     inputs, outputs = converter.convert(manifest.inputs, [s.name for s in manifest.outputs])
     writer = converter.writer
