@@ -245,9 +245,9 @@ def test_check_predicts_the_nodes_xnnpack_leaves_on_portable_kernels(case, expor
 # --- zoo: fully delegated --------------------------------------------------------------------------------------
 
 
-# XS and S cover both conv3d lowerings (banded grouped conv for XS's short clip, per-frame taps for S); M and L are
-# S's blocks on bigger clips (their executorch export takes 1 and 2+ minutes), exported with parity in test_zoo.
-@pytest.mark.parametrize("name", ["efficient_x3d_xs", "efficient_x3d_s"])
+# XS, the one full-size ExecuTorch export of the suite (S, M and L take 2 minutes and more each; the op matrix
+# checks the delegation of every conv3d case).
+@pytest.mark.parametrize("name", ["efficient_x3d_xs"])
 def test_zoo_model_is_fully_delegated(name, exports):
     _model, artifact = zoo_artifact(exports, name, "executorch")  # its parity is test_zoo's
     portable = json.loads(artifact.path.with_suffix(".delegation.json").read_text())["portable"]

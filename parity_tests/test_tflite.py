@@ -147,11 +147,11 @@ def test_file_without_manifest_is_rejected(tmp_path):
         xport.load(path)
 
 
-def test_tail_truncation_is_caught_by_the_runtime(tiny_model, tmp_path):
+def test_tail_truncation_is_caught(tiny_model, tmp_path):
     artifact = xport.export(tiny_model, seeded(CLIP), "tflite", tmp_path / "ok")
     cut = tmp_path / "cut.tflite"
     cut.write_bytes(artifact.path.read_bytes()[:-8])
-    with pytest.raises(xport.ModelFormatError, match="truncated or corrupt"):
+    with pytest.raises(xport.ModelFormatError, match="truncated or corrupt|corrupt or modified"):
         xport.load(cut)
 
 
