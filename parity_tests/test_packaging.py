@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -203,12 +204,11 @@ def test_a_bundle_failing_its_own_check_is_not_written(tiny_model, prep, tmp_pat
     from xport.packaging import bundle as bundle_module
 
     require_backend("tflite")
-    # The old behaviour: the channels-last option reaches the fused model's export and permutes its frames.
-    monkeypatch.setattr(bundle_module, "_export_options", lambda backend, options, fused: options[backend])
+    # A bundle whose model.json describes the input wrongly (a layout the fused model's frames do not have).
+    monkeypatch.setattr(bundle_module, "_with_layout", lambda spec, fused: replace(spec, layout="NCTHW"))
     out = tmp_path / "bundle"
-    with pytest.raises(XportError, match="fails its own check.*THWC"):
-        package(tiny_model, "android", out, "tflite", labels=LABELS, preprocessing=prep, fuse_preprocessing=True,
-                options={"tflite": {"input_layout": "NTHWC"}})
+    with pytest.raises(XportError, match="fails its own check"):
+        package(tiny_model, "android", out, "tflite", labels=LABELS, preprocessing=prep, fuse_preprocessing=True)
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
