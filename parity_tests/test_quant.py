@@ -157,6 +157,44 @@ def test_max_drop_keeps_the_worst_blocks_in_float_or_says_it_cannot(tmp_path):
     assert info.float_modules == [] and {"0", "2", "4"} <= {e.block for e in errors}
 
 
+def _deep_model() -> torch.nn.Module:
+    """Six conv blocks (block names "0" … "5") and the head: more than a two-step max_drop search can keep float."""
+    torch.manual_seed(0)
+    layers = [torch.nn.Conv3d(3, 8, 1)] + [torch.nn.Conv3d(8, 8, 1) for _ in range(5)]
+    return torch.nn.Sequential(*layers, torch.nn.Flatten(1), torch.nn.Linear(8 * 64, 4)).eval()
+
+
+def test_max_drop_search_is_bounded_reports_its_path_and_saves_the_calibration_first(tmp_path, monkeypatch):
+    require_backend("onnx")
+    model = _deep_model()
+    clips = [torch.randn(1, 3, 4, 4, 4) for _ in range(8)]
+    calibration = xport.quant.Calibration.from_data(clips, (clips[0],))
+    saved = calibration.save_as_recorded(tmp_path / "calib.json")
+    monkeypatch.setattr(xport.quant.flow, "MAX_SEARCH_STEPS", 2)
+    with pytest.raises(XportError, match=r"after 2 search steps \(0 in float: drop .*; 1 in float: drop .*; "
+                                         r"2 in float: drop"):
+        xport.export(model, clips[0], "onnx", tmp_path / "a", "int8", calibration=calibration, max_drop=-1.0)
+    assert not (tmp_path / "a").exists()
+    assert xport.quant.Calibration.load(saved).ranges  # measured before the search began, kept after it failed
+    planned, caps = xport.quant.flow.int8_plan(model, (clips[0],), "onnx")
+    _, info, _ = xport.quant.quantize_within_budget(planned, caps, calibration, max_drop=1.0)
+    assert info.summary()["max_drop_search"] == info.search and [s["float_blocks"] for s in info.search] == [[]]
+
+
+def test_calibration_warns_about_too_few_or_constant_clips(caplog):
+    clip = torch.randn(1, 3, 4, 8, 8)
+    with caplog.at_level("WARNING", logger="xport"):
+        xport.quant.Calibration.from_data([clip] * 3, (clip,))
+        xport.quant.Calibration.from_data([torch.zeros_like(clip)] + [torch.randn_like(clip) for _ in range(8)],
+                                          (clip,))
+        xport.quant.Calibration.from_data([torch.randn_like(clip) for _ in range(8)], (clip,))
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 3, messages
+    assert "3 clip(s)" in messages[0] and "fewer than 8" in messages[0]
+    assert "all 3 calibration clips are the same clip" in messages[1]
+    assert "clip(s) 0 are constant" in messages[2]
+
+
 def test_bad_int8_requests(trained, tmp_path):
     model, clips, test_x, _ = trained
     with pytest.raises(XportError, match="needs calibration data"):

@@ -130,9 +130,29 @@ def _size(path: Path) -> int:
 
 def describe_outputs(program, example_inputs: Sequence[torch.Tensor],
                      dynamic_batch: bool = False) -> tuple[TensorSpec, ...]:
-    """Output specs of a captured program, named ``output`` / ``output_0``, ``output_1``, ..."""
-    with torch.no_grad():
-        result = program.module()(*example_inputs)
-    outs = result if isinstance(result, (tuple, list)) else (result,)
+    """Output specs of a captured program, named ``output`` / ``output_0``, ``output_1``, ...
+
+    Read from the graph's shape metadata; only a program without it is run (an int8 program's eager run, with
+    Python-level quantize ops, takes seconds).
+    """
+    outs = _output_values(program)
+    if outs is None:
+        with torch.no_grad():
+            result = program.module()(*example_inputs)
+        outs = result if isinstance(result, (tuple, list)) else (result,)
     names = ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
     return tuple(TensorSpec.of(n, o, dynamic_batch) for n, o in zip(names, outs))
+
+
+def _output_values(program) -> list | None:
+    """The fake tensors of the program's user outputs, or None where a shape is unknown or symbolic past the batch."""
+    from torch.export.graph_signature import OutputKind
+
+    returned = program.graph.output_node().args[0]
+    specs = program.graph_signature.output_specs
+    vals = [getattr(node, "meta", {}).get("val") for node, spec in zip(returned, specs)
+            if spec.kind == OutputKind.USER_OUTPUT]
+    if not vals or any(not isinstance(v, torch.Tensor) or not all(isinstance(d, int) for d in v.shape[1:])
+                       for v in vals):
+        return None
+    return vals

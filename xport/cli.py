@@ -59,6 +59,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise XportError("--precision int8 needs --calibration DIR (videos or .npy/.pt clips), FILE.json "
                              "(saved), or 'synthetic' (random clips: timing only)")
         quant = {"calibration": calibration_from(args.calibration, model, inputs), "max_drop": args.max_drop}
+        if args.save_calibration:  # written as soon as the ranges are measured, before any max_drop search
+            quant["calibration"].save_as_recorded(args.save_calibration)
     out = args.out or Path("xport-out", args.model.replace(":", "_").replace("/", "_"), args.backend)
     artifact = export(model, inputs, args.backend, out, args.precision, name=args.name,
                       overwrite=args.overwrite, dynamic_batch=args.dynamic_batch, **quant,

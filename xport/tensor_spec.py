@@ -29,9 +29,9 @@ class TensorSpec:
 
     @classmethod
     def of(cls, name: str, tensor: torch.Tensor, dynamic_batch: bool = False) -> TensorSpec:
-        shape = tuple(int(d) for d in tensor.shape)
-        if dynamic_batch and shape:
-            shape = (-1, *shape[1:])
+        dims = tuple(tensor.shape)
+        # A dynamic batch is -1 (in a traced program's metadata it is a symbol, not a size).
+        shape = (-1, *(int(d) for d in dims[1:])) if dynamic_batch and dims else tuple(int(d) for d in dims)
         return cls(name, shape, str(tensor.dtype).removeprefix("torch."))
 
     def matches(self, shape: tuple[int, ...]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -54,13 +55,23 @@ class OpenVinoRunner:
         try:
             compiled = core.compile_model(model, device, config)
         except RuntimeError as exc:
-            raise ModelFormatError(self.path, f"OpenVINO cannot compile it ({str(exc).splitlines()[0][:300]})",
-                                   "the .bin does not match the .xml; export it again") from exc
+            settings = ", ".join(f"{k}={v}" for k, v in config.items())
+            raise ModelFormatError(self.path, f"OpenVINO cannot compile it on {device} with {settings} "
+                                   f"({str(exc).splitlines()[0][:300]})", "if the .bin does not match the .xml, "
+                                   "export it again; else report the setting and the file") from exc
         # The plugin may run another precision than asked (fp16 on a CPU without fp16 arithmetic): report it.
         ran = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
         self.ran_precision = _NAMES.get(ran, ran)
         self.runtime = f"openvino {ov.__version__.split('-')[0]} ({device}, {self.ran_precision})"
+        self._compiled = compiled
         self._request = compiled.create_infer_request()
+
+    def kernels(self) -> Counter:
+        """(layer type, kernel) of every node the plugin compiled, counted: ``("Convolution", "jit_avx2_1x1_I8")``
+        says a convolution runs an int8 kernel (the plugin's ``*_I8`` primitives), whatever the IR asked for."""
+        return Counter((str(info["layerType"].astype(str)), str(info["primitiveType"].astype(str)))
+                       for info in (node.get_rt_info() for node in self._compiled.get_runtime_model().get_ops())
+                       if "primitiveType" in info)
 
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
         result = self._request.infer(list(inputs))

@@ -22,6 +22,8 @@ from xport.tensor_spec import TensorSpec
 log = logging.getLogger("xport")
 
 FORMAT = "xport-calibration/1"
+# Fewer clips than this give activation ranges that miss what real inputs reach.
+ENOUGH_CLIPS = 8
 
 
 def observers(prepared: torch.fx.GraphModule) -> dict[str, Any]:
@@ -45,6 +47,21 @@ def check_inputs(sample: Sequence[torch.Tensor], specs: Sequence[TensorSpec], in
                                  "calibration clips must have the example input's shape")
 
 
+def _warn_if_unrepresentative(samples: Sequence[tuple[torch.Tensor, ...]]) -> None:
+    """Warn, before minutes of calibration, about data whose ranges cannot be those of real clips."""
+    if len(samples) < ENOUGH_CLIPS:
+        log.warning("int8 calibration on %d clip(s): ranges from fewer than %d clips rarely cover real inputs; "
+                    "pass a few dozen", len(samples), ENOUGH_CLIPS)
+    constant = [i for i, s in enumerate(samples) if all(x.numel() and bool((x == x.flatten()[0]).all()) for x in s)]
+    if constant:
+        named = ", ".join(map(str, constant[:8])) + (" ..." if len(constant) > 8 else "")
+        log.warning("calibration clip(s) %s are constant (every value the same): they measure no activation range; "
+                    "calibrate on real clips", named)
+    elif len(samples) > 1 and all(all(torch.equal(a, b) for a, b in zip(s, samples[0])) for s in samples[1:]):
+        log.warning("all %d calibration clips are the same clip: ranges from one clip rarely cover real inputs",
+                    len(samples))
+
+
 @dataclass
 class Calibration:
     """Calibration inputs (in memory only) and the ranges recorded per backend plan.
@@ -55,6 +72,7 @@ class Calibration:
     input_specs: tuple[TensorSpec, ...]
     inputs: list[tuple[torch.Tensor, ...]] = field(default_factory=list, repr=False)
     ranges: dict[str, dict[str, tuple[list[float], list[float]]]] = field(default_factory=dict)
+    save_to: Path | None = None  # written again whenever ranges are recorded (see :meth:`save_as_recorded`)
 
     @classmethod
     def from_data(cls, data: Iterable[Any], example: Sequence[torch.Tensor]) -> Calibration:
@@ -68,11 +86,20 @@ class Calibration:
         if not samples:
             raise XportError("int8 needs calibration data (a few dozen real clips): pass "
                              + pass_as("calibration=<iterable of example inputs>", "--calibration DIR"))
+        _warn_if_unrepresentative(samples)
         return cls(specs, samples)
+
+    def save_as_recorded(self, path: Path | str) -> Path:
+        """Write the ranges to ``path`` now and again each time a backend's ranges are recorded, so a long export
+        that fails or is stopped after calibrating (a ``max_drop`` search) still leaves them for the next run."""
+        self.save_to = Path(path)
+        return self.save(self.save_to)
 
     def record(self, plan_key: str, prepared: torch.fx.GraphModule) -> None:
         self.ranges[plan_key] = {name: (obs.min_val.flatten().tolist(), obs.max_val.flatten().tolist())
                                  for name, obs in observers(prepared).items()}
+        if self.save_to is not None:
+            self.save(self.save_to)
 
     def apply(self, plan_key: str, prepared: torch.fx.GraphModule) -> bool:
         """Set every observer of ``prepared`` from the recorded ranges; False if some are not recorded."""

@@ -34,10 +34,12 @@ class QuantInfo:
     quantized: dict[str, int]
     float_islands: dict[str, int]
     float_modules: list[str] = field(default_factory=list)
+    search: list[dict] = field(default_factory=list)  # the max_drop search's steps: float blocks, top-1 drop
 
     def summary(self) -> dict:
-        return {"quantized_ops": self.quantized, "float_islands": self.float_islands,
-                "float_modules": self.float_modules}
+        summary = {"quantized_ops": self.quantized, "float_islands": self.float_islands,
+                   "float_modules": self.float_modules}
+        return summary | ({"max_drop_search": self.search} if self.search else {})
 
     def brief(self) -> str:
         islands = ", ".join(f"{op} ×{n}" for op, n in sorted(self.float_islands.items())) or "none"
