@@ -21,7 +21,7 @@ import torch
 
 from xport import backends
 from xport.artifact import Artifact
-from xport.errors import BackendUnavailableError
+from xport.errors import BackendUnavailableError, XportError
 from xport.parity import compare, judge
 from xport.sample_inputs import default_inputs
 
@@ -46,13 +46,18 @@ def runner_file(backend: str) -> Path:
 class ArmCase:
     """One artifact to check on ARM: its name in the report, the artifact, the eager model (optional), inputs.
 
-    ``inputs`` are input tuples in the model's layout (as for :func:`xport.verify`).
+    ``inputs`` are input tuples in the model's layout (as for :func:`xport.verify`). ``cores`` names the core
+    settings (``"a76"``) or kinds (``"big"``, ``"little"``) of the run it goes to (default: every one).
     """
 
     name: str
     artifact: Artifact
     inputs: Sequence[Sequence[torch.Tensor]]
     model: torch.nn.Module | None = None
+    cores: Sequence[str] | None = None
+
+    def runs_on(self, core: Core) -> bool:
+        return self.cores is None or core.name in self.cores or core.kind in self.cores
 
 
 def quant_step(artifact: Artifact, reference: list[torch.Tensor]) -> float:
@@ -106,6 +111,9 @@ def run_arm_parity(cases: Sequence[ArmCase], cores: str | Sequence[str] | None =
         if case.artifact.backend not in arm_backends():
             raise BackendUnavailableError(f"{case.name}: no aarch64 runtime for backend '{case.artifact.backend}' "
                                           f"in the ARM stage (it runs {', '.join(arm_backends())})")
+        if not any(case.runs_on(core) for core in core_list):
+            raise XportError(f"{case.name}: runs on {', '.join(case.cores)}, and this run has none of them "
+                             f"({', '.join(c.name for c in core_list)})")
     start = time.monotonic()
     env = prepare()
     with tempfile.TemporaryDirectory(prefix="xport-arm-") as tmp:
@@ -135,8 +143,10 @@ def run_arm_parity(cases: Sequence[ArmCase], cores: str | Sequence[str] | None =
         # own XNNPACK build, and a crash of one runtime must not take the other backends' results down with it.
         # The processes are single-threaded, so up to one per host CPU runs at once (XPORT_ARM_JOBS).
         groups = [(core, backend, [dict(item, out_dir=item["out_dir"].format(core=core.name))
-                                   for item in items if item["backend"] == backend])
+                                   for case, item in zip(cases, items)
+                                   if item["backend"] == backend and case.runs_on(core)])
                   for core in core_list for backend in dict.fromkeys(item["backend"] for item in items)]
+        groups = [group for group in groups if group[2]]
         jobs = max(1, min(len(groups), int(os.environ.get("XPORT_ARM_JOBS") or os.cpu_count() or 1)))
         with ThreadPoolExecutor(jobs) as pool:
             done = list(pool.map(lambda g: run_batch(env, g[0], g[2], work / f"run-{g[0].name}-{g[1]}", threads),
@@ -144,7 +154,7 @@ def run_arm_parity(cases: Sequence[ArmCase], cores: str | Sequence[str] | None =
         results = {(core.name, item_id): r for (core, _, _), batch in zip(groups, done) for item_id, r in batch.items()}
         rows = []
         for core in core_list:
-            for case, item in zip(cases, items):
+            for case, item in ((c, i) for c, i in zip(cases, items) if c.runs_on(core)):
                 rows.append(_row(case, core, results[(core.name, item["id"])],
                                  Path(item["out_dir"].format(core=core.name)), x86_outs[item["id"]],
                                  eager_outs[item["id"]]))
