@@ -107,5 +107,5 @@ def test_int8_ir_runs_int8_kernels_and_compiles_with_default_settings(tmp_path):
     assert int8 >= sum(convs.values()) - 1 and all(k.endswith("_I8") or "_dw_" in k for k in convs), kernels
     core = ov.Core()
     for config in ({}, {"INFERENCE_PRECISION_HINT": "bf16"}):  # bf16: the default on CPUs that have it
-        compiled = core.compile_model(core.read_model(str(artifact.path)), "CPU", config)
+        compiled = core.compile_model(str(artifact.path), "CPU", config)
         assert compiled.create_infer_request().infer([clips[:1].numpy()])[0].shape == (1, 4)

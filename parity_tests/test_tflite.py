@@ -151,7 +151,7 @@ def test_tail_truncation_is_caught(tiny_model, tmp_path):
     artifact = xport.export(tiny_model, seeded(CLIP), "tflite", tmp_path / "ok")
     cut = tmp_path / "cut.tflite"
     cut.write_bytes(artifact.path.read_bytes()[:-8])
-    with pytest.raises(xport.ModelFormatError, match="truncated or corrupt|corrupt or modified"):
+    with pytest.raises(xport.ModelFormatError, match="corrupt or modified"):
         xport.load(cut)
 
 

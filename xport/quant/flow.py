@@ -117,12 +117,14 @@ def quantize_within_budget(planned: ExportedProgram, caps: Capabilities, calibra
     with torch.no_grad():
         reference = [fp32(*s) for s in samples]
 
+    steps: list[dict] = []
+
     def measure(program: ExportedProgram, kept: list[str]) -> tuple[float, list[BlockError]]:
         qmodule = program.module()
         with torch.no_grad():
             drop = 1.0 - _agreement(reference, [qmodule(*s) for s in samples])
-        info.search.append({"float_blocks": list(kept), "top1_drop": round(drop, 4)})
-        log.info("max_drop search step %d: int8 top-1 drop %.3f (budget %.3f)%s", len(info.search) - 1, drop,
+        steps.append({"float_blocks": list(kept), "top1_drop": round(drop, 4)})
+        log.info("max_drop search step %d: int8 top-1 drop %.3f (budget %.3f)%s", len(steps) - 1, drop,
                  max_drop, f" with {len(kept)} block(s) in float" if kept else "")
         return drop, block_errors(fp32, qmodule, samples)
 
@@ -132,13 +134,12 @@ def quantize_within_budget(planned: ExportedProgram, caps: Capabilities, calibra
     for count in counts:
         if drop <= max_drop:
             break
-        search = info.search
         program, info = quantize(planned, caps, calibration, key, float_modules=ranked[:count])
-        info.search = search
         drop, errors = measure(program, ranked[:count])
+    info.search = steps
     if drop <= max_drop:
         return program, info, errors
-    path = "; ".join(f"{len(s['float_blocks'])} in float: drop {s['top1_drop']:.3f}" for s in info.search)
+    path = "; ".join(f"{len(s['float_blocks'])} in float: drop {s['top1_drop']:.3f}" for s in steps)
     if counts and counts[-1] == len(ranked):
         raise XportError(f"int8 top-1 drop {drop:.3f} exceeds max_drop={max_drop} even with every block in float "
                          f"({path}); raise max_drop or calibrate on more representative clips")
