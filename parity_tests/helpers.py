@@ -60,6 +60,17 @@ def zoo_artifact(exports, name: str, backend: str, precision: str = "fp32", **op
                                  **options)
 
 
+def x3d_int8_artifact(exports, backend: str, **options) -> tuple[torch.nn.Module, xport.Artifact]:
+    """X3D-XS with its initial weights at int8, calibrated on 8 seeded clips (as the int8 tolerance was measured),
+    from the run's cache: the ARM stage and the backends' int8 structure tests share these files."""
+    from xport.efficient_ops import create_model
+
+    model = create_model("efficient_x3d_xs").eval()
+    clip = model.default_cfg.example_input()
+    clips = [(seeded(clip.shape, 100 + i),) for i in range(8)]
+    return model, exports.export("x3d_xs_initial", model, clip, backend, "int8", calibration=clips, **options)
+
+
 def tiny_artifact(exports, backend: str, **options) -> xport.Artifact:
     """The zoo's tiny_video_cnn exported to ``backend`` from the run's cache (shared by the model, bad-input and
     backend tests)."""

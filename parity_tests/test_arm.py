@@ -21,9 +21,8 @@ import xport.quant
 from xport.arm import ArmCase, ArmReport, resolve_cores, run_arm_parity
 from xport.arm.compare import arm_backends, default_inputs_for
 from xport.backends import arm_tolerance_for
-from xport.efficient_ops import create_model
 
-from .helpers import require_backend, saturating_int8_x86, seeded, zoo_artifact
+from .helpers import require_backend, saturating_int8_x86, seeded, x3d_int8_artifact, zoo_artifact
 from .op_models import OP_MODELS, VIDEO_MODEL_OP_MODELS
 from .test_ops_on_backends import op_artifact
 
@@ -32,7 +31,7 @@ needs_arm = pytest.mark.skipif(not ENABLED, reason="ARM parity stage not enabled
                                                     "qemu-user-static + debootstrap, ~1 min cold setup)")
 
 # (backend, precision, export options) checked on ARM; options keep the op matrix fast as in test_ops_on_backends.
-# int8 rows: every backend with int8 and an aarch64 runtime (ORT, ExecuTorch, LiteRT), from one calibration.
+# int8 rows: every backend with int8 and an aarch64 runtime (ORT, ExecuTorch, LiteRT), from the same calibration clips.
 X3D_CONFIGS = [("onnx", "fp32", {}), ("tflite", "fp32", {}), ("tflite", "fp16", {}), ("executorch", "fp32", {}),
                ("onnx", "int8", {"ort_format": False}), ("executorch", "int8", {}), ("tflite", "int8", {})]
 # Every op case at fp32, exported as test_ops_on_backends exports it (the same files, from the run's cache).
@@ -56,19 +55,10 @@ def _cases(exports, kinds: tuple[str, ...]) -> list[ArmCase]:
     # fp32 rows: the zoo tests' X3D-XS (randomised batch norms), the same files. int8 rows: X3D-XS with its initial
     # weights, on which ORT's int8 bit-exactness across ISAs was measured (see BACKEND.arm and the closing notes:
     # the randomised model differs by up to one output step on ORT's ARM64 kernels).
-    x3d = create_model("efficient_x3d_xs").eval()
-    clip = x3d.default_cfg.example_input()
-    int8 = sorted({b for b, p, _ in X3D_CONFIGS if p == "int8"})
-    for backend in int8:
-        require_backend(backend)
-    # One calibration (8 seeded clips, as the int8 tolerance was measured with) for every int8 backend plan.
-    calibration = xport.quant.calibrate(x3d, [seeded(clip.shape, 100 + i) for i in range(8)], backends=int8)
     for backend, precision, options in X3D_CONFIGS:
         require_backend(backend)
         if precision == "int8":
-            model = x3d
-            artifact = exports.export("x3d_xs_initial", x3d, clip, backend, precision, calibration=calibration,
-                                      **options)
+            model, artifact = x3d_int8_artifact(exports, backend, **options)
         else:
             model, artifact = zoo_artifact(exports, "efficient_x3d_xs", backend, precision, **options)
         # The example clip only: emulating X3D-XS is most of the stage's time (the suite's budget), and the op

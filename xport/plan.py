@@ -147,10 +147,12 @@ def plan(program: ExportedProgram, caps: Capabilities, precision: str = "fp32",
     leftover = assess(gm.graph, ctx).of(UNSUPPORTED)
     if leftover:  # fail before spending time on rewrites, and name every node at once
         raise UnsupportedOpError(caps.backend, CheckReport(caps.backend, precision, leftover).unsupported_nodes())
+    changed = False
     for p in build_pipeline():
         if p.run(gm, ctx):
             finish(gm)
+            changed = True
     after = assess(gm.graph, ctx, passes=())
     if not after.ok:
         raise UnsupportedOpError(caps.backend, after.unsupported_nodes())
-    return relift(gm, inputs, dynamic)
+    return relift(gm, inputs, dynamic) if changed else program  # a re-export costs as much as the capture

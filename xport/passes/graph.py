@@ -17,7 +17,7 @@ from torch._guards import detect_fake_mode
 from torch.export import ExportedProgram
 
 from .._warnings import quiet_export
-from ..capture import batch_dims, decomposition_table, mark_decomposed, traced_batch
+from ..capture import batch_dims, mark_decomposed, traced_batch
 
 _VIEWS = (torch.ops.aten.view.default, torch.ops.aten._unsafe_view.default)
 # Node metadata that says where a node came from; copied onto the nodes a pass creates.
@@ -42,8 +42,8 @@ def relift(gm: torch.fx.GraphModule, example_inputs: Sequence[torch.Tensor],
     """Re-export an edited module as an ExportedProgram (node provenance survives re-tracing).
 
     Rewrites change which tensors are contiguous (a conv3d lowering returns a permuted view; a removed clone no longer
-    copies), so every ``view`` becomes a ``reshape`` first: a view where the strides allow one, a copy where not. The
-    retrace writes each back as core ATen.
+    copies), so every ``view`` becomes a ``reshape``: a view where the strides allow one, a copy where not, decided
+    by each converter.
     """
     for node in gm.graph.nodes:
         if node.op == "call_function" and node.target in _VIEWS:
@@ -54,7 +54,25 @@ def relift(gm: torch.fx.GraphModule, example_inputs: Sequence[torch.Tensor],
     with torch.no_grad(), quiet_export():
         program = torch.export.export(gm, traced_batch(inputs, dynamic_batch),
                                       dynamic_shapes=batch_dims(inputs, dynamic_batch))
-        return program.run_decompositions(decomposition_table())
+    return _as_core_aten(program)
+
+
+def _as_core_aten(program: ExportedProgram) -> ExportedProgram:
+    """The re-exported program in the ATen dialect, without a second trace.
+
+    The edited module holds core ATen ops only, so torch.export's training dialect differs from core ATen here
+    in one op: the retrace keeps each ``reshape``, where ``run_decompositions`` would choose between a ``view``
+    and a copy. That choice is left to each converter (the spec's ``reshape`` is all three, and the converters
+    decompose again with their own tables, where an op such as attention may lay out its output differently);
+    the second trace through the whole graph cost as much as the export itself (5–11 s of a 22–28 s X3D-XS export).
+    """
+    program.graph_module.graph.eliminate_dead_code()  # the unused outputs of batch norm the retrace keeps
+    program.graph_module.recompile()
+    return ExportedProgram(
+        root=program.graph_module, graph=program.graph, graph_signature=program.graph_signature,
+        state_dict=program.state_dict, range_constraints=program.range_constraints,
+        module_call_graph=program.module_call_graph, example_inputs=program.example_inputs,
+        constants=program.constants)  # the default verifier: the ATen dialect
 
 
 def _meta_val(value: Any) -> Any:
