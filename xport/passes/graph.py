@@ -54,10 +54,10 @@ def relift(gm: torch.fx.GraphModule, example_inputs: Sequence[torch.Tensor],
     with torch.no_grad(), quiet_export():
         program = torch.export.export(gm, traced_batch(inputs, dynamic_batch),
                                       dynamic_shapes=batch_dims(inputs, dynamic_batch))
-    return _as_core_aten(program)
+    return _in_aten_dialect(program)
 
 
-def _as_core_aten(program: ExportedProgram) -> ExportedProgram:
+def _in_aten_dialect(program: ExportedProgram) -> ExportedProgram:
     """The re-exported program in the ATen dialect, without a second trace.
 
     The edited module holds core ATen ops only, so torch.export's training dialect differs from core ATen here
