@@ -25,6 +25,7 @@ from .parity import ParityReport, measure
 from .plan import CheckReport, check_program, plan
 from .sample_inputs import default_inputs
 from .tensor_spec import TensorSpec
+from .toolchain_speedups import toolchain_speedups
 
 if TYPE_CHECKING:
     from .quant import Calibration
@@ -53,6 +54,7 @@ def _calibration_for(calibration: Any, inputs: tuple) -> Calibration:
     return Calibration.from_data(calibration, inputs)
 
 
+@toolchain_speedups()
 def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir: Path | str,
            precision: str = "fp32", *, name: str = "model", overwrite: bool = False, dynamic_batch: bool = False,
            calibration: Any = None, max_drop: float | None = None, **options: Any) -> Artifact:
@@ -156,6 +158,7 @@ def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence
     return report
 
 
+@toolchain_speedups()
 def check(model: torch.nn.Module, example_inputs: Any, backend: str | Sequence[str] | None = None,
           precision: str = "fp32") -> dict[str, CheckReport]:
     """How every node would lower on each backend: native / decomposed (into what) / unsupported.

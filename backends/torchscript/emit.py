@@ -49,21 +49,28 @@ def _traceable(program: ExportedProgram, precision: str) -> torch.nn.Module:
     return lowered
 
 
+_SAVES = 5  # saves with the last checksum before giving up (measured: about one save in ten differs from the last)
+
+
 def _save_sealed(traced: torch.jit.ScriptModule, path: Path, manifest: Manifest) -> Manifest:
     """Save ``traced`` with ``manifest`` and the file's checksum inside (:mod:`.ptl_format`); return the manifest.
 
-    The checksum covers the manifest, so it is measured on a first save and written by a second one.
+    The checksum covers the manifest, so it is measured on one save and written by the next. torch's pickler
+    sometimes numbers its memo differently from one save to the next (a few bytes of ``data.pkl``, same
+    content), so the file is saved again, with the checksum of the last save, until a save keeps its checksum.
     """
-    def save(m: Manifest) -> None:
+    def save(m: Manifest) -> str:
         traced._save_for_lite_interpreter(str(path), _extra_files={MANIFEST_KEY: m.to_json()})
+        return file_digest(path)
 
-    save(replace(manifest, extra={**manifest.extra, CHECKSUM_KEY: checksum.PLACEHOLDER}))
-    sealed = replace(manifest, extra={**manifest.extra, CHECKSUM_KEY: file_digest(path)})
-    save(sealed)
-    if file_digest(path) != sealed.extra[CHECKSUM_KEY]:
-        raise XportError(f"torch saved {path.name} differently twice, so its checksum cannot be recorded; please "
-                         "report this with your torch version")
-    return sealed
+    measured = save(replace(manifest, extra={**manifest.extra, CHECKSUM_KEY: checksum.PLACEHOLDER}))
+    for _attempt in range(_SAVES):
+        sealed = replace(manifest, extra={**manifest.extra, CHECKSUM_KEY: measured})
+        measured = save(sealed)
+        if measured == sealed.extra[CHECKSUM_KEY]:
+            return sealed
+    raise XportError(f"torch saved {path.name} differently on each of {_SAVES + 1} saves, so its checksum cannot be "
+                     "recorded; please report this with your torch version")
 
 
 def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:

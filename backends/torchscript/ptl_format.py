@@ -5,7 +5,7 @@ file ``<folder>/extra/xport.json``. torch's reader skips the zip CRCs, so a flip
 silently changes the outputs. The manifest therefore records the SHA-256 of every entry (name and bytes, in name
 order, the manifest itself with that record set to ``0``: :mod:`xport.backends.checksum`), checked before the
 lite interpreter opens the file. The entry ``.data/serialization_id`` is left out: torch writes a new random id
-on every save, so the file has to be saved twice (once to measure, once with the checksum) and the id differs.
+on every save, and the file is saved at least twice (once to measure, then with the checksum).
 """
 
 from __future__ import annotations

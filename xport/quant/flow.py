@@ -16,6 +16,7 @@ from xport.capture import as_input_tuple, capture
 from xport.emit_options import resolve_settings
 from xport.errors import XportError
 from xport.plan import plan
+from xport.toolchain_speedups import toolchain_speedups
 
 from .blocks import BlockError, block_errors
 from .calibration import Calibration
@@ -49,6 +50,7 @@ def quantizes_by_default(name: str) -> bool:
     return any("int8" in support.precisions for support in caps.ops.values())
 
 
+@toolchain_speedups()
 def calibrate(model: torch.nn.Module, data: Iterable[Any], example_inputs: Any = None,
               backends: Sequence[str] | None = None, options: dict[str, dict] | None = None) -> Calibration:
     """Measure activation and weight ranges of ``model`` on ``data`` for each backend's plan, in one pass.
