@@ -131,6 +131,23 @@ def test_bench_of_saved_artifacts(tmp_path, tiny_model):
     assert alone.input_shapes == (tuple(clip.shape),) and alone.flops is None
 
 
+def test_isolated_timing_pairs_each_candidate_with_eager_in_its_own_process(report, tmp_path):
+    """isolate=True: every candidate timed in a child process beside eager; the ratio is the child's own."""
+    model, vanilla = create_model("tiny_video_cnn"), create_model("tiny_video_cnn")
+    artifacts = [xport.load(report.row(f"{b} fp32").path) for b in FAST]
+    isolated = bench(artifacts, model=model, vanilla=vanilla, runs=4, warmup=1, block=2, measure_memory=False,
+                     work_dir=tmp_path, progress=False, isolate=True)
+    assert [r.label for r in isolated.rows] == [r.label for r in report.rows]
+    eager = isolated.row("eager (PyTorch fp32)")
+    assert eager.speedup == 1.0 and len(eager.samples_ms) == 4 * 3  # beside each of the three others
+    for r in isolated.rows[1:]:
+        assert len(r.samples_ms) == 4 and r.speedup > 0 and r.speedup_verdict
+    assert isolated.row("onnx fp32").runtime.startswith("onnxruntime")  # as the child's runtime stated it
+    assert "child process" in isolated.protocol["order"]
+    with pytest.raises(xport.XportError, match="needs the eager model"):
+        bench(artifacts, runs=1, warmup=0, measure_memory=False, work_dir=tmp_path, progress=False, isolate=True)
+
+
 def test_wrong_input_shape_is_named_before_timing(tmp_path, tiny_model):
     require_backend("onnx")
     artifact = xport.export(tiny_model, tiny_model.default_cfg.example_input(), "onnx", tmp_path / "onnx")

@@ -126,7 +126,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         report = bench(target, inputs, model=None if target is model else model, vanilla=vanilla,
                        backends=_comma_list(args.backend) or None, precisions=precisions, threads=args.threads,
                        warmup=args.warmup, runs=args.runs, measure_memory=not args.no_memory, work_dir=work_dir,
-                       progress=not args.quiet)
+                       isolate=args.isolate, progress=not args.quiet)
     print(report.table())
     for note in report.notes:
         print(f"note: {note}")
@@ -269,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=3, help="warm-up rounds (default: %(default)s)")
     p.add_argument("--threads", type=int, default=2, help="threads for every runtime (default: %(default)s)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
+    p.add_argument("--isolate", action="store_true",
+                   help="time each candidate in its own child process beside the eager model (ratios that no other "
+                        "runtime's threads or state can disturb)")
     p.add_argument("--out", default="xport-out/bench", help="report directory (default: %(default)s)")
     p.add_argument("--keep-artifacts", action="store_true", help="keep the exported files in OUT/artifacts")
     p.set_defaults(func=cmd_bench)

@@ -168,3 +168,19 @@ def assess(samples: Mapping[str, Sequence[float]], block: int, eager: str | None
         verdict = WITHHELD if withheld else NOISY if why else CREDIBLE
         rows[label] = RatioVerdict(verdict, why, own_spread, round_speedups(baseline, times, block))
     return Credibility(rows, tuple(reasons), withheld, eager_drift, load, tuple(peaks))
+
+
+def assess_pairs(pairs: Mapping[str, tuple[Sequence[float], Sequence[float]]], block: int, eager: str, *,
+                 load: MachineLoad | None = None, peaks: Sequence[float] = ()) -> Credibility:
+    """The verdicts when each candidate was timed beside its own eager run (one child process per candidate,
+    :mod:`xport.benchmark.isolated`): ``pairs`` maps a candidate to (eager samples, its samples).
+
+    Each ratio is judged on its own pair (that child's eager drift and spread); the machine-wide reasons are the
+    busy machine's. The ``eager`` row gets no verdict: it is the baseline of every pair.
+    """
+    judged = {label: assess({eager: base, label: times}, block, eager, load=load, peaks=peaks)
+              for label, (base, times) in pairs.items()}
+    rows = {eager: RatioVerdict("", spread=spread([ms for base, _ in pairs.values() for ms in base]))}
+    rows |= {label: verdicts.rows[label] for label, verdicts in judged.items()}
+    drifts = [v.eager_drift for v in judged.values() if v.eager_drift is not None]
+    return Credibility(rows, tuple(busy_reasons(load, peaks)), False, max(drifts, default=None), load, tuple(peaks))

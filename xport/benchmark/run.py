@@ -24,10 +24,10 @@ from ..capture import as_input_tuple
 from ..errors import XportError
 from ..model_ref import example_inputs
 from ..tensor_spec import validate_inputs
-from . import credibility, machine, memory
+from . import credibility, isolated, machine, memory
 from .flops import count_flops
 from .machine_load import LoadWatch
-from .protocol import DEFAULT_THREADS, interleaved
+from .protocol import DEFAULT_THREADS, Latency, interleaved
 from .report import EAGER, VANILLA, BenchReport, BenchRow
 
 log = logging.getLogger("xport")
@@ -112,7 +112,7 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
           backends: Sequence[str] | None = None, precisions: Sequence[str] | str = ("fp32",),
           threads: int = DEFAULT_THREADS, warmup: int = 3, runs: int = 20, block: int = 5, measure_memory: bool = True,
           work_dir: Path | str | None = None, name: str | None = None, progress: bool = True,
-          calibration: Any = None) -> BenchReport:
+          calibration: Any = None, isolate: bool = False) -> BenchReport:
     """Time artifacts against the eager model with one protocol, and report speed, efficiency and memory.
 
     ``target`` is a model (exported here to ``backends`` × ``precisions``; default every available backend,
@@ -128,6 +128,9 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
     against the eager run of this session, each judged credible, noisy or withheld (``row.speedup_verdict``,
     :mod:`xport.benchmark.credibility`: a busy machine, a drifting baseline, a wide spread), with the reasons
     in the report's notes. Exported files go to ``work_dir`` (default: a temporary folder).
+    ``isolate=True`` times each candidate in its own child process, interleaved there with the eager model
+    (:mod:`xport.benchmark.isolated`): no runtime's threads or process-wide state can disturb another's timing,
+    and each speed-up is the ratio measured inside its child. It needs ``model`` (pickled for the children).
     int8 exports use ``calibration`` (as :func:`xport.export` takes it), else seeded random clips (noted).
     """
     if isinstance(target, torch.nn.Module):
@@ -144,7 +147,7 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
         else:
             artifacts = [a if isinstance(a, Artifact) else _load(a) for a in target]
         return _measure(model, vanilla, artifacts, inputs, notes, out, threads=threads, warmup=warmup, runs=runs,
-                        block=block, measure_memory=measure_memory, progress=progress,
+                        block=block, measure_memory=measure_memory, progress=progress, isolate=isolate,
                         name=name or _model_name(model, artifacts))
 
 
@@ -234,7 +237,7 @@ def _memory(c: _Candidate, inputs, work_dir: Path, threads: int) -> memory.Memor
 
 def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.Tensor, ...], notes: list[str],
              work_dir: Path, *, threads: int, warmup: int, runs: int, block: int, measure_memory: bool,
-             progress: bool, name: str) -> BenchReport:
+             progress: bool, name: str, isolate: bool = False) -> BenchReport:
 
     parity = {}
     if model is not None:
@@ -245,14 +248,25 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
 
     peaks = [machine.matmul_peak_gflops(threads)]
     watch = LoadWatch(threads)
-    latency = _timed({c.label: c.run for c in candidates}, runs=runs, warmup=warmup, threads=threads, block=block,
-                     progress=progress)
+    paired: dict[str, isolated.Paired] = {}
+    if isolate:
+        paired = _timed_in_children(candidates, inputs, work_dir, runs=runs, warmup=warmup, threads=threads,
+                                    block=block)
+        latency = _pooled(paired)
+    else:
+        latency = _timed({c.label: c.run for c in candidates}, runs=runs, warmup=warmup, threads=threads,
+                         block=block, progress=progress)
     load = watch.stop()
     peaks.append(machine.matmul_peak_gflops(threads))
     peak = max(peaks)
     eager_label = EAGER_LABEL if EAGER_LABEL in latency else None
-    verdicts = credibility.assess({label: lat.samples_ms for label, lat in latency.items()}, block, eager_label,
-                                  load=load, peaks=peaks)
+    if isolate:
+        verdicts = credibility.assess_pairs({label: (p.eager.samples_ms, p.candidate.samples_ms)
+                                             for label, p in paired.items()}, block, EAGER_LABEL, load=load,
+                                            peaks=peaks)
+    else:
+        verdicts = credibility.assess({label: lat.samples_ms for label, lat in latency.items()}, block, eager_label,
+                                      load=load, peaks=peaks)
     notes += verdicts.notes()
 
     memory_use: dict[str, memory.MemoryUse | str] = {}
@@ -272,11 +286,13 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
         achieved = flops / lat.median_ms / 1e6 if flops else None
         measured = isinstance(use, memory.MemoryUse)
         verdict = verdicts.rows[c.label]
+        pair = paired.get(c.label)
+        speedup = pair.speedup if pair else eager_ms / lat.median_ms if eager_ms else None
         rows.append(BenchRow(
             label=c.label, kind=c.kind, backend=a.backend if a else "eager", precision=a.precision if a else "fp32",
-            runtime=c.runtime, size_mb=a.size_bytes / 1e6 if a else _eager_size_mb(c.module),
+            runtime=pair.runtime if pair else c.runtime, size_mb=a.size_bytes / 1e6 if a else _eager_size_mb(c.module),
             median_ms=lat.median_ms, p90_ms=lat.p90_ms, samples_ms=lat.samples_ms,
-            speedup=eager_ms / lat.median_ms if eager_ms else None, speedup_verdict=verdict.verdict,
+            speedup=speedup, speedup_verdict=verdict.verdict,
             speedup_reasons=verdict.reasons, round_speedups=verdict.round_speedups, spread=verdict.spread,
             ms_per_clip_second=lat.median_ms / seconds_of_video if seconds_of_video else None,
             gflops_per_s=achieved, peak_fraction=achieved / peak if achieved else None,
@@ -285,11 +301,50 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
             sqnr_db=report.sqnr_db if report else None, max_rel=report.max_rel if report else None,
             parity_passed=report.passed if report else None, path=str(a.path) if a else ""))
     notes += [f"{r.label}: peak memory not measured: {r.memory_note}" for r in rows if r.memory_note]
-    protocol = {"threads": threads, "warmup": warmup, "runs": runs, "block": block,
-                "order": "interleaved in blocks, one unrecorded settling run per block", "statistic": "median, p90"}
+    order = ("each candidate in its own child process, interleaved in blocks with the eager model there, one "
+             "unrecorded settling run per block; speed-ups are ratios within each child" if isolate else
+             "interleaved in blocks, one unrecorded settling run per block")
+    protocol = {"threads": threads, "warmup": warmup, "runs": runs, "block": block, "order": order,
+                "statistic": "median, p90"}
     return BenchReport(model=name, input_shapes=tuple(tuple(x.shape) for x in inputs), flops=flops,
                        clip_seconds=clip_seconds, machine=machine.describe(threads), matmul_peak_gflops=peak,
                        protocol=protocol, rows=tuple(rows), notes=tuple(notes), credibility=verdicts.to_dict())
+
+
+def _timed_in_children(candidates: Sequence[_Candidate], inputs: tuple[torch.Tensor, ...], work_dir: Path, *,
+                       runs: int, warmup: int, threads: int, block: int) -> dict[str, isolated.Paired]:
+    """Every candidate but eager, each in its own child process beside the eager model (:mod:`.isolated`)."""
+    eager = next((c for c in candidates if c.kind == EAGER), None)
+    if eager is None:
+        raise XportError("timing each candidate in its own process (isolate) needs the eager model: pass model=")
+    paths = {}
+    for c in candidates:
+        if c.artifact is None:  # eager modules go to the child pickled
+            paths[c.label] = work_dir / f"{c.kind}.pt"
+            try:
+                torch.save(c.module, paths[c.label])
+            except Exception as exc:  # any pickling failure: local classes, lambdas, open handles
+                raise XportError(f"isolate needs the {c.kind} model pickled for the child processes, and it cannot "
+                                 f"be ({type(exc).__name__}: {exc}); time in one process (isolate=False)") from exc
+        else:
+            paths[c.label] = c.artifact.path
+    torch.save(inputs, work_dir / "inputs.pt")
+    paired = {}
+    others = [c for c in candidates if c is not eager]
+    for i, c in enumerate(others, 1):
+        log.info("[%d/%d] timing %s beside eager (child process)", i, len(others), c.label)
+        result = isolated.time_paired(paths[c.label], paths[eager.label], work_dir / "inputs.pt", runs=runs,
+                                      warmup=warmup, block=block, threads=threads)
+        if isinstance(result, str):
+            raise XportError(f"{c.label}: {result}")
+        paired[c.label] = result
+    return paired
+
+
+def _pooled(paired: dict[str, isolated.Paired]) -> dict[str, Latency]:
+    """The candidates' latencies, and eager's: its samples from every child, in the order they ran."""
+    eager = tuple(ms for p in paired.values() for ms in p.eager.samples_ms)
+    return {EAGER_LABEL: Latency(eager), **{label: p.candidate for label, p in paired.items()}}
 
 
 def _no_grad_call(module: torch.nn.Module, inputs: Iterable[torch.Tensor]) -> None:
