@@ -17,13 +17,12 @@ some thirty graph passes and six decompositions), and three of its steps redo wo
 
 :func:`toolchain_speedups` applies them for the duration of a ``with`` block (re-entrant, thread-safe; the
 toolchain's own functions are back when the outermost block ends). A speedup whose target this toolchain version
-does not have is left out.
+does not have, or has not loaded yet, is left out.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -68,32 +67,33 @@ def _list_once_per_registry_size(original: Callable[[], list]) -> Callable[[], l
     return get_torchlib_ops
 
 
-# (module, attribute path in it, replacement: the speedup of the original)
+# (module, attribute path in it, the speedup: a function of the original, or _MISSING where it adds a method)
 _SPEEDUPS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
-    ("torch.fx.traceback", "NodeSource.__deepcopy__", lambda _original: _share_link),
+    ("torch.fx.traceback", "NodeSource.__deepcopy__", lambda _missing: _share_link),
     ("torch._export.utils", "_materialize_cpp_cia_ops", _materialize_only_new),
     # torch 2.13 reads the library through onnxscript's API module for torch 2.11 (torch.onnx._internal._lazy_import)
     ("onnxscript._framework_apis.torch_2_11", "get_torchlib_ops", _list_once_per_registry_size),
 )
+_made: dict[tuple[str, str], Any] = {}  # each speedup made once per process: its caches outlive the blocks
 
 
-@functools.cache  # once per process: the speedups' caches outlive each block
 def _patches() -> list[tuple[Any, str, Any]]:
+    """(owner, attribute, speedup) for each speedup whose module is loaded: one not loaded has not run yet (ONNX's
+    is loaded by the first ONNX export, so exports from the second on get its speedup)."""
     patches = []
     for module_name, path, speedup in _SPEEDUPS:
-        try:
-            owner: Any = importlib.import_module(module_name)
-        except ImportError:  # that toolchain is not installed: nothing of it runs
-            continue
+        owner: Any = sys.modules.get(module_name)
         *parents, attribute = path.split(".")
         for parent in parents:
             owner = getattr(owner, parent, None)
         if owner is None:
             continue
         original = vars(owner).get(attribute, _MISSING)
-        if original is _MISSING and attribute != "__deepcopy__":  # this version moved it: leave it as it is
+        if original is _MISSING and not attribute.startswith("__"):  # this version moved it: leave it as it is
             continue
-        patches.append((owner, attribute, speedup(original)))
+        if (module_name, path) not in _made:
+            _made[module_name, path] = speedup(original)
+        patches.append((owner, attribute, _made[module_name, path]))
     return patches
 
 
