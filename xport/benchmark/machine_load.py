@@ -1,7 +1,8 @@
 """How busy the machine was while the bench timed: other processes' CPU use and the load average.
 
 The bench's own threads must not count as "busy": ``/proc/stat`` adds up the CPU time of every process, and
-``os.times()`` gives this process's (all its threads: runtime thread pools, their spin-waits too), so the
+``os.times()`` gives this process's (all its threads: runtime thread pools, their spin-waits too; and the child
+processes it waited for, which time the candidates of ``bench(isolate=True)``), so the
 difference over the timed window is what other processes took from the cores meanwhile. Off Linux only the
 1-minute load average is known; it counts the bench's own runnable threads too, which are subtracted as an
 estimate (and it lags: it still remembers the exports that ran before the timing).
@@ -57,8 +58,8 @@ def _busy_seconds() -> float | None:
 
 
 def _own_seconds() -> float:
-    times = os.times()
-    return times.user + times.system
+    times = os.times()  # with the finished child processes it waited for: the timing children of ``isolate``
+    return times.user + times.system + times.children_user + times.children_system
 
 
 class LoadWatch:
