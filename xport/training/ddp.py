@@ -2,8 +2,8 @@
 
     torchrun --standalone --nproc_per_node 2 -m xport.training.ddp --model efficient_x3d_xs --data DIR --out RUN
 
-(``xport finetune --nproc 2 ...`` runs exactly this.) Every rank prints the SHA-256 of its final weights; the
-run fails if they differ.
+(``xport finetune --nproc 2 ...`` runs exactly this.) Rank 0 prints the SHA-256 of every rank's final weights
+(gathered, so the lines never interleave); the run fails if they differ.
 """
 
 from __future__ import annotations
@@ -31,11 +31,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rank == 0 and not args.quiet:
         logging.basicConfig(level=logging.INFO, format="xport: %(message)s", stream=sys.stderr)
     try:
-
         result = finetune(**finetune_kwargs(args))
-        print(f"rank {rank}/{dist.get_world_size()}: weights sha256 {result.digest}", flush=True)
+        digests: list[str | None] = [None] * dist.get_world_size()
+        dist.all_gather_object(digests, result.digest)  # rank 0 reports them all: one writer, whole lines
         if rank == 0:
+            for other, digest in enumerate(digests):
+                print(f"rank {other}/{len(digests)}: weights sha256 {digest}", flush=True)
             print_result(result)
+        if len(set(digests)) != 1:
+            raise XportError("the ranks ended with different weights (digests above): data-parallel training "
+                             "diverged; please report this with your torch version")
     except XportError as exc:
         print(f"error (rank {rank}): {exc}", file=sys.stderr)
         return 2
