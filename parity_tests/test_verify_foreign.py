@@ -77,3 +77,20 @@ def test_python_load_takes_input_shapes(foreign_files, tiny):
     with pytest.raises(xport.XportError, match=r"gives 3,1,4,64,64 for input 'clip', which the file declares as "
                                                r"N,3,4,64,64"):
         xport.load(foreign_files / "own.onnx", input_shapes=[(3, 1, 4, 64, 64)])
+
+
+def test_openvino_own_ir_verifies_and_its_precision_is_read_from_its_ops(tiny, tmp_path, monkeypatch, capsys):
+    """An IR from OpenVINO's own converter (no xport manifest) loads, with its shapes; fp16 weights say fp16."""
+    require_backend("openvino")
+    import openvino as ov
+
+    clip = tiny.default_cfg.example_input()
+    converted = ov.convert_model(tiny, example_input=clip)
+    converted.reshape({converted.inputs[0]: list(clip.shape)})
+    for precision in ("fp32", "fp16"):
+        ov.save_model(converted, str(tmp_path / f"{precision}.xml"), compress_to_fp16=precision == "fp16")
+        assert xport.load(tmp_path / f"{precision}.xml").manifest.precision == precision
+    code, out = _verify(tmp_path, monkeypatch, capsys, "fp32.xml")
+    assert code == 0, out
+    assert "parity PASSED: openvino fp32" in out and "not written by xport: input shape(s) [1,3,4,64,64] from the " \
+        "file" in out

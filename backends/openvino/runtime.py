@@ -11,7 +11,9 @@ import openvino as ov
 
 from xport.artifact import DEFAULT_THREADS, Manifest
 from xport.errors import BackendUnavailableError, ModelFormatError
+from xport.tensor_spec import TensorSpec
 
+from . import NAME
 from .emit import MANIFEST_RT_KEY
 
 # Inference precision hint per xport precision.
@@ -33,6 +35,22 @@ def _check_files(xml: Path) -> None:
                                "export it again") from exc
 
 
+def _foreign_manifest(model: ov.Model) -> Manifest:
+    """What an IR xport did not write (``ov.convert_model``, NNCF) says about its inputs: names, dtypes, and shapes
+    with -1 for dynamic dimensions, which the caller fills in (xport.foreign); its precision from its ops."""
+    inputs = tuple(TensorSpec(port.get_any_name(), tuple(d.get_length() if d.is_static else -1
+                                                          for d in port.get_partial_shape()),
+                              np.dtype(port.get_element_type().to_dtype()).name) for port in model.inputs)
+    ops = model.get_ordered_ops()
+    if any(op.get_type_name() == "FakeQuantize" for op in ops):
+        precision = "int8"
+    elif any(op.get_type_name() == "Constant" and op.get_element_type() == ov.Type.f16 for op in ops):
+        precision = "fp16"
+    else:
+        precision = "fp32"
+    return Manifest(NAME, precision, inputs, (), foreign="input shapes from the OpenVINO IR")
+
+
 class OpenVinoRunner:
     def __init__(self, path: Path, threads: int = DEFAULT_THREADS):
         self.path = Path(path)
@@ -41,7 +59,8 @@ class OpenVinoRunner:
         core = ov.Core()
         try:
             model = core.read_model(str(self.path))
-            self.manifest = Manifest.from_json(model.get_rt_info(MANIFEST_RT_KEY).astype(str))
+            self.manifest = (Manifest.from_json(model.get_rt_info(MANIFEST_RT_KEY).astype(str))
+                             if model.has_rt_info(MANIFEST_RT_KEY) else _foreign_manifest(model))
         except RuntimeError as exc:
             raise ModelFormatError(self.path, f"OpenVINO cannot read it ({str(exc).splitlines()[0][:300]})",
                                    "the .xml/.bin pair is truncated, corrupt or mismatched; export it again") from exc
