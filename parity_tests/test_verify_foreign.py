@@ -79,6 +79,8 @@ def test_python_load_takes_input_shapes(foreign_files, tiny):
         xport.load(foreign_files / "own.onnx", input_shapes=[(3, 1, 4, 64, 64)])
 
 
+# ov.convert_model traces a torch module with torch.jit.trace, which torch 2.13 deprecates.
+@pytest.mark.filterwarnings(r"ignore:`torch\.jit\.trace(_method)?` is deprecated:DeprecationWarning")
 def test_openvino_own_ir_verifies_and_its_precision_is_read_from_its_ops(tiny, tmp_path, monkeypatch, capsys):
     """An IR from OpenVINO's own converter (no xport manifest) loads, with its shapes; fp16 weights say fp16."""
     require_backend("openvino")
