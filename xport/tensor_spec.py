@@ -93,3 +93,9 @@ def validate_inputs(values: Sequence[Any], specs: Sequence[TensorSpec]) -> list[
             raise InputSpecError(spec.name, i, spec.describe(), got, hint)
         arrays.append(array)
     return arrays
+
+
+def in_file_layout(values: Sequence[torch.Tensor], specs: Sequence[TensorSpec]) -> list[np.ndarray]:
+    """The model's inputs as an artifact takes them: each rearranged into its spec's layout, then checked
+    (:func:`validate_inputs`: InputSpecError names the input, expected and got)."""
+    return validate_inputs([s.from_model_layout(x) for s, x in zip(specs, values)], specs)

@@ -71,7 +71,7 @@ def _child(argv: Sequence[str] | None = None) -> None:
     import torch
 
     from xport.api import load
-    from xport.tensor_spec import validate_inputs
+    from xport.tensor_spec import in_file_layout
 
     from .protocol import interleaved
 
@@ -90,8 +90,7 @@ def _child(argv: Sequence[str] | None = None) -> None:
         candidate, runtime = eager_call(args.candidate), f"PyTorch {torch.__version__} eager"
     else:
         artifact = load(args.candidate, threads=args.threads)
-        arrays = validate_inputs([s.from_model_layout(x) for s, x in zip(artifact.manifest.inputs, inputs)],
-                                 artifact.manifest.inputs)
+        arrays = in_file_layout(inputs, artifact.manifest.inputs)
         runner = artifact.runner
         candidate, runtime = (lambda: runner.run(*arrays)), runner.runtime
     latency = interleaved({_EAGER: eager_call(args.baseline), _CANDIDATE: candidate}, runs=args.runs,

@@ -23,7 +23,7 @@ from ..artifact import Artifact
 from ..capture import as_input_tuple
 from ..errors import XportError
 from ..model_ref import example_inputs
-from ..tensor_spec import validate_inputs
+from ..tensor_spec import in_file_layout
 from . import credibility, isolated, machine, memory
 from .flops import count_flops
 from .machine_load import LoadWatch
@@ -97,14 +97,14 @@ def _eager_size_mb(model: torch.nn.Module) -> float:
     return sum(t.numel() * t.element_size() for t in tensors) / 1e6
 
 
-def _eager_memory(model: torch.nn.Module, name: str, inputs, work_dir: Path, runs: int,
-                  threads: int) -> memory.MemoryUse | str:
-    path = work_dir / f"{name}.pt"
+def _pickled(c: _Candidate, work_dir: Path) -> Path | str:
+    """An eager candidate's module saved for the child processes (timing, memory), or why it cannot be."""
+    path = work_dir / f"{c.kind}.pt"
     try:
-        torch.save(model, path)
+        torch.save(c.module, path)
     except Exception as exc:  # any pickling failure: local classes, lambdas, open handles
-        return f"the model cannot be pickled for the memory probe ({type(exc).__name__}: {exc})"
-    return memory.measure("eager", path, [tuple(x.shape) for x in inputs], runs=runs, threads=threads)
+        return f"the {c.kind} model cannot be pickled for a child process ({type(exc).__name__}: {exc})"
+    return path
 
 
 def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any = None, *,
@@ -206,7 +206,9 @@ def _timeable_here(notes: list[str]) -> list[str]:
 
 
 def _candidates(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.Tensor, ...],
-                threads: int, notes: list[str]) -> list[_Candidate]:
+                threads: int, notes: list[str], open_runtimes: bool = True) -> list[_Candidate]:
+    """The candidates to time; ``open_runtimes=False`` (each timed in a child process) checks the artifacts'
+    inputs without opening their runtimes here."""
 
     found = []
     for label, kind, module in ((EAGER_LABEL, EAGER, model), (VANILLA_LABEL, VANILLA, vanilla)):
@@ -217,11 +219,13 @@ def _candidates(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[tor
     for a in artifacts:
         # Each artifact gets the clip in its own axis order, converted once: the timing is the runtime's alone.
         # InputSpecError names the input, expected and got.
-        arrays = validate_inputs([s.from_model_layout(x) for s, x in zip(a.manifest.inputs, inputs)],
-                                 a.manifest.inputs)
+        arrays = in_file_layout(inputs, a.manifest.inputs)
         stand_in = backend_registry.get(a.backend).stand_in()
         if stand_in:  # right numbers, but its speed says nothing about the real runtime
             notes.append(f"{a.backend} {a.precision} not timed: {stand_in}")
+            continue
+        if not open_runtimes:
+            found.append(_Candidate(_label(a, taken), "artifact", _in_child, artifact=a, runtime="(its child says)"))
             continue
         runner = load(a.path, threads=threads).runner  # fresh: runtimes size their thread pools when opening
         found.append(_Candidate(_label(a, taken), "artifact", lambda r=runner, x=arrays: r.run(*x), artifact=a,
@@ -229,10 +233,16 @@ def _candidates(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[tor
     return found
 
 
-def _memory(c: _Candidate, inputs, work_dir: Path, threads: int) -> memory.MemoryUse | str:
+def _in_child() -> None:
+    raise AssertionError("isolate: this candidate is timed in its own child process, not here")
+
+
+def _memory(c: _Candidate, pickled: Path | str | None, inputs, threads: int) -> memory.MemoryUse | str:
     if c.artifact is not None:
         return memory.measure("artifact", c.artifact.path, runs=3, threads=threads)
-    return _eager_memory(c.module, c.kind, inputs, work_dir, 3, threads)
+    if isinstance(pickled, str):
+        return pickled
+    return memory.measure("eager", pickled, [tuple(x.shape) for x in inputs], runs=3, threads=threads)
 
 
 def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.Tensor, ...], notes: list[str],
@@ -244,14 +254,17 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
         for a in artifacts:
             log.info("checking parity of %s %s in %s", a.backend, a.precision, a.runtime)
             parity[a.path] = verify(model, a, strict=False)
-    candidates = _candidates(model, vanilla, artifacts, inputs, threads, notes)
+    candidates = _candidates(model, vanilla, artifacts, inputs, threads, notes, open_runtimes=not isolate)
+    # Eager modules go to child processes (isolated timing, memory probes) pickled, once.
+    pickled = {c.label: _pickled(c, work_dir) for c in candidates if c.artifact is None
+               and (isolate or measure_memory)}
 
     peaks = [machine.matmul_peak_gflops(threads)]
     watch = LoadWatch(threads)
     paired: dict[str, isolated.Paired] = {}
     if isolate:
-        paired = _timed_in_children(candidates, inputs, work_dir, runs=runs, warmup=warmup, threads=threads,
-                                    block=block)
+        paired = _timed_in_children(candidates, pickled, inputs, work_dir, runs=runs, warmup=warmup,
+                                    threads=threads, block=block)
         latency = _pooled(paired)
     else:
         latency = _timed({c.label: c.run for c in candidates}, runs=runs, warmup=warmup, threads=threads,
@@ -272,7 +285,7 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
     memory_use: dict[str, memory.MemoryUse | str] = {}
     for i, c in enumerate(candidates if measure_memory else (), 1):
         log.info("[%d/%d] peak memory of %s (child process)", i, len(candidates), c.label)
-        memory_use[c.label] = _memory(c, inputs, work_dir, threads)
+        memory_use[c.label] = _memory(c, pickled.get(c.label), inputs, threads)
 
     reference = model if model is not None else vanilla
     flops = count_flops(reference, inputs) if reference is not None else None
@@ -311,23 +324,18 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
                        protocol=protocol, rows=tuple(rows), notes=tuple(notes), credibility=verdicts.to_dict())
 
 
-def _timed_in_children(candidates: Sequence[_Candidate], inputs: tuple[torch.Tensor, ...], work_dir: Path, *,
-                       runs: int, warmup: int, threads: int, block: int) -> dict[str, isolated.Paired]:
-    """Every candidate but eager, each in its own child process beside the eager model (:mod:`.isolated`)."""
+def _timed_in_children(candidates: Sequence[_Candidate], pickled: dict[str, Path | str],
+                       inputs: tuple[torch.Tensor, ...], work_dir: Path, *, runs: int, warmup: int, threads: int,
+                       block: int) -> dict[str, isolated.Paired]:
+    """Every candidate but eager, each in its own child process beside the eager model (:mod:`.isolated`);
+    ``pickled``: the eager modules' files (or why a module could not be pickled)."""
     eager = next((c for c in candidates if c.kind == EAGER), None)
     if eager is None:
         raise XportError("timing each candidate in its own process (isolate) needs the eager model: pass model=")
-    paths = {}
-    for c in candidates:
-        if c.artifact is None:  # eager modules go to the child pickled
-            paths[c.label] = work_dir / f"{c.kind}.pt"
-            try:
-                torch.save(c.module, paths[c.label])
-            except Exception as exc:  # any pickling failure: local classes, lambdas, open handles
-                raise XportError(f"isolate needs the {c.kind} model pickled for the child processes, and it cannot "
-                                 f"be ({type(exc).__name__}: {exc}); time in one process (isolate=False)") from exc
-        else:
-            paths[c.label] = c.artifact.path
+    paths = {c.label: c.artifact.path if c.artifact is not None else pickled[c.label] for c in candidates}
+    failed = next((p for p in paths.values() if isinstance(p, str)), None)
+    if failed is not None:
+        raise XportError(f"isolate: {failed}; time in one process (isolate=False)")
     torch.save(inputs, work_dir / "inputs.pt")
     paired = {}
     others = [c for c in candidates if c is not eager]
