@@ -182,14 +182,18 @@ def test_int8_x3d_is_int8_tensors_in_one_xnnpack_graph(exports):
     not fake quantization.
 
     Every conv reads and writes int8 with per-channel int8 filters (zero point 0) and int32 biases at scale input
-    scale × filter scale; every relu is fused into its conv; the whole graph is one XNNPACK partition.
+    scale × filter scale, but those on pooled vectors (squeeze-excitation), which stay float by design; every relu
+    is fused into its conv; the whole graph is one XNNPACK partition.
     """
     model, artifact = x3d_int8_artifact(exports, "tflite")
     xport.verify(model, artifact)  # raises ParityError with the report
     flatbuffer, schema, ops = _flatbuffer(artifact)
     tensors = flatbuffer.subgraphs[0].tensors
-    convs = [op for code, op in ops if code in ("CONV_2D", "DEPTHWISE_CONV_2D")]
+    all_convs = [op for code, op in ops if code in ("CONV_2D", "DEPTHWISE_CONV_2D")]
+    convs = [op for op in all_convs if tensors[op.inputs[1]].type == schema.TensorType.INT8]
+    islands = artifact.manifest.extra["int8"]["float_islands"]
     assert len(convs) == artifact.manifest.extra["int8"]["quantized_ops"]["conv"]
+    assert len(all_convs) - len(convs) == islands["conv on a pooled vector"] > 0
     for op in convs:
         x, w, b, y = (tensors[i] for i in (*op.inputs, *op.outputs))
         assert (x.type, w.type, b.type, y.type) == (schema.TensorType.INT8,) * 2 + (schema.TensorType.INT32,
@@ -200,11 +204,11 @@ def test_int8_x3d_is_int8_tensors_in_one_xnnpack_graph(exports):
                                    torch.tensor(x.quantization.scale[0] * w.quantization.scale), rtol=1e-6, atol=0)
     codes = [code for code, _ in ops]
     assert "RELU" not in codes and codes.count("QUANTIZE") == codes.count("DEQUANTIZE")
-    # Float islands only: the SE gate (mean, sigmoid), swish, and the output linear; a split graph would show
-    # more than one DELEGATE node.
+    # Float islands only: the SE gate (mean, its convs and relu on the pooled vector, sigmoid), swish, and the
+    # head; a split graph would show more than one DELEGATE node.
     assert _ops(artifact, delegated=True).count("DELEGATE") == 1
-    islands = artifact.manifest.extra["int8"]["float_islands"]
-    assert set(islands) == {"mean", "sigmoid", "silu", "linear (model output)"}
+    assert set(islands) == {"mean", "sigmoid", "silu", "linear (model output)", "conv on a pooled vector",
+                            "relu on a pooled vector"}
 
 
 def test_int8_standalone_relu_and_zero_padding_keep_their_numbers(tmp_path):

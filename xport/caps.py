@@ -83,17 +83,23 @@ class Int8Scheme:
     ``activations``: per-tensor ``"affine"`` (min/max range and a zero point) or ``"symmetric"`` (zero point 0).
     ``bias``: ``"int32"`` (scale = input scale × weight scale; ORT needs it to fuse QLinearConv) or ``"float"``
     (XNNPACK and OpenVINO quantize biases themselves). ``weights``: ``"folded"`` int8 constants, or ``"qdq"``: float
-    weights behind quantize/dequantize (what OpenVINO's frontend turns into FakeQuantize).
+    weights behind quantize/dequantize (what OpenVINO's frontend turns into FakeQuantize). ``placement``:
+    ``"outputs"`` quantizes each int8 op's output (after its fused activation), so int8 tensors flow between int8
+    kernels as XNNPACK, ORT and LiteRT run them; ``"inputs"`` quantizes only the activation inputs of
+    conv/linear/matmul/add and leaves every output float, as NNCF places quantizers for OpenVINO's CPU plugin
+    (which requantizes on its own where it pays): fewer rounding points, so less error.
     """
 
     activations: str = "affine"
     bias: str = "int32"
     weights: str = "folded"
+    placement: str = "outputs"
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("activations", self.activations, ("affine", "symmetric")),
                                      ("bias", self.bias, ("int32", "float")),
-                                     ("weights", self.weights, ("folded", "qdq"))):
+                                     ("weights", self.weights, ("folded", "qdq")),
+                                     ("placement", self.placement, ("outputs", "inputs"))):
             if value not in allowed:
                 raise ValueError(f"Int8Scheme.{name}={value!r}; choose one of {allowed}")
 

@@ -15,7 +15,7 @@ CAPS = Capabilities(
     backend="openvino",
     precisions=PRECISIONS,
     dynamic_batch=True,
-    int8=Int8Scheme(bias="float", weights="qdq"),
+    int8=Int8Scheme(bias="float", weights="qdq", placement="inputs"),
     # Every spec op but the two that only describe assignment (slice_scatter, copy), which xport's passes turn into
     # cat and expand for every backend alike.
     ops={op.name: native(*(PRECISIONS if op.name in _INT8_OPS else PRECISIONS[:3])) for op in SPEC

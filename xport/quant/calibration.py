@@ -2,7 +2,8 @@
 
 One pass over the calibration data feeds every requested backend's prepared graph (the graphs differ: each
 backend's plan rewrites what it cannot run), recording each observer's min/max by the name of the node it
-observes. Saved as JSON; a later export applies the recorded ranges without the data.
+observes, and the bias shift int8 rounding causes at each conv/linear (:mod:`.bias_correction`). Saved as JSON; a
+later export applies the recorded ranges and shifts without the data.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import torch
 
 from xport.errors import InputSpecError, ModelFormatError, XportError, pass_as
 from xport.tensor_spec import TensorSpec
+
+from .bias_correction import measure_shifts
 
 log = logging.getLogger("xport")
 
@@ -66,12 +69,14 @@ def _warn_if_unrepresentative(samples: Sequence[tuple[torch.Tensor, ...]]) -> No
 class Calibration:
     """Calibration inputs (in memory only) and the ranges recorded per backend plan.
 
-    ``ranges[plan_key][node_name] = (min, max)`` with per-channel lists for weights.
+    ``ranges[plan_key][node_name] = (min, max)`` with per-channel lists for weights;
+    ``bias_shifts[plan_key][node_name]`` = the per-channel output mean int8 takes off that conv/linear.
     """
 
     input_specs: tuple[TensorSpec, ...]
     inputs: list[tuple[torch.Tensor, ...]] = field(default_factory=list, repr=False)
     ranges: dict[str, dict[str, tuple[list[float], list[float]]]] = field(default_factory=dict)
+    bias_shifts: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     save_to: Path | None = None  # written again whenever ranges are recorded (see :meth:`save_as_recorded`)
 
     @classmethod
@@ -98,6 +103,8 @@ class Calibration:
     def record(self, plan_key: str, prepared: torch.fx.GraphModule) -> None:
         self.ranges[plan_key] = {name: (obs.min_val.flatten().tolist(), obs.max_val.flatten().tolist())
                                  for name, obs in observers(prepared).items()}
+        log.info("measuring int8 bias shifts of %s on %d sample(s)", plan_key, len(self.inputs))
+        self.bias_shifts[plan_key] = measure_shifts(prepared, self.inputs)
         if self.save_to is not None:
             self.save(self.save_to)
 
@@ -118,7 +125,8 @@ class Calibration:
         """Write the recorded ranges as JSON (the inputs stay in memory)."""
         path = Path(path)
         path.write_text(json.dumps({"format": FORMAT, "inputs": [s.to_dict() for s in self.input_specs],
-                                    "samples": len(self.inputs), "ranges": self.ranges}), encoding="utf-8")
+                                    "samples": len(self.inputs), "ranges": self.ranges,
+                                    "bias_shifts": self.bias_shifts}), encoding="utf-8")
         return path
 
     @classmethod
@@ -129,7 +137,8 @@ class Calibration:
             if d.get("format") != FORMAT:
                 raise ValueError(f"format {d.get('format')!r}")
             ranges = {k: {n: (lo, hi) for n, (lo, hi) in v.items()} for k, v in d["ranges"].items()}
-            return cls(tuple(TensorSpec.from_dict(s) for s in d["inputs"]), [], ranges)
+            # Files saved before bias correction have no shifts: their exports are uncorrected, as they were.
+            return cls(tuple(TensorSpec.from_dict(s) for s in d["inputs"]), [], ranges, d.get("bias_shifts", {}))
         except FileNotFoundError:
             raise ModelFormatError(path, "no such calibration file") from None
         except (ValueError, KeyError, TypeError) as exc:

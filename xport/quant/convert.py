@@ -18,6 +18,7 @@ from xport._warnings import quiet_export, quiet_torchao
 from xport.caps import Capabilities
 from xport.errors import XportError
 
+from .bias_correction import apply_shifts
 from .calibration import Calibration
 from .quantizer import XportQuantizer
 
@@ -29,22 +30,23 @@ log = logging.getLogger("xport")
 
 @dataclass
 class QuantInfo:
-    """What quantization did: int8 ops, float islands (op → count), blocks kept in float."""
+    """What quantization did: int8 ops, float islands (op → count), blocks kept in float, biases corrected."""
 
     quantized: dict[str, int]
     float_islands: dict[str, int]
     float_modules: list[str] = field(default_factory=list)
     search: list[dict] = field(default_factory=list)  # the max_drop search's steps: float blocks, top-1 drop
+    bias_corrected: int = 0  # layers whose bias took back the mean int8 rounding shifts their output by
 
     def summary(self) -> dict:
         summary = {"quantized_ops": self.quantized, "float_islands": self.float_islands,
-                   "float_modules": self.float_modules}
+                   "float_modules": self.float_modules, "bias_corrected": self.bias_corrected}
         return summary | ({"max_drop_search": self.search} if self.search else {})
 
     def brief(self) -> str:
         islands = ", ".join(f"{op} ×{n}" for op, n in sorted(self.float_islands.items())) or "none"
         kept = f"; kept in float: {', '.join(self.float_modules)}" if self.float_modules else ""
-        return f"int8: {sum(self.quantized.values())} ops quantized; float islands (no int8 kernel): {islands}{kept}"
+        return f"int8: {sum(self.quantized.values())} ops quantized; float islands: {islands}{kept}"
 
 
 def prepare(planned: ExportedProgram, caps: Capabilities, float_modules: Iterable[str] = ()):
@@ -73,9 +75,14 @@ def quantize(planned: ExportedProgram, caps: Capabilities, calibration: Calibrat
         run_calibration(prepared, calibration)
         if not float_modules:
             calibration.record(plan_key, prepared)
+    shifts = calibration.bias_shifts.get(plan_key)
+    if shifts is None:
+        log.info("the calibration has no bias shifts for %s (saved by an older xport): int8 biases uncorrected; "
+                 "calibrate again for bias correction", plan_key)
+    corrected = apply_shifts(prepared, shifts or {})
     with quiet_torchao(), quiet_export(), torch.no_grad():
         converted = convert_pt2e(prepared, fold_quantize=caps.int8.weights == "folded")
         program = torch.export.export(converted, planned.example_inputs[0])
-    info = QuantInfo(dict(quantizer.quantized), dict(quantizer.float_islands), float_modules)
+    info = QuantInfo(dict(quantizer.quantized), dict(quantizer.float_islands), float_modules, bias_corrected=corrected)
     log.info("%s", info.brief())
     return program, info

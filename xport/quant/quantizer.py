@@ -10,6 +10,11 @@
 
 A spec op is quantized only where ``caps`` declares it at int8, and not inside ``float_modules`` (module paths
 the accuracy budget keeps in float). Every float island is recorded, so the export report names them.
+
+A backend whose ``Int8Scheme.placement`` is ``"inputs"`` (OpenVINO, as NNCF places for it) gets only the inputs
+of conv/linear/matmul/add quantized and every output left float: fewer rounding points, less error.
+Every placement leaves ops on pooled vectors (the squeeze-excitation convs, the head) in float: one vector per
+clip costs nothing in float, and int8 there rounds what the logits are made of.
 """
 
 from __future__ import annotations
@@ -50,10 +55,23 @@ _JOINED = SPEC.with_trait(JOINS_QUANTIZATION)
 _SENSITIVE = SPEC.with_trait(FLOAT_AT_INT8)
 # Not counted as float islands when left float: they compute nothing a quantized neighbour would.
 _NO_COMPUTE = _SHARED + SPEC.with_trait(MAKES_CONSTANT, CONVERTS_TYPE)
+# The ops whose inputs the "inputs" placement quantizes.
+_INPUT_QUANTIZED = _WITH_WEIGHT + ("add", "matmul")
 
 
 def _annotate(node: torch.fx.Node, inputs: dict | None = None, output=None) -> None:
     node.meta[_KEY] = QuantizationAnnotation(input_qspec_map=inputs or {}, output_qspec=output, _annotated=True)
+
+
+def _on_pooled_vectors(node: torch.fx.Node, op: str) -> bool:
+    """Whether every activation ``node`` reads is one vector per sample as a global pooling leaves it: (N, C, 1, ...).
+
+    Only that form counts: a (L, N, E) sequence or a 2-D feature matrix may hold many vectors per sample.
+    """
+    reads = node.args[:1] if op in _WITH_WEIGHT else node.args  # a weight is not an activation
+    values = [a.meta.get("val") for a in reads if isinstance(a, torch.fx.Node)]
+    tensors = [v for v in values if isinstance(v, torch.Tensor)]
+    return bool(tensors) and all(v.dim() > 2 and all(d == 1 for d in v.shape[2:]) for v in tensors)
 
 
 def _quantized_output(node: torch.fx.Node) -> bool:
@@ -69,6 +87,7 @@ class XportQuantizer(Quantizer):
         self.caps = caps
         self.quantize_bias = caps.int8.bias == "int32" if quantize_bias is None else quantize_bias
         self.activation = activation_spec(caps.int8)
+        self.inputs_only = caps.int8.placement == "inputs"
         self.float_modules = tuple(float_modules)
         self.float_islands: Counter[str] = Counter()
         self.quantized: Counter[str] = Counter()
@@ -101,6 +120,16 @@ class XportQuantizer(Quantizer):
                 # The op that makes the model's output stays float: int8 logits, clipped to the calibrated range,
                 # lose their ranking, and XNNPACK takes a quantized linear only with a quantized output.
                 self.float_islands[f"{op} (model output)"] += 1
+                continue
+            if _on_pooled_vectors(node, op):
+                # One vector per clip (squeeze-excitation, the head): float costs nothing there, and int8 would round
+                # the features the logits (or the sigmoid gate) are made from: 7 dB of X3D's SQNR in its head alone.
+                if op not in _NO_COMPUTE:
+                    self.float_islands[f"{op} on a pooled vector"] += 1
+                continue
+            if self.inputs_only:
+                if self._quantize_inputs(node, op):
+                    self.quantized[op] += 1
                 continue
             if op in _WITH_WEIGHT:
                 self._weighted(node, infos)
@@ -147,13 +176,26 @@ class XportQuantizer(Quantizer):
             _annotate(activation, output=self.activation)
 
     def _weighted(self, node: torch.fx.Node, infos) -> None:
+        self._weighted_inputs(node)
+        self._close(node, infos)
+
+    def _weighted_inputs(self, node: torch.fx.Node) -> None:
         x, weight = node.args[0], node.args[1]
         inputs = {x: self.activation, weight: WEIGHT}
         bias = node.args[2] if len(node.args) > 2 else None
         if self.quantize_bias and isinstance(bias, torch.fx.Node):
             inputs[bias] = bias_spec(x, weight, node)
         _annotate(node, inputs)
-        self._close(node, infos)
+
+    def _quantize_inputs(self, node: torch.fx.Node, op: str) -> bool:
+        """The "inputs" placement: annotate the activation inputs (and weight) of ``node``; False if it stays float."""
+        if op in _WITH_WEIGHT:
+            self._weighted_inputs(node)
+            return True
+        if op in _INPUT_QUANTIZED and all(isinstance(a, torch.fx.Node) for a in node.args[:2]):
+            _annotate(node, {node.args[0]: self.activation, node.args[1]: self.activation})
+            return True
+        return False
 
     def _binary(self, node: torch.fx.Node, infos) -> None:
         _annotate(node, {node.args[0]: self.activation, node.args[1]: self.activation})
