@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
 import torch
 from torch import nn
 
@@ -94,3 +97,19 @@ def test_bias_correction_takes_back_the_mean_int8_rounding_adds():
     uncorrected, count = mean_channel_error()
     assert count == 0
     assert corrected < 0.25 * uncorrected, (corrected, uncorrected)
+
+
+def test_a_calibration_saved_before_bias_correction_still_exports_uncorrected(tmp_path, caplog):
+    calibration = xport.quant.Calibration.from_data(_clips(8), _clips(1)[0])
+    model, planned, caps, key = _program("openvino", calibration)
+    xport.quant.quantize(planned, caps, calibration, key)  # records ranges and shifts
+    saved = json.loads(calibration.save(tmp_path / "new.json").read_text())
+    assert saved["bias_shifts"][key]
+    del saved["bias_shifts"]
+    (tmp_path / "old.json").write_text(json.dumps(saved))
+    old = xport.quant.Calibration.load(tmp_path / "old.json")
+    with caplog.at_level(logging.INFO, logger="xport"):
+        _, info = xport.quant.quantize(planned, caps, old, key)
+    assert info.bias_corrected == 0 and "calibrate again for bias correction" in caplog.text
+    _, info = xport.quant.quantize(planned, caps, xport.quant.Calibration.load(tmp_path / "new.json"), key)
+    assert info.bias_corrected == 2
