@@ -1,11 +1,12 @@
 """Bias correction: give each int8 conv/linear back the mean its quantization shifts its output by.
 
 Rounding a layer's weights (and its input) to int8 moves the mean of every output channel a little, and the
-shifts add up through a deep stack. The gain is small where the rounding points are few (X3D-XS at OpenVINO's
-placement: max logit error 0.85e-3 → 0.80e-3 of the logits' range) but costs only a second pass over the
-calibration clips at calibration time. As in NNCF's fast bias correction, each layer is corrected on its own: the calibration clips run through the float
-graph, and at every quantized layer the output computed from the float input and weights is compared with the
-output computed from their fake-quantized values; the per-channel mean difference is added to the layer's bias.
+shifts add up through a deep stack. As in NNCF's fast bias correction, each layer is corrected on its own: the
+calibration clips run through the float graph, and at every quantized layer the output computed from the float
+input and weights is compared with the output computed from their fake-quantized values; the per-channel mean
+difference is added to the layer's bias. The gain is small where the rounding points are few (X3D-XS at
+OpenVINO's placement: max logit error 0.85e-3 → 0.80e-3 of the logits' range), for one more pass over the
+calibration clips.
 
 The shifts are measured once, with the calibration's data, and saved with its ranges, so an export from a saved
 calibration applies them without the clips.
