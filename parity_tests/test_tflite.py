@@ -204,11 +204,16 @@ def test_int8_x3d_is_int8_tensors_in_one_xnnpack_graph(exports):
                                    torch.tensor(x.quantization.scale[0] * w.quantization.scale), rtol=1e-6, atol=0)
     codes = [code for code, _ in ops]
     assert "RELU" not in codes and codes.count("QUANTIZE") == codes.count("DEQUANTIZE")
-    # Float islands only: the SE gate (mean, its convs and relu on the pooled vector, sigmoid), swish, and the
-    # head; a split graph would show more than one DELEGATE node.
+    # Float islands only: the SE gate (mean, its convs and relu on the pooled vector, sigmoid) and the head; swish
+    # is int8 LOGISTIC + MUL. A split graph would show more than one DELEGATE node.
     assert _ops(artifact, delegated=True).count("DELEGATE") == 1
-    assert set(islands) == {"mean", "sigmoid", "silu", "linear (model output)", "conv on a pooled vector",
+    assert set(islands) == {"mean", "sigmoid", "linear (model output)", "conv on a pooled vector",
                             "relu on a pooled vector"}
+    int8_gates = [tensors[op.outputs[0]] for code, op in ops
+                  if code == "LOGISTIC" and tensors[op.outputs[0]].type == schema.TensorType.INT8]
+    assert len(int8_gates) == artifact.manifest.extra["int8"]["quantized_ops"]["silu"] > 0
+    # LiteRT's int8 LOGISTIC writes [0, 1) at a fixed scale and zero point, and its kernels assume them.
+    assert all((g.quantization.scale[0], g.quantization.zeroPoint[0]) == (1 / 256, -128) for g in int8_gates)
 
 
 def test_int8_standalone_relu_and_zero_padding_keep_their_numbers(tmp_path):

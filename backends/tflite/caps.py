@@ -23,7 +23,7 @@ CAPS = Capabilities(
     int8=Int8Scheme(bias="float"),
     ops={
         **{name: native(*_PRECISIONS) for name in (
-            "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
+            "sigmoid", "hardsigmoid", "tanh", "sub", "div", "mean",
             "sum", "softmax", "full",
             # Builtin ops of the transformer and TSM code (GELU, BROADCAST_TO, TILE, GATHER, SELECT_V2, ...); layer
             # norm, attention, roll and split are decomposed by xport. TFLite has no erf.
@@ -33,6 +33,9 @@ CAPS = Capabilities(
         # The writer's int8 forms: conv and linear (per-channel weights), add/mul with their fused relu, and data
         # movement, cat included (.quantized); pools have no int8 form there.
         **{name: native(*_INT8) for name in int8_kernel_ops(without=("conv", "max_pool"), also=("cat",))},
+        # int8 LOGISTIC + MUL and HARD_SWISH (.quantized.unary_int8): the swish of X3D and MobileNetV3-style blocks.
+        "silu": native(*_INT8),
+        "hardswish": native(*_INT8),
         "cast": native(*_PRECISIONS, target=("float32",)),
         # BATCH_MATMUL over any leading dims, operands of the output's rank (matmul_to_bmm reshapes the others).
         "matmul": native(*_PRECISIONS, same_rank=(True,)),

@@ -14,6 +14,7 @@ from xport.spec import shape_of
 from .convert import Converter
 from .flatbuffer import Activation, BuiltinOperator, BuiltinOptions, schema
 from .layout import Perm, after_dropping, after_reshape, identity, physical_shape
+from .quantized import parameters
 from .values import Value
 
 _UNARY = {"relu": BuiltinOperator.RELU, "sigmoid": BuiltinOperator.LOGISTIC, "tanh": BuiltinOperator.TANH,
@@ -163,9 +164,14 @@ def clamp(cv: Converter, info: NodeInfo) -> Value:
     return x
 
 
-def silu(cv: Converter, info: NodeInfo) -> Value:
+def silu(cv: Converter, info: NodeInfo, int8_gate: tuple[float, int] | None = None) -> Value:
+    """x · sigmoid(x); with ``int8_gate`` (the int8 form, .quantized) the LOGISTIC writes int8 at those
+    (scale, zero point)."""
     x = cv.value(info.node.args[0])
     gate = _unary_op(cv, BuiltinOperator.LOGISTIC, x, info.node, "_sigmoid")
+    if int8_gate is not None:
+        tensor = cv.writer.tensors[gate.index]
+        tensor.type, tensor.quantization = schema.TensorType.INT8, parameters(*int8_gate)
     return _binary_op(cv, "mul", x, gate, info.node, x.shape, cv.fused_activation(info.node))
 
 

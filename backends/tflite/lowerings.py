@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from . import lower_compute, lower_elementwise, lower_layout
-from .quantized import binary_int8, carrying
+from .quantized import LOGISTIC_OUTPUT, binary_int8, carrying, unary_int8
 from .values import Lowering
 
 LOWERINGS: dict[str, Lowering] = {
@@ -17,13 +17,15 @@ LOWERINGS: dict[str, Lowering] = {
     "matmul": lower_compute.matmul,
     # A relu the conv before it could not absorb requantizes: XNNPACK has no int8 RELU (each would split the
     # delegated graph), so it runs in float between DEQUANTIZE and QUANTIZE, which is the same arithmetic.
-    **dict.fromkeys(("relu", "sigmoid", "tanh", "hardswish"), lower_elementwise.unary),
+    **dict.fromkeys(("relu", "sigmoid", "tanh"), lower_elementwise.unary),
+    # The swish forms have int8 kernels in LiteRT and XNNPACK: no DEQUANTIZE/QUANTIZE pair around each.
+    "hardswish": unary_int8(lower_elementwise.unary),
+    "silu": unary_int8(lower_elementwise.silu, int8_gate=LOGISTIC_OUTPUT),
     **dict.fromkeys(("exp", "sqrt", "rsqrt", "neg", "abs"), lower_elementwise.unary),
     "gelu": lower_elementwise.gelu,
     "pow": lower_elementwise.power,
     "clamp": lower_elementwise.clamp,
     "cast": lower_elementwise.cast,
-    "silu": lower_elementwise.silu,
     "hardsigmoid": lower_elementwise.hardsigmoid,
     **{op: binary_int8(lower_elementwise.binary) for op in ("add", "mul")},
     **dict.fromkeys(("sub", "div", "maximum", "minimum"), lower_elementwise.binary),

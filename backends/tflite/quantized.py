@@ -8,9 +8,10 @@ A TFLite graph has no such pairs: a tensor *is* int8, and carries its scale and 
 
 - ``dequantize`` of a runtime tensor is lazy: an op with an int8 kernel takes the int8 tensor itself, any other
   consumer gets a DEQUANTIZE op (:meth:`Converter.value` writes it on first use);
-- conv and add/mul (with the relu they absorb) run int8 when every input is such an int8 tensor and every user
-  of the result is a ``quantize``: the output tensor takes that quantize's scale and zero point, and the
-  quantize disappears (a relu on its own runs in float: XNNPACK has no int8 RELU, see ``lowerings``);
+- conv and add/mul (with the relu they absorb), silu and hardswish run int8 when every input is such an int8
+  tensor and every user of the result is a ``quantize``: the output tensor takes that quantize's scale and zero
+  point, and the quantize disappears (a relu on its own runs in float: XNNPACK has no int8 RELU, see
+  ``lowerings``); silu is LOGISTIC, whose int8 output LiteRT fixes at :data:`LOGISTIC_OUTPUT`, then MUL;
 - data-movement ops (reshape, permute, slice, select, pad, cat, identity) move int8 tensors unchanged when their
   input and output share one scale and zero point, as xport's quantizer arranges;
 - any other ``quantize`` becomes a QUANTIZE op (float → int8), and ``dequantize_per_channel`` of constant int8
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from .convert import Converter
 
 _INT32 = np.iinfo(np.int32)
+# LiteRT's int8 LOGISTIC (and XNNPACK's) only takes this output scale and zero point: [0, 1) in 256 steps.
+LOGISTIC_OUTPUT = (1.0 / 256.0, -128)
 
 
 def per_tensor(node: torch.fx.Node) -> tuple[float, int]:
@@ -165,6 +168,20 @@ def binary_int8(float_lowering: Lowering) -> Lowering:
         if output is None:
             return float_lowering(cv, info)
         return output.claim(cv, _substituted(cv, list(operands), lambda: float_lowering(cv, info)))
+
+    return lowering
+
+
+def unary_int8(float_lowering: Lowering, **int8_options) -> Lowering:
+    """An activation's ``float_lowering``, on int8 tensors when its input and result are int8 (the kernel
+    requantizes to the result's scale); ``int8_options`` go to the lowering only then (silu's int8 gate)."""
+
+    def lowering(cv: Converter, info: NodeInfo) -> Value:
+        x = info.node.args[0]
+        output = int8_output(cv, info.node) if cv.quantized(x) is not None else None
+        if output is None:
+            return float_lowering(cv, info)
+        return output.claim(cv, _substituted(cv, [x], lambda: float_lowering(cv, info, **int8_options)))
 
     return lowering
 

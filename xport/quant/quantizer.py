@@ -2,6 +2,7 @@
 
     conv/linear [+ relu/relu6]   int8 input, per-channel weight, (int32 bias), int8 output after the activation
     add/mul/matmul [+ relu]      int8 inputs and output (matmul where the backend has an int8 matmul)
+    silu, hardswish, ...         int8 input and output where the backend declares an int8 kernel (LiteRT)
     reshape/permute/slice/pad    share their input's quantization (no requantization)
     identity, cat                share it too (cat: all parts share one int8 part's; zero frames stay exact)
     anything else (silu, sigmoid, hardswish, mean, ...): a float island between dequantize and quantize
@@ -31,6 +32,7 @@ from xport.capture import NodeInfo, decomposed_from, describe
 from xport.spec import SPEC
 from xport.spec.fusion import fused_activation
 from xport.spec.traits import (
+    ACTIVATION,
     CONVERTS_TYPE,
     FLOAT_AT_INT8,
     FUSABLE_ACTIVATION,
@@ -50,6 +52,7 @@ _KEY = "quantization_annotation"
 _WITH_WEIGHT = SPEC.with_trait(WEIGHTED)
 _BINARY = SPEC.with_trait(TWO_OPERANDS)  # add, mul, matmul
 _FUSED_ACTIVATIONS = SPEC.with_trait(FUSABLE_ACTIVATION)
+_ACTIVATIONS = SPEC.with_trait(ACTIVATION)
 _SHARED = SPEC.with_trait(SHARES_QUANTIZATION)
 _JOINED = SPEC.with_trait(JOINS_QUANTIZATION)
 _SENSITIVE = SPEC.with_trait(FLOAT_AT_INT8)
@@ -141,7 +144,7 @@ class XportQuantizer(Quantizer):
                 continue
             elif op in _JOINED and self._concatenated(node):
                 continue
-            elif op in _FUSED_ACTIVATIONS:
+            elif op in _ACTIVATIONS:  # a relu no producer absorbed, or an activation with its own int8 kernel
                 _annotate(node, {node.args[0]: self.activation}, self.activation)
             else:
                 if op not in _NO_COMPUTE:
