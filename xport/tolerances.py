@@ -84,7 +84,8 @@ DEFAULT_ARM_TOLERANCES: dict[str, ArmTolerance] = {
         reason="fp32 NEON kernels sum in another order than x86's AVX ones, and XNNPACK picks other kernels per "
                "core (A53 vs A76); measured ≤ 1e-6 of the output scale, 10x headroom"),
     "int8": ArmTolerance(
-        max_rel=None, max_steps=1.0, bit_exact=True,
-        reason="int8 kernels are integer arithmetic with one requantization rounding; ORT's and XNNPACK's are "
-               "bit-exact across ISAs (measured), so anything off is reported, and more than one step fails"),
+        max_rel=None, max_steps=1.0, bit_exact=False,
+        reason="int8 kernels are integer arithmetic with one requantization rounding, bit-exact across ISAs "
+               "(measured on ORT and XNNPACK); the ops xport keeps float (the output op, the convs on pooled "
+               "vectors) sum in NEON order: measured 6.4e-6 abs on X3D-XS's ORT logits, far inside one step"),
 }
