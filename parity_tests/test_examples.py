@@ -25,7 +25,7 @@ def test_every_example_is_tested():
     assert {p.name for p in EXAMPLES.glob("*.py")} == {"export_and_verify.py", "vanilla_x3d_to_phone.py",
                                                        "bench_openvino.py", "bench_zoo.py",
                                                        "finetune_synthetic.py", "coverage.py",
-                                                       "bench_families.py"}
+                                                       "bench_families.py", "bench_peers.py"}
 
 
 # The two export examples run on one backend here: X3D-XS on every backend is the demo's run (test_cli) and the zoo
@@ -80,3 +80,18 @@ def test_bench_families_runs_and_checks_both_converters():
     out = run_example("bench_families.py", "tsm_roll_shift")
     (row,) = [line for line in out.splitlines() if line.startswith("| tsm_roll_shift")]
     assert row.count("×") == 4, out
+
+
+def test_bench_peers_rows_are_timed_or_say_why_skipped(tmp_path):
+    # OpenVINO alone keeps it quick and still has both kinds of peer row: ov.convert_model builds here, nncf (not a
+    # dependency of xport) is usually absent and must be a "skipped: <why>" row, not a failure.
+    require_backend("openvino")
+    out = run_example("bench_peers.py", "--model", "tiny_video_cnn", "--runs", "2", "--calibration-clips", "4",
+                      "--runtimes", "openvino", "--out", str(tmp_path))
+    rows = [line.strip("| ").split(" | ") for line in out.splitlines() if line.startswith("| OpenVINO |")]
+    ours = [r for r in rows if r[2] == "xport"]
+    assert [r[1] for r in ours] == ["fp32", "int8"] and all(re.fullmatch(r"\d+\.\d+", r[4]) for r in ours), out
+    peers = [r for r in rows if r[2].startswith("OpenVINO's own (")]
+    assert [r[1] for r in peers] == ["fp32", "int8"], out
+    for row in peers:
+        assert re.fullmatch(r"\d+\.\d+", row[4]) or re.fullmatch(r"skipped: \S.*", row[3]), row
