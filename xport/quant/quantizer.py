@@ -5,7 +5,8 @@
     silu, hardswish, ...         int8 input and output where the backend declares an int8 kernel (LiteRT)
     reshape/permute/slice/pad    share their input's quantization (no requantization)
     identity, cat                share it too (cat: all parts share one int8 part's; zero frames stay exact)
-    anything else (silu, sigmoid, hardswish, mean, ...): a float island between dequantize and quantize
+    anything else (sigmoid, mean, and silu/hardswish without an int8 kernel): a float island between
+                                 dequantize and quantize
     layer norm, softmax, GELU, erf (FLOAT_AT_INT8): float, and so is every op of a backend's decomposition of them
     the op that produces the model's output: float too (logits keep their full range)
 
@@ -35,7 +36,6 @@ from xport.spec.traits import (
     ACTIVATION,
     CONVERTS_TYPE,
     FLOAT_AT_INT8,
-    FUSABLE_ACTIVATION,
     JOINS_QUANTIZATION,
     MAKES_CONSTANT,
     SHARES_QUANTIZATION,
@@ -51,7 +51,6 @@ with quiet_torchao():
 _KEY = "quantization_annotation"
 _WITH_WEIGHT = SPEC.with_trait(WEIGHTED)
 _BINARY = SPEC.with_trait(TWO_OPERANDS)  # add, mul, matmul
-_FUSED_ACTIVATIONS = SPEC.with_trait(FUSABLE_ACTIVATION)
 _ACTIVATIONS = SPEC.with_trait(ACTIVATION)
 _SHARED = SPEC.with_trait(SHARES_QUANTIZATION)
 _JOINED = SPEC.with_trait(JOINS_QUANTIZATION)
