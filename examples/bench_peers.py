@@ -30,11 +30,13 @@ import subprocess
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from peers.converters import PEERS, Clips, Peer  # examples/peers/: the runtimes' own flows
+from peers.native import run_natively
 
 import xport
 import xport.quant
@@ -46,144 +48,6 @@ PRECISIONS = ("fp32", "int8")
 HELD_OUT_RANDOM = 3
 NATIVE_FAILURE = re.compile(r"^\[\w+\.cpp:\d+\] (.*\bfailed\b.*)$")
 CHILD_TIMEOUT_S = 3600  # a peer build of X3D can take minutes on 2 cores; a hung converter must not hang the run
-
-Clips = list[torch.Tensor]
-
-
-# --- The peers' own converters. Each runs in a child process (see build_peer); ``out`` is the file to write. ---
-
-def onnx_fp32(model: torch.nn.Module, clip: torch.Tensor, calibration: Clips, out: Path) -> Path:
-    torch.onnx.export(model, (clip,), str(out), external_data=False)
-    return out
-
-
-def onnx_int8(model: torch.nn.Module, clip: torch.Tensor, calibration: Clips, out: Path) -> Path:
-    import onnx
-    from onnxruntime import quantization as ortq
-
-    fp32 = onnx_fp32(model, clip, calibration, out.with_name(f"{out.stem}_fp32.onnx"))
-    # ONNX Runtime's docs run this pre-processing (shape inference, graph optimization) before static quantization.
-    prepared = out.with_name(f"{out.stem}_preprocessed.onnx")
-    ortq.quant_pre_process(str(fp32), str(prepared))
-    name = onnx.load(str(prepared), load_external_data=False).graph.input[0].name
-
-    class CalibrationClips(ortq.CalibrationDataReader):
-        def __init__(self) -> None:
-            self._feeds = iter([{name: c.numpy()} for c in calibration])
-
-        def get_next(self) -> dict | None:
-            return next(self._feeds, None)
-
-    ortq.quantize_static(str(prepared), str(out), CalibrationClips(), quant_format=ortq.QuantFormat.QDQ,
-                         per_channel=True, activation_type=ortq.QuantType.QInt8, weight_type=ortq.QuantType.QInt8)
-    return out
-
-
-def _openvino_model(model: torch.nn.Module, clip: torch.Tensor):
-    import openvino as ov
-
-    converted = ov.convert_model(model, example_input=clip)
-    converted.reshape({converted.inputs[0]: list(clip.shape)})  # static, like xport's IR: same shapes compiled
-    return converted
-
-
-def _save_openvino(converted, out: Path) -> Path:
-    import openvino as ov
-
-    # Full-precision weights: save_model's default (fp16 weights) would make the file read, and run, as fp16.
-    ov.save_model(converted, str(out), compress_to_fp16=False)
-    return out
-
-
-def openvino_fp32(model: torch.nn.Module, clip: torch.Tensor, calibration: Clips, out: Path) -> Path:
-    return _save_openvino(_openvino_model(model, clip), out)
-
-
-def openvino_int8(model: torch.nn.Module, clip: torch.Tensor, calibration: Clips, out: Path) -> Path:
-    import nncf
-
-    dataset = nncf.Dataset([c.numpy() for c in calibration])
-    return _save_openvino(nncf.quantize(_openvino_model(model, clip), dataset), out)
-
-
-def litert_fp32(model: torch.nn.Module, clip: torch.Tensor, calibration: Clips, out: Path) -> Path:
-    import litert_torch
-
-    litert_torch.convert(model, (clip,)).export(str(out))
-    return out
-
-
-def litert_int8(model: torch.nn.Module, clip: torch.Tensor, calibration: Clips, out: Path) -> Path:
-    import litert_torch
-    from litert_torch.quantize.pt2e_quantizer import PT2EQuantizer, get_symmetric_quantization_config
-    from litert_torch.quantize.quant_config import QuantConfig
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
-
-    quantizer = PT2EQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True,
-                                                                             is_dynamic=False))
-    prepared = prepare_pt2e(torch.export.export(model, (clip,)).module(), quantizer)
-    for c in calibration:
-        prepared(c)
-    quantized = convert_pt2e(prepared, fold_quantize=False)  # litert-torch's docs: it folds them itself
-    litert_torch.convert(quantized, (clip,), quant_config=QuantConfig(pt2e_quantizer=quantizer)).export(str(out))
-    return out
-
-
-def _write_pte(module: torch.nn.Module, clip: torch.Tensor, out: Path) -> Path:
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
-    from executorch.exir import to_edge_transform_and_lower
-
-    program = to_edge_transform_and_lower(torch.export.export(module, (clip,)),
-                                          partitioner=[XnnpackPartitioner()]).to_executorch()
-    out.write_bytes(program.buffer)
-    return out
-
-
-def executorch_fp32(model: torch.nn.Module, clip: torch.Tensor, calibration: Clips, out: Path) -> Path:
-    return _write_pte(model, clip, out)
-
-
-def executorch_int8(model: torch.nn.Module, clip: torch.Tensor, calibration: Clips, out: Path) -> Path:
-    from executorch.backends.xnnpack.quantizer import xnnpack_quantizer as xnnpack
-    from executorch.kernels import quantized  # noqa: F401
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
-
-    # The import above registers ExecuTorch's quantized kernels (its examples do it): q/dq ops that XNNPACK does not
-    # take (around a 3-D convolution) need them, else to_executorch fails with "Missing out variants".
-    quantizer = xnnpack.XNNPACKQuantizer().set_global(xnnpack.get_symmetric_quantization_config(is_per_channel=True))
-    prepared = prepare_pt2e(torch.export.export(model, (clip,)).module(), quantizer)
-    for c in calibration:
-        prepared(c)
-    return _write_pte(convert_pt2e(prepared), clip, out)
-
-
-@dataclass(frozen=True)
-class Peer:
-    """A runtime's own converter at one precision."""
-
-    runtime: str  # the xport backend it is compared with
-    precision: str
-    tool: str  # as the table names it
-    modules: tuple[str, ...]  # importable packages it needs
-    build: Callable[[torch.nn.Module, torch.Tensor, Clips, Path], Path]
-    suffix: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.runtime}:{self.precision}"
-
-
-PEERS = {p.key: p for p in (
-    Peer("onnx", "fp32", "torch.onnx.export", ("onnx", "onnxruntime"), onnx_fp32, ".onnx"),
-    Peer("onnx", "int8", "quantize_static QDQ", ("onnx", "onnxruntime"), onnx_int8, ".onnx"),
-    Peer("openvino", "fp32", "ov.convert_model", ("openvino",), openvino_fp32, ".xml"),
-    Peer("openvino", "int8", "nncf.quantize", ("openvino", "nncf"), openvino_int8, ".xml"),
-    Peer("tflite", "fp32", "litert_torch.convert", ("litert_torch",), litert_fp32, ".tflite"),
-    Peer("tflite", "int8", "litert_torch PT2E", ("litert_torch", "torchao"), litert_int8, ".tflite"),
-    Peer("executorch", "fp32", "XnnpackPartitioner", ("executorch",), executorch_fp32, ".pte"),
-    Peer("executorch", "int8", "XNNPACKQuantizer", ("executorch", "torchao"), executorch_int8, ".pte"),
-)}
-
 
 # --- The table's rows. ---
 
@@ -330,31 +194,6 @@ def run_artifact(artifact: xport.Artifact, held_out: Clips) -> list[torch.Tensor
     """Outputs of a file xport opened, each clip fed in the file's own layout (a .tflite may take channels-last)."""
     outputs = [artifact.run(*in_file_layout((x,), artifact.manifest.inputs)) for x in held_out]
     return [o[0] if isinstance(o, tuple) else o for o in outputs]
-
-
-def run_natively(path: Path, held_out: Clips) -> tuple[list[torch.Tensor], str]:
-    """Outputs of a .tflite or .pte xport did not write, run with its runtime's own Python API, and that runtime."""
-    from importlib.metadata import version
-
-    if path.suffix == ".tflite":
-        from ai_edge_litert.interpreter import Interpreter
-
-        interpreter = Interpreter(model_path=str(path), num_threads=2)
-        interpreter.allocate_tensors()
-        (source,), (target,) = interpreter.get_input_details(), interpreter.get_output_details()[:1]
-        outputs = []
-        for x in held_out:
-            interpreter.set_tensor(source["index"], x.numpy())
-            interpreter.invoke()
-            outputs.append(torch.from_numpy(interpreter.get_tensor(target["index"]).copy()))
-        return outputs, f"ai-edge-litert {version('ai-edge-litert')} interpreter"
-    if path.suffix == ".pte":
-        from executorch.kernels import quantized  # noqa: F401  (q/dq kernels the int8 program may call)
-        from executorch.runtime import Runtime
-
-        method = Runtime.get().load_program(path).load_method("forward")
-        return [method.execute([x])[0] for x in held_out], f"executorch {version('executorch')} runtime"
-    raise ValueError(f"no runtime here runs {path.suffix} files")
 
 
 def run_in_child(path: Path, work: Path) -> None:

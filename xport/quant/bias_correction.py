@@ -19,15 +19,10 @@ from collections.abc import Iterable, Sequence
 import torch
 import torch.fx
 
+from .observers import observer_of
+
 # The weighted spec ops (traits.WEIGHTED) as they appear in a prepared graph, and their output channel axis.
 _CHANNEL_AXIS = {torch.ops.aten.convolution.default: 1, torch.ops.aten.linear.default: -1}
-
-
-def _observer(graph_module: torch.fx.GraphModule, arg: object):
-    """The PT2E observer module ``arg`` is the output of, if it is one."""
-    if isinstance(arg, torch.fx.Node) and arg.op == "call_module" and "activation_post_process" in str(arg.target):
-        return graph_module.get_submodule(arg.target)
-    return None
 
 
 def _fake_quantized(value: torch.Tensor, observer) -> torch.Tensor:
@@ -43,7 +38,7 @@ def _fake_quantized(value: torch.Tensor, observer) -> torch.Tensor:
 def _bias_attr(graph_module: torch.fx.GraphModule, node: torch.fx.Node) -> torch.fx.Node | None:
     """The get_attr node of ``node``'s bias, behind its observer where the bias is int32."""
     bias = node.args[2] if len(node.args) > 2 else None
-    if _observer(graph_module, bias) is not None:
+    if observer_of(graph_module, bias) is not None:
         bias = bias.args[0]
     return bias if isinstance(bias, torch.fx.Node) and bias.op == "get_attr" else None
 
@@ -52,7 +47,7 @@ def _correctable(graph_module: torch.fx.GraphModule) -> dict[torch.fx.Node, torc
     """Weighted nodes with an int8 weight and a bias to correct → their bias's get_attr node."""
     layers = {}
     for n in graph_module.graph.nodes:
-        if n.op == "call_function" and n.target in _CHANNEL_AXIS and _observer(graph_module, n.args[1]) is not None:
+        if n.op == "call_function" and n.target in _CHANNEL_AXIS and observer_of(graph_module, n.args[1]) is not None:
             bias = _bias_attr(graph_module, n)
             if bias is not None:
                 layers[n] = bias
@@ -73,7 +68,7 @@ class _ShiftMeter(torch.fx.Interpreter):
         if n in self.layers:
             args = list(self.fetch_args_kwargs_from_env(n)[0])
             for i in (0, 1):  # the input (when it is int8) and the weight
-                observer = _observer(self.module, n.args[i])
+                observer = observer_of(self.module, n.args[i])
                 if observer is not None:
                     args[i] = _fake_quantized(args[i], observer)
             diff = out - n.target(*args)

@@ -21,23 +21,13 @@ from xport.errors import InputSpecError, ModelFormatError, XportError, pass_as
 from xport.tensor_spec import TensorSpec
 
 from .bias_correction import measure_shifts
+from .observers import observers
 
 log = logging.getLogger("xport")
 
 FORMAT = "xport-calibration/1"
 # Fewer clips than this give activation ranges that miss what real inputs reach.
 ENOUGH_CLIPS = 8
-
-
-def observers(prepared: torch.fx.GraphModule) -> dict[str, Any]:
-    """Observer modules of a PT2E-prepared graph, keyed by the name of the node each observes."""
-    found = {}
-    for node in prepared.graph.nodes:
-        if node.op == "call_module" and "activation_post_process" in str(node.target):
-            module = prepared.get_submodule(node.target)
-            if hasattr(module, "min_val"):  # derived (bias) observers hold no state
-                found[node.args[0].name] = module
-    return found
 
 
 def check_inputs(sample: Sequence[torch.Tensor], specs: Sequence[TensorSpec], index: int) -> None:

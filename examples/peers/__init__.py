@@ -1,0 +1,1 @@
+"""Helpers of examples/bench_peers.py: the runtimes' own converters, and running their files."""
