@@ -3,12 +3,17 @@
 Every block keeps its layers in ``self.kernel = Sequential(conv, [bn], [act])``, so parameter names are
 ``<block>.kernel.conv.weight`` / ``<block>.kernel.bn.*`` — the names of PyTorchVideo's efficient X3D
 checkpoints. Shapes: input (N, C_in, T, H, W) → output (N, C_out, T', H', W') with the usual conv arithmetic.
+
+``causal=True`` pads time on the left only (k − 1 past frames, zeros before the first), so frame t of the output
+sees frames ≤ t: the form :func:`xport.stream` turns into a conv over a buffer of past frames. The parameters are
+the same as the centred block's, so its checkpoints load into the causal one.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .activations import make_activation
@@ -26,10 +31,14 @@ class ConvBnAct3d(EfficientBlock):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Triple, stride: int | Triple = 1,
                  padding: int | Triple | None = None, groups: int = 1, bias: bool = False, use_bn: bool = True,
-                 activation: str = "relu", bn_eps: float = 1e-5, bn_momentum: float = 0.1):
+                 activation: str = "relu", bn_eps: float = 1e-5, bn_momentum: float = 0.1, causal: bool = False):
         super().__init__()
         kernel = _triple(kernel_size)
         padding = tuple(k // 2 for k in kernel) if padding is None else _triple(padding)
+        # Causal: the conv pads space only; forward pads k − 1 frames of the past (none of the future).
+        self.past_frames = kernel[0] - 1 if causal else 0
+        if causal:
+            padding = (0, *padding[1:])
         layers: OrderedDict[str, nn.Module] = OrderedDict()
         layers["conv"] = nn.Conv3d(in_channels, out_channels, kernel, _triple(stride), padding, groups=groups,
                                    bias=bias)
@@ -44,6 +53,8 @@ class ConvBnAct3d(EfficientBlock):
         return self.kernel.conv
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.past_frames:
+            x = F.pad(x, (0, 0, 0, 0, self.past_frames, 0))
         return self.kernel(x)
 
 
@@ -73,6 +84,6 @@ class Conv3dTemporalBnAct(ConvBnAct3d):
     """Temporal-only k×1×1 conv for odd k (3, 5, …), padding k//2 keeps T; ``groups=C`` for depthwise."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int = 3, **kw):
-        if kernel % 2 == 0:
+        if kernel % 2 == 0 and not kw.get("causal"):
             raise ValueError(f"temporal kernel must be odd to keep T, got {kernel}")
         super().__init__(in_channels, out_channels, (kernel, 1, 1), 1, (kernel // 2, 0, 0), **kw)

@@ -6,6 +6,11 @@ load strictly, and vanilla ``X3D_*.pyth`` load through the key map in :mod:`.che
 
 Shapes for X3D-XS (input N×3×4×160×160): stem → N×24×4×80×80; s2 → 24×40×40; s3 → 48×20×20; s4 → 96×10×10;
 s5 → 192×5×5 (the ``enable_head=False`` output); head → N×2048×1×1×1; projection → N×num_classes logits.
+
+``causal=True`` (zoo names ``efficient_x3d_xs_causal``, ``…_s_causal``) builds the causal form: temporal convs pad the
+past only and the squeeze-excitations pool a running mean over time, so the model can stream frame by frame
+(:func:`xport.stream`). It has the same parameters, so the official checkpoints load into it; its accuracy needs
+fine-tuning in causal form (``xport finetune``), since the checkpoints were trained with centred kernels.
 """
 
 from __future__ import annotations
@@ -31,14 +36,14 @@ SE_RATIO = 0.0625  # on even-indexed blocks of every stage
 
 class EfficientX3d(EfficientBlock):
     def __init__(self, depths: tuple[int, int, int, int] = (3, 5, 11, 7), num_classes: int = 400,
-                 dropout: float = 0.5, enable_head: bool = True):
+                 dropout: float = 0.5, enable_head: bool = True, causal: bool = False):
         super().__init__()
         self.enable_head = enable_head
         self.s1 = nn.Sequential(OrderedDict(
             pathway0_stem_conv_xy=ConvBnAct3d(3, STEM_CHANNELS, (1, 3, 3), (1, 2, 2), (0, 1, 1), use_bn=False,
                                               activation="identity"),
             pathway0_stem_conv=Conv3dTemporalBnAct(STEM_CHANNELS, STEM_CHANNELS, 5, groups=STEM_CHANNELS,
-                                                   activation="relu"),
+                                                   activation="relu", causal=causal),
         ))
         in_channels = STEM_CHANNELS
         for stage, (depth, out_channels) in enumerate(zip(depths, STAGE_CHANNELS), start=2):
@@ -46,7 +51,7 @@ class EfficientX3d(EfficientBlock):
             blocks = OrderedDict(
                 (f"pathway0_res{i}", X3dBottleneck(in_channels if i == 0 else out_channels, inner, out_channels,
                                                    spatial_stride=2 if i == 0 else 1,
-                                                   se_ratio=SE_RATIO if i % 2 == 0 else 0.0))
+                                                   se_ratio=SE_RATIO if i % 2 == 0 else 0.0, causal=causal))
                 for i in range(depth))
             self.add_module(f"s{stage}", nn.Sequential(blocks))
             in_channels = out_channels
@@ -94,19 +99,24 @@ _PRESETS = (
 )
 
 
-def _register(preset: _Preset) -> None:
+def _register(preset: _Preset, causal: bool = False) -> None:
     card = ModelCard(
-        name=f"efficient_x3d_{preset.size}", input_size=(3, preset.frames, preset.crop, preset.crop), num_classes=400,
-        description=f"X3D-{preset.size.upper()} from efficient blocks (Kinetics-400)",
+        name=f"efficient_x3d_{preset.size}" + ("_causal" if causal else ""),
+        input_size=(3, preset.frames, preset.crop, preset.crop), num_classes=400,
+        description=(f"X3D-{preset.size.upper()} from efficient blocks, causal in time (streams frame by frame; "
+                     "fine-tune before use)" if causal else
+                     f"X3D-{preset.size.upper()} from efficient blocks (Kinetics-400)"),
         resize_short_side=preset.resize_short_side, clip_seconds=1.0, gflops=preset.gflops, params=preset.params,
-        accuracy=preset.accuracy, checkpoint=preset.checkpoint, dataset="kinetics400")
+        accuracy=None if causal else preset.accuracy, checkpoint=preset.checkpoint, dataset="kinetics400")
 
     @register_model(card)
     def factory(num_classes: int = 400, dropout: float = 0.5, enable_head: bool = True) -> EfficientX3d:
-        return EfficientX3d(preset.depths, num_classes, dropout, enable_head)
+        return EfficientX3d(preset.depths, num_classes, dropout, enable_head, causal)
 
     factory.__doc__ = card.description
 
 
 for _preset in _PRESETS:
     _register(_preset)
+for _preset in _PRESETS[:2]:  # XS and S: the sizes that run on phones
+    _register(_preset, causal=True)

@@ -24,6 +24,7 @@ from .foreign import complete_inputs
 from .parity import ParityReport, measure
 from .plan import CheckReport, check_program, plan
 from .sample_inputs import default_inputs
+from .streaming import StreamModel, verify_stream
 from .tensor_spec import TensorSpec
 from .toolchain_speedups import toolchain_speedups
 
@@ -90,6 +91,10 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
     # int8 plans the fp32 graph, then quantizes where the caps have int8 kernels (xport.quant).
     planned = plan(program, caps, "fp32" if int8 else precision, settings.get("decompose", ()))
     extra = {}
+    fingerprint = weight_fingerprint(model)
+    if isinstance(model, StreamModel):  # the manifest carries the state contract; the weights are the clip model's
+        extra["stream"] = model.contract()
+        fingerprint = model.fingerprint
     if int8 is not None:
         from .quant import quantize_within_budget
 
@@ -100,7 +105,7 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
         inputs=tuple(TensorSpec.of(n, x, dynamic_batch) for n, x in zip(input_names(program), inputs)),
         outputs=describe_outputs(planned, inputs, dynamic_batch),
         source=f"{type(model).__module__}.{type(model).__qualname__}", xport_version=__version__, extra=extra,
-        weights_fingerprint=weight_fingerprint(model))
+        weights_fingerprint=fingerprint)
     log.info("writing %s artifact", backend)
     with staged_output(output_dir, overwrite) as stage:
         artifact = be.emit(planned, EmitOptions(precision, name, manifest, settings), stage)
@@ -138,7 +143,17 @@ def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence
     runtime under qemu on each core and returns an :class:`xport.arm.report.ArmVerifyReport` (x86 + ARM).
     ``model``'s weights are compared with the fingerprint the manifest recorded at export (``report.weights``):
     a failure against other weights is reported as that, not as a bad conversion.
+
+    For a stream artifact (``xport.stream``), ``model`` is the clip model, and the artifact is fed frame by frame and
+    compared with it on the growing clip at every step (:func:`xport.streaming.verify_stream`; ``inputs`` may then
+    hold one clip).
     """
+    if "stream" in artifact.manifest.extra and not arm:
+        clip = next(iter(inputs))[0] if inputs is not None else None
+        report = verify_stream(model, artifact, clip)
+        if strict and not report.passed:
+            raise ParityError(report)
+        return report
     if inputs is None:
         if artifact.example_inputs is not None:
             inputs = default_inputs(artifact.example_inputs)

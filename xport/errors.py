@@ -67,6 +67,17 @@ class UnsupportedOpError(XportError):
         )
 
 
+class NotStreamableError(XportError):
+    """The model cannot become a per-frame model with state: an op at ``module_path`` looks at future frames.
+
+    Raised by :func:`xport.stream` before any export, naming the op, where it is and how to make it causal.
+    """
+
+    def __init__(self, op: str, module_path: str, reason: str, hint: str):
+        self.op, self.module_path, self.reason, self.hint = op, module_path, reason, hint
+        super().__init__(f"cannot stream {op} at '{module_path or '<top-level forward>'}': {reason}. Fix: {hint}")
+
+
 class InputSpecError(XportError):
     """An input does not match what the model or artifact expects."""
 

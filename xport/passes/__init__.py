@@ -7,6 +7,7 @@ from .batch_norm_to_affine import BatchNormToAffine
 from .conv1d_to_conv2d import Conv1dToConv2d
 from .conv3d_to_conv2d import Conv3dToConv2d
 from .copy_to_expand import CopyToExpand
+from .cumsum_to_adds import CumsumToAdds
 from .erf_to_arithmetic import ErfToArithmetic
 from .fold_batch_norm import FoldBatchNorm
 from .fold_constants import FoldConstants
@@ -29,7 +30,7 @@ from .split_to_slices import SplitToSlices
 __all__ = [
     "GraphPass", "PlanContext", "Match", "rewrite_as", "skip", "build_pipeline", "unlift", "relift",
     "FoldConstants", "FullLikeToFull", "CopyToExpand", "SliceScatterToCat", "SplitToSlices", "RollToSliceCat",
-    "PermuteMergeAxes",
+    "CumsumToAdds", "PermuteMergeAxes",
     "AttentionToMatmul", "MatmulToBmm", "GeluToArithmetic", "ErfToArithmetic", "LayerNormToArithmetic",
     "RemoveNoOps", "FoldBatchNorm", "BatchNormToAffine", "GlobalPoolToMean", "PoolToPool2d", "Conv1dToConv2d",
     "Conv3dToConv2d", "ActivationBeforeView", "MeanToSpatialMean", "FullToConstant",

@@ -4,8 +4,8 @@ The list is explicit and the same for every backend; each pass rewrites only the
 selects under the backend's capabilities (a backend that runs conv3d natively gets no conv3d taps).
 Order matters: constants fold first, before anything is judged (index arithmetic and masks are not ops to
 lower); slice assignment and copies become plain ops next (their expands are then no-ops to remove); the
-transformer ops (split, roll, large permutes, attention, matmul, GELU, erf, layer norm) decompose into ops the
-later passes know — attention into matmuls, GELU into erf, so each comes before the pass that lowers what it
+transformer ops (split, roll, running sums, large permutes, attention, matmul, GELU, erf, layer norm) decompose into
+ops the later passes know — attention into matmuls, GELU into erf, so each comes before the pass that lowers what it
 makes (layer norm's means become spatial means on XNNPACK). Batch norm is folded before conv3d is split, so every
 tap carries folded weights, and only batch norms with no conv to fold into become a multiply-add; global pools
 become means before any other pool rewrite sees them; means and ``full`` are rewritten last, because earlier passes
@@ -22,6 +22,7 @@ from .batch_norm_to_affine import BatchNormToAffine
 from .conv1d_to_conv2d import Conv1dToConv2d
 from .conv3d_to_conv2d import Conv3dToConv2d
 from .copy_to_expand import CopyToExpand
+from .cumsum_to_adds import CumsumToAdds
 from .erf_to_arithmetic import ErfToArithmetic
 from .fold_batch_norm import FoldBatchNorm
 from .fold_constants import FoldConstants
@@ -43,7 +44,7 @@ from .split_to_slices import SplitToSlices
 def build_pipeline() -> list[GraphPass]:
     """The ordered passes every planned graph goes through."""
     return [FoldConstants(), FullLikeToFull(), CopyToExpand(), SliceScatterToCat(), RemoveNoOps(), SplitToSlices(),
-            RollToSliceCat(), PermuteMergeAxes(), AttentionToMatmul(), MatmulToBmm(), GeluToArithmetic(),
-            ErfToArithmetic(), LayerNormToArithmetic(), FoldBatchNorm(), BatchNormToAffine(), GlobalPoolToMean(),
-            PoolToPool2d(), Conv1dToConv2d(), Conv3dToConv2d(), ActivationBeforeView(), MeanToSpatialMean(),
-            FullToConstant()]
+            RollToSliceCat(), CumsumToAdds(), PermuteMergeAxes(), AttentionToMatmul(), MatmulToBmm(),
+            GeluToArithmetic(), ErfToArithmetic(), LayerNormToArithmetic(), FoldBatchNorm(), BatchNormToAffine(),
+            GlobalPoolToMean(), PoolToPool2d(), Conv1dToConv2d(), Conv3dToConv2d(), ActivationBeforeView(),
+            MeanToSpatialMean(), FullToConstant()]

@@ -93,6 +93,7 @@ _op("div", ("aten.div.Tensor", "aten.div.Scalar"), "element-wise quotient", read
 _op("mean", ("aten.mean.dim",), "mean over dims (global average pooling)", read_reduce,
     (REDUCTION,))
 _op("sum", ("aten.sum.dim_IntList",), "sum over dims", read_reduce, (REDUCTION,))
+_op("cumsum", ("aten.cumsum.default",), "running sum along one axis (the causal mean over time)", read_axis)
 _op("avg_pool", ("aten.avg_pool1d.default", "aten.avg_pool2d.default", "aten.avg_pool3d.default"),
     "windowed average pooling", read_pool, (REDUCTION,))
 _op("max_pool", ("aten.max_pool1d.default", "aten.max_pool2d.default", "aten.max_pool3d.default"),

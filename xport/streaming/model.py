@@ -1,0 +1,115 @@
+"""The stream model: a causal clip model as a per-frame step with explicit state, and :func:`stream` that makes it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.fx
+
+from ..capture import capture
+from ..errors import XportError
+from ..fingerprint import weight_fingerprint
+from ..passes import unlift
+from .causality import find_temporal_ops
+from .rewrite import StateSpec, rewrite_to_step
+
+log = logging.getLogger("xport.streaming")
+CHECK_FRAMES = 6  # enough for the longest buffer of the zoo's models (X3D's 5-frame stem kernel) to wrap around
+_SELF_CHECK_TOLERANCE = 1e-4  # of the largest output: float reassociation of the running sums, nothing more
+
+
+class StreamModel(torch.fx.GraphModule):
+    """``forward(frame, *state) -> (*outputs, *new_state)``: one frame in, the clip model's outputs on every frame so
+    far out. Made by :func:`stream`; export it like any model (``xport.export(s, s.example_inputs(), backend, …)``),
+    and the artifact's manifest carries :meth:`contract` (``extra["stream"]``).
+    """
+
+    def __init__(self, root: torch.nn.Module, graph: torch.fx.Graph, frame_shape: Sequence[int], outputs: int,
+                 states: Sequence[StateSpec], fingerprint: str):
+        super().__init__(root, graph, "StreamModel")
+        self.frame_shape = tuple(int(d) for d in frame_shape)
+        self.outputs = outputs
+        self.states = tuple(states)
+        self.fingerprint = fingerprint
+
+    def initial_state(self) -> tuple[torch.Tensor, ...]:
+        """The state of a new stream (no frames seen)."""
+        return tuple(torch.full(s.shape, s.initial) for s in self.states)
+
+    def example_inputs(self, seed: int = 0) -> tuple[torch.Tensor, ...]:
+        """A seeded frame and the initial state: what :func:`xport.export` traces with."""
+        frame = torch.randn(self.frame_shape, generator=torch.Generator().manual_seed(seed))
+        return (frame, *self.initial_state())
+
+    def contract(self) -> dict[str, Any]:
+        """What an app needs to run the stream: the frame input, the outputs, and each state to allocate and reset.
+
+        ``checksum`` identifies this state layout and these weights, so a state saved from another model is refused.
+        """
+        body = {"frame": {"name": "frame", "shape": list(self.frame_shape)}, "outputs": self.outputs,
+                "states": [s.as_dict() for s in self.states]}
+        digest = hashlib.sha256(json.dumps({**body, "weights": self.fingerprint}, sort_keys=True).encode())
+        return {**body, "checksum": digest.hexdigest()[:16]}
+
+    def run_frames(self, clip: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
+        """Feed ``clip`` (N, C, T, H, W) frame by frame from the initial state; the outputs after each frame."""
+        state, steps = self.initial_state(), []
+        with torch.no_grad():
+            for t in range(clip.shape[2]):
+                result = self(clip[:, :, t], *state)
+                steps.append(tuple(result[:self.outputs]))
+                state = tuple(result[self.outputs:])
+        return steps
+
+
+def _frame_shape(frame_shape: Sequence[int]) -> tuple[int, ...]:
+    shape = tuple(int(d) for d in frame_shape)
+    if len(shape) == 3:
+        return (1, *shape)
+    if len(shape) != 4:
+        raise XportError(f"frame_shape must be (C, H, W) or (N, C, H, W), got {shape}")
+    return shape
+
+
+def stream(model: torch.nn.Module, frame_shape: Sequence[int], *, check: bool = True) -> StreamModel:
+    """The per-frame form of a causal clip model: ``(frame, *state) -> (*outputs, *new_state)``.
+
+    ``model`` takes (N, C, T, H, W) clips; ``frame_shape`` is one frame, (C, H, W) or (N, C, H, W). Temporal convs
+    keep buffers of past frames, means over time become running means (see :mod:`xport.streaming.causality` for what
+    streams). A model that looks at future frames is refused with the op, the module path and the fix
+    (:class:`~xport.errors.NotStreamableError`). With ``check`` (the default), the step is run on a seeded clip and
+    every step's outputs are compared with the clip model's on the frames so far, before anything is exported.
+    """
+    n, c, h, w = _frame_shape(frame_shape)
+    model = model.eval()
+    clip = torch.randn(n, c, CHECK_FRAMES, h, w, generator=torch.Generator().manual_seed(0))
+    log.info("capturing %s on a %d-frame clip to stream it", type(model).__name__, CHECK_FRAMES)
+    gm = unlift(capture(model, (clip,)))
+    ops = find_temporal_ops(gm, CHECK_FRAMES)
+    outputs, states = rewrite_to_step(gm, ops)
+    streamed = StreamModel(gm, gm.graph, (n, c, h, w), outputs, states, weight_fingerprint(model))
+    log.info("stream model: %d temporal conv buffer(s), %d running mean(s), %d state tensor(s)",
+             len(ops.convs), len(ops.means), len(states))
+    if check:
+        _check_steps(model, streamed, clip)
+    return streamed
+
+
+def _check_steps(model: torch.nn.Module, streamed: StreamModel, clip: torch.Tensor) -> None:
+    """Each step's outputs equal the clip model's on the frames so far (a rewrite error never reaches an export)."""
+    with torch.no_grad():
+        for t, outputs in enumerate(streamed.run_frames(clip)):
+            expected = model(clip[:, :, :t + 1])
+            expected = expected if isinstance(expected, (tuple, list)) else (expected,)
+            for ref, got in zip(expected, outputs):
+                error = float((ref - got).abs().max() / ref.abs().max().clamp_min(1e-12))
+                if error > _SELF_CHECK_TOLERANCE:
+                    raise XportError(
+                        f"the stream model differs from the clip model after frame {t + 1} (max error {error:.2e} of "
+                        f"the largest output): an op that mixes frames was not recognised; please report it with "
+                        f"the model's code")

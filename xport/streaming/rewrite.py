@@ -1,0 +1,145 @@
+"""Rewrite a causal clip graph into one step: (frame, state…) → (outputs…, new state…).
+
+    pad(y, k−1 past frames) → conv      becomes   z = cat(past, y) → [pad H, W] → conv;   new past = z[:, :, 1:]
+    cumsum(x, 2) / arange(1, T + 1)     becomes   s = sum + x;   s / (frames seen)            new sum = s
+    mean(x, (2, …))                     becomes   s = sum + mean(x, (…));   s / (frames seen)  new sum = s
+
+The frame is (N, C, H, W). Every state tensor is at most 4-D (time buffers fold their frames into the channel axis),
+so one form serves every runtime, LiteRT's GPU delegate included (it rejects 5-D tensors). The frame count is a
+state too, one per stream of the batch, so streams of one batch may have started at different times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+import torch.fx
+
+from ..capture import module_path
+from ..passes.graph import copy_provenance
+from ..spec import shape_of
+from .causality import TIME, TemporalOps
+
+aten = torch.ops.aten
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    """One state tensor of a stream model: an input of every step, and the output that feeds the next step.
+
+    ``kind`` is ``"past frames"`` (a temporal conv's buffer), ``"running sum"`` (a mean over time) or ``"frame
+    count"``; every state starts at ``initial`` (zeros: no frames seen) and is reset to it for a new stream.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    kind: str
+    module_path: str
+    dtype: str = "float32"
+    initial: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "shape": list(self.shape)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StateSpec:
+        return cls(**{**d, "shape": tuple(d["shape"])})
+
+
+class _Step:
+    """Builds the step graph in place, one temporal op at a time."""
+
+    def __init__(self, gm: torch.fx.GraphModule):
+        self.gm, self.graph = gm, gm.graph
+        self.states: list[StateSpec] = []
+        self.new_states: list[torch.fx.Node] = []
+        (self.clip,) = [n for n in self.graph.nodes if n.op == "placeholder"]
+        self.batch = shape_of(self.clip)[0]
+        self.last_input = self.clip
+
+    def call(self, anchor: torch.fx.Node, target: Any, *args: Any) -> torch.fx.Node:
+        with self.graph.inserting_before(anchor):
+            node = self.graph.call_function(target, args)
+        return copy_provenance(node, anchor)
+
+    def state(self, hint: str, shape: list[int], kind: str, where: str) -> torch.fx.Node:
+        name = "_".join(filter(None, (hint, where.replace(".", "_"))))
+        taken = {s.name for s in self.states}
+        while name in taken:
+            name += "_"
+        with self.graph.inserting_after(self.last_input):
+            node = self.graph.placeholder(name)
+        self.last_input = node
+        self.states.append(StateSpec(node.name, tuple(shape), kind, where))
+        return node
+
+    def frame(self) -> torch.fx.Node:
+        """The (N, C, H, W) frame input, unsqueezed to the one-frame clip the rest of the graph reads."""
+        with self.graph.inserting_after(self.clip):
+            frame = self.graph.placeholder("frame")
+        self.last_input = frame
+        with self.graph.inserting_after(frame):
+            clip = copy_provenance(self.graph.call_function(aten.unsqueeze.default, (frame, TIME)), self.clip)
+        self.clip.replace_all_uses_with(clip)
+        self.graph.erase_node(self.clip)
+        self.clip = clip
+        return frame
+
+    def temporal_conv(self, pad: torch.fx.Node, past: int, spatial: list[int]) -> None:
+        source = pad.args[0]
+        n, c, _, h, w = shape_of(source)
+        where = module_path(pad)
+        state = self.state("past", [n, c * past, h, w], "past frames", where)
+        frames = self.call(pad, aten.cat.default, [self.call(pad, aten.view.default, state, [n, c, past, h, w]),
+                                                   source], TIME)
+        fed = self.call(pad, aten.constant_pad_nd.default, frames, [*spatial, 0, 0], 0.0) if any(spatial) else frames
+        pad.replace_all_uses_with(fed)
+        kept = self.call(pad, aten.slice.Tensor, frames, TIME, 1, past + 1)
+        self.new_states.append(self.call(pad, aten.reshape.default, kept, [n, c * past, h, w]))
+
+    def frame_count(self) -> torch.fx.Node:
+        """frames seen, this frame included, as (N, 1, 1, 1, 1) to divide a running sum."""
+        count = self.state("frames_seen", [self.batch, 1, 1, 1], "frame count", "")
+        seen = self.call(self.clip, aten.add.Tensor, count, 1.0)
+        self.new_states.append(seen)
+        return self.call(self.clip, aten.view.default, seen, [self.batch, 1, 1, 1, 1])
+
+    def running_mean(self, node: torch.fx.Node, source: torch.fx.Node, dims: tuple[int, ...], causal: bool,
+                     count: torch.fx.Node) -> None:
+        per_frame = [1 if d in dims or d == TIME else s for d, s in enumerate(shape_of(source))]
+        folded = per_frame[:TIME] + per_frame[TIME + 1:]
+        state = self.state("sum", folded, "running sum", module_path(node))
+        value = self.call(node, aten.mean.dim, source, list(dims), True) if dims else source
+        total = self.call(node, aten.add.Tensor, self.call(node, aten.view.default, state, per_frame), value)
+        mean = self.call(node, aten.div.Tensor, total, count)
+        if not causal and list(shape_of(node)) != per_frame:  # a mean without keepdim
+            mean = self.call(node, aten.reshape.default, mean, list(shape_of(node)))
+        node.replace_all_uses_with(mean)
+        self.new_states.append(self.call(node, aten.reshape.default, total, folded))
+
+    def finish(self) -> None:
+        out = next(n for n in self.graph.nodes if n.op == "output")
+        results = out.args[0] if isinstance(out.args[0], (list, tuple)) else (out.args[0],)
+        out.args = ((*results, *self.new_states),)
+        self.graph._codegen = torch.fx.graph.CodeGen()  # plain positional inputs and a flat tuple out
+        self.graph.eliminate_dead_code()
+        self.graph.lint()
+        self.gm.recompile()
+
+
+def rewrite_to_step(gm: torch.fx.GraphModule, ops: TemporalOps) -> tuple[int, list[StateSpec]]:
+    """Turn ``gm`` (a causal clip model, unlifted) into its step, in place; returns its output count and states."""
+    out = next(n for n in gm.graph.nodes if n.op == "output")
+    outputs = len(out.args[0]) if isinstance(out.args[0], (list, tuple)) else 1
+    step = _Step(gm)
+    step.frame()
+    for conv in ops.convs:
+        step.temporal_conv(conv.pad, conv.past, conv.spatial)
+    if ops.means:
+        count = step.frame_count()
+        for mean in ops.means:
+            step.running_mean(mean.node, mean.source, mean.dims, mean.causal, count)
+    step.finish()
+    return outputs, step.states

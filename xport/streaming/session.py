@@ -1,0 +1,72 @@
+"""A stream session: frames in one by one, outputs out, the state carried over — in eager or in a runtime.
+
+The state is a :class:`StreamState`: the tensors plus the checksum of the stream contract they belong to, so a state
+from another stream model (other buffers, or other weights) is refused instead of silently mixing two models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ..errors import XportError
+from .rewrite import StateSpec
+
+
+@dataclass(frozen=True)
+class StreamState:
+    """The state between two frames of one stream, tagged with its contract's checksum."""
+
+    tensors: tuple[torch.Tensor, ...]
+    checksum: str
+
+
+def stream_contract(artifact: Any) -> dict[str, Any]:
+    """The manifest's stream contract of an exported stream model; a clear error for any other artifact."""
+    contract = artifact.manifest.extra.get("stream")
+    if not contract:
+        raise XportError(f"{artifact.path} is not a stream artifact (export xport.stream(model, frame_shape), or "
+                         "`xport export … --stream`)")
+    return contract
+
+
+class StreamSession:
+    """Run a stream model (a :class:`~xport.streaming.StreamModel` or its exported artifact) frame by frame.
+
+    ``step(frame)`` returns the outputs after that frame (the clip model's on every frame so far); ``reset()`` starts
+    a new stream. ``state`` may be saved and given back with ``step(frame, state)``.
+    """
+
+    def __init__(self, model: Any):
+        self.model = model
+        contract = model.contract() if hasattr(model, "contract") else stream_contract(model)
+        self.checksum = contract["checksum"]
+        self.outputs = int(contract["outputs"])
+        self.specs = tuple(StateSpec.from_dict(s) for s in contract["states"])
+        self.state = self.initial_state()
+
+    def initial_state(self) -> StreamState:
+        return StreamState(tuple(torch.full(s.shape, s.initial) for s in self.specs), self.checksum)
+
+    def reset(self) -> None:
+        """Start a new stream: every state back to its initial value."""
+        self.state = self.initial_state()
+
+    def step(self, frame: torch.Tensor, state: StreamState | None = None) -> tuple[torch.Tensor, ...]:
+        """Feed one (N, C, H, W) frame; returns the outputs and keeps the new state in ``self.state``."""
+        state = self.state if state is None else state
+        if state.checksum != self.checksum:
+            raise XportError(f"this state belongs to another stream model (contract {state.checksum}, this model's "
+                             f"{self.checksum}): start from session.initial_state() or reset()")
+        if hasattr(self.model, "contract"):
+            with torch.no_grad():
+                result = tuple(self.model(frame, *state.tensors))
+        else:
+            specs = self.model.manifest.inputs
+            fed = [spec.from_model_layout(x) for spec, x in zip(specs, (frame, *state.tensors))]
+            result = self.model.run(*fed)
+            result = result if isinstance(result, tuple) else (result,)
+        self.state = StreamState(tuple(result[self.outputs:]), self.checksum)
+        return tuple(result[:self.outputs])

@@ -1,0 +1,49 @@
+"""Proof of a stream artifact: N frames fed one by one equal the clip model on the growing clip, at every step."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+
+from .. import backends
+from ..parity import ParityReport, compare, judge, weights_verdict
+from .model import CHECK_FRAMES
+from .session import StreamSession, stream_contract
+
+log = logging.getLogger("xport.streaming")
+
+
+def verify_stream(model: torch.nn.Module, artifact: Any, clip: torch.Tensor | None = None,
+                  frames: int = CHECK_FRAMES) -> ParityReport:
+    """Compare the stream ``artifact`` in its runtime with the clip ``model`` after every frame of ``clip``.
+
+    Step t's outputs are compared with ``model(clip[:, :, :t + 1])``; the last step is the full clip. Without
+    ``clip``, a seeded random one of ``frames`` frames is used. All steps are judged together under the backend's
+    tolerance for the artifact's precision (the int8 gate's tolerance for int8 streams).
+    """
+    contract = stream_contract(artifact)
+    n, c, h, w = contract["frame"]["shape"]
+    if clip is None:
+        clip = torch.randn(n, c, frames, h, w, generator=torch.Generator().manual_seed(1))
+    session = StreamSession(artifact)
+    refs, outs = [], []
+    model = model.eval()
+    with torch.no_grad():
+        for t in range(clip.shape[2]):
+            expected = model(clip[:, :, :t + 1])
+            expected = tuple(expected) if isinstance(expected, (tuple, list)) else (expected,)
+            got = session.step(clip[:, :, t])
+            refs += expected
+            outs += got
+            step = compare(list(expected), list(got))
+            log.info("stream step %d: max abs error %.3g (max rel %.3g)", t + 1, step.max_abs, step.max_rel)
+    metrics = compare(refs, outs)
+    tol = backends.tolerance_for(artifact.backend, artifact.precision)
+    failures = judge(metrics, tol)
+    weights, other = weights_verdict(artifact.manifest.weights_fingerprint, model)
+    if failures and other:
+        failures.insert(0, other)
+    return ParityReport(artifact.backend, artifact.precision, artifact.runtime, clip.shape[2], metrics, tol, failures,
+                        weights)
