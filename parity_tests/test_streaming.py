@@ -1,0 +1,130 @@
+"""Streaming: a causal clip model becomes a per-frame model with state, equal to the clip model at every step, in
+every runtime; models that look at future frames are refused before any export, naming the op and where it is."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import xport
+from xport import efficient_ops as eo
+from xport.streaming import StreamSession
+
+from .helpers import randomise_batch_norm, zoo_model
+
+FRAME = (1, 3, 24, 24)
+
+
+class TinyCausal(nn.Module):
+    """Every streamable construct, small: a temporal conv, a causal depthwise 3×3×3 with a causal SE, a dilated
+    temporal conv, and a mean over time at the head."""
+
+    def __init__(self, causal: bool = True, se_causal: bool = True):
+        super().__init__()
+        self.stem = eo.ConvBnAct3d(3, 8, (1, 3, 3), (1, 2, 2), activation="hswish")
+        self.temporal = eo.Conv3dTemporalBnAct(8, 8, 3, groups=8, causal=causal)
+        self.block = eo.X3dBottleneck(8, 16, 8, se_ratio=0.5, causal=causal)
+        if not se_causal:
+            self.block.layers.se = eo.SqueezeExcitation3d(16, 8)
+        self.dilated = nn.Conv3d(8, 8, (2, 1, 1), dilation=(2, 1, 1))
+        self.head = eo.FullyConnected(8, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.block(self.temporal(self.stem(x)))
+        x = self.dilated(nn.functional.pad(x, (0, 0, 0, 0, 2, 0)))
+        return self.head(x.mean(dim=(2, 3, 4)))
+
+
+@pytest.fixture(scope="module")
+def tiny() -> tuple[nn.Module, xport.StreamModel]:
+    torch.manual_seed(0)
+    model = randomise_batch_norm(TinyCausal()).eval()
+    return model, xport.stream(model, FRAME)
+
+
+def test_stream_model_states_are_at_most_4d_and_listed(tiny):
+    _, step = tiny
+    contract = step.contract()
+    kinds = [s["kind"] for s in contract["states"]]
+    assert kinds.count("past frames") == 3 and kinds.count("running sum") == 2 and kinds.count("frame count") == 1
+    assert all(len(s["shape"]) <= 4 and s["initial"] == 0.0 for s in contract["states"])
+    names = [s["name"] for s in contract["states"]]
+    assert "past_temporal" in names and "sum_block_layers_se_se_pool" in names, names
+    assert contract["frame"]["shape"] == list(FRAME)
+
+
+def test_stream_steps_equal_the_clip_model_in_every_runtime(tiny, backend, exports):
+    model, step = tiny
+    artifact = exports.export("stream/tiny_causal", step, step.example_inputs(), backend)
+    assert artifact.manifest.extra["stream"]["checksum"] == step.contract()["checksum"]  # survives the file
+    clip = torch.randn(1, 3, 7, 24, 24, generator=torch.Generator().manual_seed(3))
+    report = xport.verify(model, artifact, [(clip,)])  # 7 steps, each against the clip model on the frames so far
+    assert report.passed and report.samples == 7, report
+    assert report.metrics.max_rel < 1e-3, report
+
+
+def test_non_causal_models_are_refused_with_the_module_and_the_fix():
+    with pytest.raises(xport.NotStreamableError, match=r"temporal\.kernel\.conv.*centred.*causal=True"):
+        xport.stream(TinyCausal(causal=False).eval(), FRAME)
+    # A squeeze-excitation over the whole clip gates every frame with future frames.
+    with pytest.raises(xport.NotStreamableError, match=r"se\.se\.gate.*block\.layers\.se\.se\.pool.*CausalAvgPool3d"):
+        xport.stream(TinyCausal(se_causal=False).eval(), FRAME)
+    with pytest.raises(xport.NotStreamableError, match="centred"):
+        xport.stream(zoo_model("efficient_x3d_xs").eval(), (3, 160, 160))
+
+
+@pytest.mark.parametrize("body, reason", [
+    (lambda x: x[:, :, 1:] - x[:, :, :-1], "moves data along the time axis"),
+    (lambda x: nn.functional.avg_pool3d(x, (2, 1, 1), stride=1), "pools 2 frames"),
+    (lambda x: x.sum(dim=2, keepdim=True).expand_as(x), "sums over time"),
+])
+def test_ops_that_read_other_frames_are_refused(body, reason):
+    class Model(nn.Module):
+        def forward(self, x):
+            return body(x).mean(dim=(2, 3, 4))
+
+    with pytest.raises(xport.NotStreamableError, match=reason):
+        xport.stream(Model(), FRAME)
+
+
+def test_state_of_the_wrong_shape_or_another_model_is_refused(tiny, exports):
+    _, step = tiny
+    artifact = exports.export("stream/tiny_causal", step, step.example_inputs(), "onnx")
+    frame, *state = step.example_inputs()
+    state[0] = torch.zeros(1, 3, 12, 12)
+    with pytest.raises(xport.InputSpecError, match="past_temporal"):
+        artifact.run(frame, *state)
+    other = StreamSession(xport.stream(TinyCausal().eval(), FRAME))  # other weights, so another checksum
+    with pytest.raises(xport.XportError, match="another stream model"):
+        StreamSession(artifact).step(frame, other.state)
+
+
+def test_batch_of_streams_and_reset(tiny):
+    model, step = tiny
+    clips = torch.randn(2, 3, 5, 24, 24, generator=torch.Generator().manual_seed(4))
+    batched = xport.stream(model, (2, 3, 24, 24))
+    session = StreamSession(batched)
+    for t in range(5):
+        together = session.step(clips[:, :, t])[0]
+    alone = [step.run_frames(clips[i:i + 1])[-1][0] for i in range(2)]
+    torch.testing.assert_close(together, torch.cat(alone), rtol=1e-5, atol=1e-6)
+    session.reset()
+    torch.testing.assert_close(session.step(clips[:, :, 0])[0], model(clips[:, :, :1]), rtol=1e-5, atol=1e-6)
+
+
+def test_causal_x3d_xs_streams_at_full_size(exports):
+    """The zoo's causal X3D-XS: 27 frame buffers and 16 running means, one frame at a time, in ONNX Runtime."""
+    model = zoo_model("efficient_x3d_xs_causal").eval()
+    step = xport.stream(model, (3, 160, 160))
+    assert len(step.states) == 44
+    artifact = exports.export("stream/x3d_xs_causal", step, step.example_inputs(), "onnx", ort_format=False)
+    report = xport.verify(model, artifact)
+    assert report.passed and report.samples == 6, report
+
+
+def test_causal_clip_model_exports_with_its_running_mean():
+    """The clip form of a causal model (cumsum / arange in its SE) exports too: cumsum becomes adds."""
+    model = randomise_batch_norm(TinyCausal()).eval()
+    report = xport.check(model, torch.randn(1, 3, 4, 24, 24), "tflite")["tflite"]
+    assert report.ok and any(v.info.op == "cumsum" and v.status == "decomposed" for v in report.verdicts), report
