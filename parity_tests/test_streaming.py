@@ -128,3 +128,12 @@ def test_causal_clip_model_exports_with_its_running_mean():
     model = randomise_batch_norm(TinyCausal()).eval()
     report = xport.check(model, torch.randn(1, 3, 4, 24, 24), "tflite")["tflite"]
     assert report.ok and any(v.info.op == "cumsum" and v.status == "decomposed" for v in report.verdicts), report
+
+
+def test_movinet_like_model_streams():
+    """The zoo's MoViNet-A0-shaped model (causal kt×k×k depthwise convs, causal SE, hardswish) streams as built;
+    stream() itself compares every step with the clip model."""
+    model = zoo_model("movinet_a0_like_causal").eval()
+    step = xport.stream(model, (3, 172, 172))
+    kinds = [s.kind for s in step.states]
+    assert kinds.count("past frames") == 11 and kinds.count("running sum") == 16, kinds

@@ -22,8 +22,10 @@ from .errors import ParityError, XportError
 from .migration import verify_migration
 from .model_ref import example_inputs, load_model, parse_shape
 from .packaging.cli import add_verbs as add_packaging_verbs
+from .quant import Calibration
 from .quant.sources import calibration_from
 from .spec import SPEC
+from .streaming import stream
 from .training.cli import add_verbs as add_training_verbs
 from .transmuter import transmute
 
@@ -53,16 +55,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     model = load_model(args.model, args.pretrained)
     inputs = example_inputs(model, parse_shape(args.input_shape))
+    exported, exported_inputs = model, inputs
+    if args.stream:  # the per-frame model with state; verified below against the clip model, step by step
+        exported = stream(model, inputs[0].shape[:2] + inputs[0].shape[3:])
+        exported_inputs = exported.example_inputs()
+        print(f"stream model: {len(exported.states)} state tensors (listed in the manifest's extra['stream'])")
     quant = {}
     if args.precision == "int8" or args.calibration:
         if not args.calibration:
             raise XportError("--precision int8 needs --calibration DIR (videos or .npy/.pt clips), FILE.json "
                              "(saved), or 'synthetic' (random clips: timing only)")
-        quant = {"calibration": calibration_from(args.calibration, model, inputs), "max_drop": args.max_drop}
+        calibration = calibration_from(args.calibration, model, inputs)
+        if args.stream and str(args.calibration).endswith(".json"):
+            pass  # saved from a stream export: ranges of the frame and the state inputs already
+        elif args.stream:  # every frame of every clip, with the state a stream reaches there
+            calibration = Calibration.from_data(exported.calibration_inputs(calibration.inputs), exported_inputs)
+        quant = {"calibration": calibration, "max_drop": args.max_drop}
         if args.save_calibration:  # written as soon as the ranges are measured, before any max_drop search
             quant["calibration"].save_as_recorded(args.save_calibration)
     out = args.out or Path("xport-out", args.model.replace(":", "_").replace("/", "_"), args.backend)
-    artifact = export(model, inputs, args.backend, out, args.precision, name=args.name,
+    artifact = export(exported, exported_inputs, args.backend, out, args.precision, name=args.name,
                       overwrite=args.overwrite, dynamic_batch=args.dynamic_batch, **quant,
                       **parse_options(args.option))
     if args.save_calibration and quant:
@@ -215,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"let the artifact take any batch size ({', '.join(backend_registry.with_dynamic_batch())}; "
                         "static shapes run faster)")
     p.add_argument("--no-verify", action="store_true", help="skip the parity check after export")
+    p.add_argument("--stream", action="store_true",
+                   help="export the per-frame form of a causal model (frame + state in, outputs + state out; e.g. "
+                        "efficient_x3d_xs_causal), verified step by step against the clip model")
     p.add_argument("--calibration", metavar="DIR|FILE.json|synthetic",
                    help="int8 calibration clips: a folder of videos or .npy/.pt inputs, a saved calibration, or "
                         "'synthetic' (random clips: right for timing, wrong for accuracy)")

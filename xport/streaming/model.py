@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
@@ -55,6 +55,18 @@ class StreamModel(torch.fx.GraphModule):
                 "states": [s.as_dict() for s in self.states]}
         digest = hashlib.sha256(json.dumps({**body, "weights": self.fingerprint}, sort_keys=True).encode())
         return {**body, "checksum": digest.hexdigest()[:16]}
+
+    def calibration_inputs(self, clips: Iterable[Sequence[torch.Tensor]]) -> list[tuple[torch.Tensor, ...]]:
+        """int8 calibration samples for the step: (frame, *state) at every frame of each clip, the state carried over
+        from the clip's first frame, so the ranges of the state inputs are those a stream really reaches."""
+        samples = []
+        with torch.no_grad():
+            for (clip, *_) in clips:
+                state = self.initial_state()
+                for t in range(clip.shape[2]):
+                    samples.append((clip[:, :, t], *state))
+                    state = tuple(self(clip[:, :, t], *state)[self.outputs:])
+        return samples
 
     def run_frames(self, clip: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
         """Feed ``clip`` (N, C, T, H, W) frame by frame from the initial state; the outputs after each frame."""
