@@ -56,3 +56,23 @@ def kotlin_input_buffer(m: Any) -> str:
     return (f"// clip: FloatArray of {shape_text(m, ' x ')} values ({spec.layout}), preprocessed as model.json says\n"
             "val input = ByteBuffer.allocateDirect(4 * clip.size).order(ByteOrder.nativeOrder())\n"
             "input.asFloatBuffer().put(clip)")
+
+
+def stream_comment(m: Any) -> str:
+    """Comment lines (``//``, Kotlin and Swift alike) stating a stream model's contract from model.json."""
+    count = len(m.stream["states"])
+    return (f"// Stream: one frame per call. Inputs: '{m.stream['frame']['name']}' [{shape_text(m)}] (NCHW, "
+            f"preprocessed as model.json says), then the\n// {count} state tensors of model.json's "
+            f"models[].stream.states in order, all zeros for a new stream.\n// Outputs: the scores (of every frame "
+            f"so far), then the {count} new states in the same order:\n// feed them back with the next frame.")
+
+
+def state_shapes(m: Any, array: str = "longArrayOf") -> str:
+    """The state tensors' shapes, in input order (``arrayOf(longArrayOf(1, 96, 80, 80), …)`` in Kotlin)."""
+    shapes = ", ".join(f"{array}({', '.join(str(d) for d in s['shape'])})" for s in m.stream["states"])
+    return f"arrayOf({shapes})"
+
+
+def state_names(m: Any, open_: str = "listOf(", close: str = ")") -> str:
+    """The state inputs' names in order (``listOf("past_…", …)``; Swift: ``open_="[", close="]"``)."""
+    return open_ + ", ".join(f'"{s["name"]}"' for s in m.stream["states"]) + close

@@ -63,6 +63,26 @@ def test_snippet_parses_and_feeds_its_dtype(plat, backend, dtype):
         assert ("4 * clip.size" in code) != uint8, code
 
 
+STREAM = {"frame": {"name": "frame", "shape": [1, 3, 64, 64]}, "outputs": 1, "checksum": "0123456789abcdef",
+          "states": [{"name": "past_stem", "shape": [1, 16, 32, 32], "kind": "past frames", "module_path": "stem",
+                      "dtype": "float32", "initial": 0.0},
+                     {"name": "frames_seen", "shape": [1, 1, 1, 1], "kind": "frame count", "module_path": "",
+                      "dtype": "float32", "initial": 0.0}]}
+
+
+@pytest.mark.parametrize("plat,backend", sorted({(p, b) for p, b, _ in CASES}))
+def test_stream_snippet_parses_and_carries_the_state_over(plat, backend):
+    """A stream bundle's code feeds one frame per call and keeps the outputs' tail as the next state."""
+    platform = PLATFORMS[plat]
+    inputs = (TensorSpec("frame", (1, 3, 64, 64), "float32", "NCHW"),
+              *(TensorSpec(st["name"], tuple(st["shape"]), "float32", "NCHW") for st in STREAM["states"]))
+    m = BundledModel(backend, "fp32", FILES[backend], "", inputs, (TensorSpec("scores", (1, 10), "float32"),),
+                     stream=STREAM)
+    code = platform.runtime(backend).snippet(m, 10)
+    assert _errors(code, platform.language) == [], code
+    assert "2 state tensors" in code and ("new state is the next frame's input" in code or "tuple's tail" in code), code
+
+
 def test_snippet_errors_are_found():
     """The check itself: a Kotlin slip and a Swift slip are reported."""
     assert _errors('val input = foo(clip, longArrayOf(1, 2)\nval x = 1', "kotlin")

@@ -9,6 +9,7 @@ from torch import nn
 
 import xport
 from xport import efficient_ops as eo
+from xport.preprocess import PreprocessSpec
 from xport.streaming import StreamSession
 
 from .helpers import randomise_batch_norm, zoo_model
@@ -137,3 +138,22 @@ def test_movinet_like_model_streams():
     step = xport.stream(model, (3, 172, 172))
     kinds = [s.kind for s in step.states]
     assert kinds.count("past frames") == 11 and kinds.count("running sum") == 16, kinds
+
+
+def test_stream_bundle_lists_the_state_and_passes_its_own_frame_by_frame_check(tiny, tmp_path):
+    """An Android bundle of the stream: model.json carries the state contract, the bundle's own check (as
+    verify-bundle runs it) fed the frames one by one, and the README's code loops over frames."""
+    model, step = tiny
+    prep = PreprocessSpec(frames=4, crop=(24, 24))
+    bundle = xport.package(model, "android", tmp_path / "b", "tflite", preprocessing=prep, stream=True,
+                           labels=[f"class {i}" for i in range(5)])
+    (tflite,) = bundle.model_json.models
+    assert tflite.stream["checksum"] == step.contract()["checksum"]
+    assert [s.name for s in tflite.inputs] == ["frame", *(s.name for s in step.states)]
+    assert all(s.layout == "NCHW" for s in tflite.inputs)
+    assert bundle.parity["tflite"].passed and bundle.parity["tflite"].samples == 6
+    readme = (tmp_path / "b" / "README.md").read_text()
+    assert "fun onFrame(frame: ByteBuffer)" in readme and "6 state tensors" in readme
+    with pytest.raises(xport.XportError, match="fused preprocessing works on whole clips"):
+        xport.package(model, "android", tmp_path / "c", "tflite", preprocessing=prep, stream=True,
+                      fuse_preprocessing=True)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..app_snippets import gradle, shape_text, stem
+from ..app_snippets import gradle, shape_text, state_shapes, stem, stream_comment
 
 
 def kotlin(m: Any, classes: int) -> str:
+    if m.stream:
+        return _kotlin_stream(m)
     # Tensor.fromBlob(ByteArray) makes int8; a uint8 (fused) input needs fromBlobUnsigned.
     blob = "Tensor.fromBlobUnsigned" if m.inputs[0].dtype == "uint8" else "Tensor.fromBlob"
     array = "ByteArray" if m.inputs[0].dtype == "uint8" else "FloatArray"
@@ -22,7 +24,29 @@ val input = {blob}(clip, longArrayOf({shape_text(m)}))
 val scores = module.forward(EValue.from(input))[0].toTensor().dataAsFloatArray"""
 
 
+def _kotlin_stream(m: Any) -> str:
+    return f"""{gradle("executorch")}
+import org.pytorch.executorch.EValue
+import org.pytorch.executorch.Module
+import org.pytorch.executorch.Tensor
+
+val module = Module.load(assetFilePath(context, "{m.file}"))
+{stream_comment(m)}
+val stateShapes = {state_shapes(m)}
+fun zeros() = stateShapes.map {{ EValue.from(Tensor.fromBlob(FloatArray(it.reduce(Long::times).toInt()), it)) }}
+var state = zeros()
+
+fun onFrame(frame: FloatArray): FloatArray {{
+    val out = module.forward(EValue.from(Tensor.fromBlob(frame, longArrayOf({shape_text(m)}))), *state.toTypedArray())
+    state = out.drop(1)  // this frame's new state is the next frame's input
+    return out[0].toTensor().dataAsFloatArray
+}}
+fun reset() {{ state = zeros() }}"""
+
+
 def swift(m: Any, classes: int) -> str:
+    if m.stream:
+        return _swift_stream(m)
     scalar = "UInt8" if m.inputs[0].dtype == "uint8" else "Float"
     return f"""import ExecuTorch
 
@@ -30,3 +54,23 @@ let module = Module(filePath: Bundle.main.path(forResource: "{stem(m)}", ofType:
 try module.load("forward")
 let input = Tensor<{scalar}>(clip, shape: [{shape_text(m)}])   // clip: [{scalar}], {m.inputs[0].layout}
 let scores: [Float] = try module.forward(input)[0].tensor()!.scalars()"""
+
+
+def _swift_stream(m: Any) -> str:
+    shapes = ", ".join(f"[{', '.join(str(d) for d in s['shape'])}]" for s in m.stream["states"])
+    return f"""import ExecuTorch
+
+let module = Module(filePath: Bundle.main.path(forResource: "{stem(m)}", ofType: "pte")!)
+try module.load("forward")
+{stream_comment(m)}
+let stateShapes: [[Int]] = [{shapes}]
+func zeros() -> [Tensor<Float>] {{
+    stateShapes.map {{ Tensor<Float>([Float](repeating: 0, count: $0.reduce(1, *)), shape: $0) }}
+}}
+var state = zeros()
+
+func onFrame(_ frame: [Float]) throws -> [Float] {{
+    let out = try module.forward([Tensor<Float>(frame, shape: [{shape_text(m)}])] + state)
+    state = out.dropFirst().map {{ $0.tensor()! }}  // this frame's new state is the next frame's input
+    return try out[0].tensor()!.scalars()
+}}"""

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..app_snippets import gradle, shape_text, stem
+from ..app_snippets import gradle, shape_text, state_shapes, stem, stream_comment
 
 
 def kotlin(m: Any, classes: int) -> str:
+    if m.stream:
+        return _kotlin_stream(m)
     blob = "Tensor.fromBlobUnsigned(clip" if m.inputs[0].dtype == "uint8" else "Tensor.fromBlob(clip"
     return f"""{gradle("pytorch_lite")}
 import org.pytorch.IValue
@@ -21,7 +23,31 @@ val input = {blob}, longArrayOf({shape_text(m)}))
 val scores = module.forward(IValue.from(input)).toTensor().dataAsFloatArray"""
 
 
+def _kotlin_stream(m: Any) -> str:
+    return f"""{gradle("pytorch_lite")}
+import org.pytorch.IValue
+import org.pytorch.LiteModuleLoader
+import org.pytorch.Tensor
+
+val module = LiteModuleLoader.load(assetFilePath(context, "{m.file}"))
+{stream_comment(m)}
+val stateShapes = {state_shapes(m)}
+fun zeros() = stateShapes.map {{ IValue.from(Tensor.fromBlob(FloatArray(it.reduce(Long::times).toInt()), it)) }}
+var state = zeros()
+
+fun onFrame(frame: FloatArray): FloatArray {{
+    val out = module.forward(IValue.from(Tensor.fromBlob(frame, longArrayOf({shape_text(m)}))), *state.toTypedArray())
+        .toTuple()
+    state = out.drop(1)  // this frame's new state is the next frame's input
+    return out[0].toTensor().dataAsFloatArray
+}}
+fun reset() {{ state = zeros() }}"""
+
+
 def swift(m: Any, classes: int) -> str:
+    if m.stream:
+        return (f"{stream_comment(m)}\n// With LibTorch-Lite's Objective-C++ wrapper, call module.forward(frame, "
+                "state…) and keep the returned tuple's tail as the next state (the Android snippet shows the loop).")
     return f"""// LibTorch-Lite has an Objective-C++ API: wrap it once, as the PyTorch iOS demo apps do
 // (TorchModule.mm: torch::jit::_load_for_mobile, then module.forward({{tensor}})).
 let module = TorchModule(fileAtPath: Bundle.main.path(forResource: "{stem(m)}", ofType: "ptl")!)!

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from xport import __version__
+from xport import __version__, streaming
 from xport import backends as backend_registry
 from xport.api import export, verify
 from xport.artifact import Artifact
@@ -63,10 +63,12 @@ def _output_kind(model: torch.nn.Module, example: torch.Tensor) -> str:
     return "probabilities" if is_distribution else "logits"
 
 
-def _with_layout(spec: TensorSpec, fused: bool) -> TensorSpec:
+def _with_layout(spec: TensorSpec, fused: bool, streamed: bool) -> TensorSpec:
     if len(spec.shape) not in (4, 5):
         raise XportError(f"input '{spec.name}' has shape {list(spec.shape)}; bundles are for video models taking "
                          "one clip (N, C, T, H, W)")
+    if streamed:  # a frame (N, C, H, W) and state tensors, each fed back as the step returned it
+        return replace(spec, layout=spec.layout or "NCHW")
     return replace(spec, layout="THWC" if fused else spec.layout or "NCTHW")
 
 
@@ -76,14 +78,18 @@ def _operators_file(artifact: Artifact) -> Path | None:
     return lists[0] if lists else None
 
 
-def _model_for(backend: str, model: torch.nn.Module, prep: PreprocessSpec, fused: bool):
-    """The module to export for ``backend`` and its example input."""
+def _model_for(backend: str, model: torch.nn.Module, prep: PreprocessSpec, fused: bool, streamed: bool):
+    """The module to export for ``backend`` and its example inputs."""
+    if streamed:
+        step = streaming.stream(model, prep.input_shape()[:2] + prep.input_shape()[3:])
+        return step, step.example_inputs()
     if not fused:
-        return model, torch.zeros(prep.input_shape())  # shape only: verify draws its own inputs
+        return model, (torch.zeros(prep.input_shape()),)  # shape only: verify draws its own inputs
     # A runtime without uint8 inputs (Core ML's multi-arrays) gets the same 0–255 values as float32.
     takes_uint8 = backend_registry.get(backend).caps.runs("cast", CastAttrs(5, "uint8", "float32"), "fp32")
     dtype = torch.uint8 if takes_uint8 else torch.float32
-    return fuse_preprocessing(model, prep, dtype)
+    module, example = fuse_preprocessing(model, prep, dtype)
+    return module, (example,)
 
 
 def _export_options(backend: str, options: dict[str, dict[str, Any]] | None, fused: bool) -> dict[str, Any]:
@@ -96,19 +102,23 @@ def _export_options(backend: str, options: dict[str, dict[str, Any]] | None, fus
     return own
 
 
-def _module_calibration(calibration: Any, prep: PreprocessSpec, example: torch.Tensor) -> Any:
-    """Calibration for the exported module: the model's own clips (1, 3, T, H, W), or for a fused module the
-    frames they came from. Saved ranges (a calibration .json) belong to the unfused graph."""
+def _module_calibration(calibration: Any, prep: PreprocessSpec, module: torch.nn.Module,
+                        example: tuple[torch.Tensor, ...]) -> Any:
+    """Calibration for the exported module: the model's own clips (1, 3, T, H, W), for a fused module the frames
+    they came from, for a stream every frame of them with its state. Saved ranges (a calibration .json) belong to the
+    module they were measured on."""
     from xport.quant import Calibration
 
+    clips = calibration.inputs if isinstance(calibration, Calibration) else calibration
+    if isinstance(module, streaming.StreamModel) and clips and not isinstance(clips, (str, Path)):
+        return module.calibration_inputs(c if isinstance(c, (tuple, list)) else (c,) for c in clips)
     if calibration is None or not prep.fused:
         return calibration
-    clips = calibration.inputs if isinstance(calibration, Calibration) else calibration
     if isinstance(clips, (str, Path)) or not clips:
         raise XportError("int8 with fused preprocessing needs calibration clips, not saved ranges (a calibration "
                          ".json holds the unfused model's); pass " + pass_as("clips", "--calibration DIR (of videos)"))
     samples = [c[0] if isinstance(c, (tuple, list)) else c for c in clips]
-    return [(frames_from_clip(clip, prep, example.dtype),) for clip in samples]
+    return [(frames_from_clip(clip, prep, example[0].dtype),) for clip in samples]
 
 
 def _self_check(model_dir: Path, model: torch.nn.Module, prep: PreprocessSpec) -> None:
@@ -131,7 +141,7 @@ def package(model: torch.nn.Module, platform_name: str, out_dir: Path | str,
             labels: Sequence[str] | Path | str | None = None, preprocessing: PreprocessSpec | None = None,
             fuse_preprocessing: bool = False, checkpoint: str | None = None, overwrite: bool = False,
             options: dict[str, dict[str, Any]] | None = None, calibration: Any = None,
-            max_drop: float | None = None) -> Bundle:
+            max_drop: float | None = None, stream: bool = False) -> Bundle:
     """Export ``model`` for an Android or iOS app and write the bundle into ``out_dir``.
 
     Backends default to the platform's (Android: tflite + torchscript; iOS: coreml). Every artifact is verified
@@ -141,9 +151,14 @@ def package(model: torch.nn.Module, platform_name: str, out_dir: Path | str,
     a channels-last ``input_layout`` option is implied. ``options`` maps a backend to its export options.
     ``precision="int8"`` needs ``calibration``: clips of the model's input (1, 3, T, H, W) or a
     :class:`xport.quant.Calibration` (see :func:`xport.export`); ``max_drop`` is export's accuracy budget.
+    ``stream=True`` bundles the per-frame form of a causal model (:func:`xport.stream`): model.json lists each
+    state tensor, and the README's code feeds one frame per call, carrying the state over.
     """
     plat: Platform = platform(platform_name)
     names = backends_for(plat, backend)
+    if stream and fuse_preprocessing:
+        raise XportError("a stream bundle takes preprocessed frames: fused preprocessing works on whole clips "
+                         "(T, H, W, 3); package without " + pass_as("fuse_preprocessing=True", "--fuse-preprocessing"))
     for name in names:
         backend_registry.require(name)
     card = getattr(model, "default_cfg", None)
@@ -170,13 +185,13 @@ def package(model: torch.nn.Module, platform_name: str, out_dir: Path | str,
         model_dir.mkdir()
         for i, name in enumerate(names, 1):
             log.info("[%d/%d] %s: export %s", i, len(names), name, precision)
-            module, inputs = _model_for(name, model, prep, fuse_preprocessing)
-            quant = ({"calibration": _module_calibration(calibration, prep, inputs), "max_drop": max_drop}
+            module, inputs = _model_for(name, model, prep, fuse_preprocessing, stream)
+            quant = ({"calibration": _module_calibration(calibration, prep, module, inputs), "max_drop": max_drop}
                      if precision == "int8" else {})
-            artifact = export(module, (inputs,), name, stage / ".work" / name, precision, name=STEM,
+            artifact = export(module, inputs, name, stage / ".work" / name, precision, name=STEM,
                               **quant, **_export_options(name, options, fuse_preprocessing))
             log.info("[%d/%d] %s: verify in %s", i, len(names), name, artifact.runtime)
-            parity[name] = verify(module, artifact)
+            parity[name] = verify(model if stream else module, artifact)  # a stream: step by step vs the clip model
             bundled.append(_bundle_artifact(artifact, plat, model_dir, fuse_preprocessing))
         shutil.rmtree(stage / ".work")
         (model_dir / LABELS_FILE).write_text("\n".join(label_names) + "\n", encoding="utf-8")
@@ -228,7 +243,8 @@ def _bundle_artifact(artifact: Artifact, plat: Platform, model_dir: Path, fused:
             shutil.move(str(f), model_dir / f.name)
     notes = app.notes(model_dir / main.name) if app.notes is not None else {}
     operators = _operators_file(artifact)
+    contract = artifact.manifest.extra.get("stream")
     return BundledModel(
         artifact.backend, artifact.precision, main.name, app.dependency,
-        tuple(_with_layout(s, fused) for s in artifact.manifest.inputs), artifact.manifest.outputs,
-        operators.name if operators else None, artifact.runtime, notes)
+        tuple(_with_layout(s, fused, bool(contract)) for s in artifact.manifest.inputs), artifact.manifest.outputs,
+        operators.name if operators else None, artifact.runtime, notes, contract)

@@ -31,7 +31,8 @@ def cmd_package(args: argparse.Namespace) -> int:
     calibration = calibration_from(args.calibration, model, example_inputs(model)) if args.calibration else None
     bundle = package(model, args.platform, args.out, names, args.precision,
                      labels=args.labels, fuse_preprocessing=args.fuse_preprocessing, checkpoint=args.pretrained,
-                     overwrite=args.overwrite, options=options, calibration=calibration, max_drop=args.max_drop)
+                     overwrite=args.overwrite, options=options, calibration=calibration, max_drop=args.max_drop,
+                     stream=args.stream)
     for name, report in bundle.parity.items():
         print(f"{name}: parity {'PASSED' if report.passed else 'FAILED'}, max rel {report.max_rel:.2g}, "
               f"SQNR {report.sqnr_db:.0f} dB")
@@ -71,6 +72,9 @@ def add_verbs(verbs) -> None:
                    help="class names, one per line (default: Kinetics-400 for the zoo models)")
     p.add_argument("--fuse-preprocessing", action="store_true",
                    help="fold normalisation and layout into the model: the app feeds cropped uint8 RGB (T, H, W, 3)")
+    p.add_argument("--stream", action="store_true",
+                   help="bundle the per-frame form of a causal model (e.g. efficient_x3d_xs_causal): one frame per "
+                        "call, the state carried over (model.json lists each state tensor)")
     p.add_argument("--out", required=True, help="bundle directory")
     p.add_argument("--overwrite", action="store_true", help="replace files in a non-empty output directory")
     p.set_defaults(func=cmd_package)

@@ -49,19 +49,21 @@ class BundledModel:
     operators: str | None = None  # the runtime's selective-build operator list, if it has one
     verified_with: str = ""  # the runtime (and version) xport checked the file in
     notes: dict[str, Any] = field(default_factory=dict)
+    # A stream model's contract (xport.stream): the frame input, the outputs, and each state to allocate and reset.
+    stream: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"backend": self.backend, "precision": self.precision, "file": self.file,
                 "app_runtime": self.app_runtime, "operators": self.operators, "verified_with": self.verified_with,
                 "inputs": [s.to_dict() for s in self.inputs], "outputs": [s.to_dict() for s in self.outputs],
-                "notes": self.notes}
+                "notes": self.notes, **({"stream": self.stream} if self.stream else {})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BundledModel:
         return cls(d["backend"], d["precision"], d["file"], d.get("app_runtime", ""),
                    tuple(TensorSpec.from_dict(s) for s in d["inputs"]),
                    tuple(TensorSpec.from_dict(s) for s in d["outputs"]), d.get("operators"),
-                   d.get("verified_with", ""), d.get("notes", {}))
+                   d.get("verified_with", ""), d.get("notes", {}), d.get("stream"))
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,9 @@ class ModelJson:
             raise ModelFormatError(path, f"lacks the key {exc}") from None
         parsed.check_files(folder)
         for m in parsed.models:
+            if m.stream:
+                check_stream_inputs(m, parsed.preprocessing)
+                continue
             for spec in m.inputs:
                 check_layout(spec, parsed.preprocessing, m.file)
         return parsed
@@ -144,3 +149,16 @@ def check_layout(spec: TensorSpec, prep: PreprocessSpec, file: str) -> None:
         raise XportError(f"model.json: input '{spec.name}' of {file} says layout {spec.layout}, which with "
                          f"{prep.frames} frames of {prep.crop[0]}x{prep.crop[1]} RGB means shape {list(expected)}, "
                          f"but its shape is {list(spec.shape)}; the layout or the preprocessing is wrong")
+
+
+def check_stream_inputs(m: BundledModel, prep: PreprocessSpec) -> None:
+    """A stream model takes one preprocessed frame (N, C, H, W), then exactly the states its contract lists."""
+    n, c, _, h, w = prep.input_shape()
+    frame, *states = m.inputs
+    if frame.layout != "NCHW" or not frame.matches((n, c, h, w)):
+        raise XportError(f"model.json: the frame input '{frame.name}' of {m.file} is {frame.layout} "
+                         f"{list(frame.shape)}; the preprocessing gives NCHW {[n, c, h, w]}")
+    listed = [(s["name"], tuple(s["shape"])) for s in m.stream["states"]]
+    if [(s.name, tuple(s.shape)) for s in states] != listed:
+        raise XportError(f"model.json: the state inputs of {m.file} are not those its stream contract lists "
+                         f"({len(states)} inputs, {len(listed)} states)")

@@ -17,6 +17,7 @@ from xport.efficient_ops import create_model, list_models
 from xport.errors import ModelFormatError, XportError
 from xport.parity import ParityReport, compare, judge
 from xport.preprocess import normalize_and_pack, prepare_frames, read_video
+from xport.streaming import StreamSession
 
 from .model_json import MODEL_JSON, BundledModel, ModelJson
 from .platforms import PLATFORMS
@@ -78,8 +79,11 @@ def _reference(mj: ModelJson, model: torch.nn.Module | None) -> torch.nn.Module:
 
 def _check_against_artifact(m: BundledModel, artifact) -> None:
     """model.json's description of the inputs must be what the artifact itself says it takes."""
+    if (m.stream or {}).get("checksum") != artifact.manifest.extra.get("stream", {}).get("checksum"):
+        raise XportError(f"{MODEL_JSON}'s stream contract of {m.file} is not the file's own; model.json was edited "
+                         "or belongs to another model")
     for said, real in zip(m.inputs, artifact.manifest.inputs):
-        real_layout = real.layout or ("THWC" if len(real.shape) == 4 else "NCTHW")
+        real_layout = real.layout or ("NCHW" if m.stream else "THWC" if len(real.shape) == 4 else "NCTHW")
         if (said.shape, said.dtype, said.layout) != (real.shape, real.dtype, real_layout):
             raise XportError(f"{MODEL_JSON} says input '{said.name}' of {m.file} is {said.dtype} {list(said.shape)} "
                              f"{said.layout}, but the file itself takes {real.dtype} {list(real.shape)} {real_layout}; "
@@ -106,8 +110,13 @@ def check_frames(folder: Path, mj: ModelJson, reference: torch.nn.Module, croppe
         artifact = load(folder / m.file)
         _check_against_artifact(m, artifact)
         spec = m.inputs[0]
-        clip = normalize_and_pack(cropped, mj.input_preprocessing(spec)).astype(np.dtype(spec.dtype))
-        got = artifact.run(clip)
+        if m.stream:  # frame by frame, as the app does: the last step's outputs are the clip's
+            clip = torch.from_numpy(normalize_and_pack(cropped, mj.preprocessing))
+            session = StreamSession(artifact)
+            got = [session.step(clip[:, :, t]) for t in range(clip.shape[2])][-1][0]
+        else:
+            clip = normalize_and_pack(cropped, mj.input_preprocessing(spec)).astype(np.dtype(spec.dtype))
+            got = artifact.run(clip)
         metrics = compare([expected], [got])
         tol = backend_registry.tolerance_for(m.backend, m.precision)
         report = ParityReport(m.backend, m.precision, artifact.runtime, 1, metrics, tol, judge(metrics, tol))

@@ -48,6 +48,12 @@ class StateSpec:
         return cls(**{**d, "shape": tuple(d["shape"])})
 
 
+def _slug(where: str) -> str:
+    """A state's name part from its module path ("top" for the model's own forward: never a bare Python builtin
+    such as "sum", which FX renames)."""
+    return where.replace(".", "_") or "top"
+
+
 class _Step:
     """Builds the step graph in place, one temporal op at a time."""
 
@@ -64,8 +70,7 @@ class _Step:
             node = self.graph.call_function(target, args)
         return copy_provenance(node, anchor)
 
-    def state(self, hint: str, shape: list[int], kind: str, where: str) -> torch.fx.Node:
-        name = "_".join(filter(None, (hint, where.replace(".", "_"))))
+    def state(self, name: str, shape: list[int], kind: str, where: str) -> torch.fx.Node:
         taken = {s.name for s in self.states}
         while name in taken:
             name += "_"
@@ -91,7 +96,7 @@ class _Step:
         source = pad.args[0]
         n, c, _, h, w = shape_of(source)
         where = module_path(pad)
-        state = self.state("past", [n, c * past, h, w], "past frames", where)
+        state = self.state(f"past_{_slug(where)}", [n, c * past, h, w], "past frames", where)
         frames = self.call(pad, aten.cat.default, [self.call(pad, aten.view.default, state, [n, c, past, h, w]),
                                                    source], TIME)
         fed = self.call(pad, aten.constant_pad_nd.default, frames, [*spatial, 0, 0], 0.0) if any(spatial) else frames
@@ -110,7 +115,7 @@ class _Step:
                      count: torch.fx.Node) -> None:
         per_frame = [1 if d in dims or d == TIME else s for d, s in enumerate(shape_of(source))]
         folded = per_frame[:TIME] + per_frame[TIME + 1:]
-        state = self.state("sum", folded, "running sum", module_path(node))
+        state = self.state(f"sum_{_slug(module_path(node))}", folded, "running sum", module_path(node))
         value = self.call(node, aten.mean.dim, source, list(dims), True) if dims else source
         total = self.call(node, aten.add.Tensor, self.call(node, aten.view.default, state, per_frame), value)
         mean = self.call(node, aten.div.Tensor, total, count)
