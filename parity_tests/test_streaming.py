@@ -157,3 +157,16 @@ def test_stream_bundle_lists_the_state_and_passes_its_own_frame_by_frame_check(t
     with pytest.raises(xport.XportError, match="fused preprocessing works on whole clips"):
         xport.package(model, "android", tmp_path / "c", "tflite", preprocessing=prep, stream=True,
                       fuse_preprocessing=True)
+
+
+def test_int8_stream_is_calibrated_on_the_states_a_stream_reaches(tiny, exports):
+    """int8: calibrated on (frame, state) at the frames of real clips; every step within the int8 tolerance."""
+    model, step = tiny
+    generator = torch.Generator().manual_seed(6)
+    clips = [(torch.randn(1, 3, 6, 24, 24, generator=generator),) for _ in range(8)]
+    calibration = step.calibration_inputs(clips)
+    assert len(calibration) == 16 and calibration[-1][-2].abs().sum() > 0  # spread over clips; later sums non-zero
+    artifact = exports.export("stream/tiny_causal", step, step.example_inputs(), "tflite", "int8",
+                              calibration=calibration)
+    report = xport.verify(model, artifact, strict=False)
+    assert report.passed and report.samples == 6, report

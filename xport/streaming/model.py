@@ -20,6 +20,7 @@ from .rewrite import StateSpec, rewrite_to_step
 
 log = logging.getLogger("xport.streaming")
 CHECK_FRAMES = 6  # enough for the longest buffer of the zoo's models (X3D's 5-frame stem kernel) to wrap around
+CALIBRATION_SAMPLES = 16  # as many forwards as the clip model's calibration on 16 clips
 _SELF_CHECK_TOLERANCE = 1e-4  # of the largest output: float reassociation of the running sums, nothing more
 
 
@@ -56,9 +57,13 @@ class StreamModel(torch.fx.GraphModule):
         digest = hashlib.sha256(json.dumps({**body, "weights": self.fingerprint}, sort_keys=True).encode())
         return {**body, "checksum": digest.hexdigest()[:16]}
 
-    def calibration_inputs(self, clips: Iterable[Sequence[torch.Tensor]]) -> list[tuple[torch.Tensor, ...]]:
-        """int8 calibration samples for the step: (frame, *state) at every frame of each clip, the state carried over
-        from the clip's first frame, so the ranges of the state inputs are those a stream really reaches."""
+    def calibration_inputs(self, clips: Iterable[Sequence[torch.Tensor]],
+                           max_samples: int = CALIBRATION_SAMPLES) -> list[tuple[torch.Tensor, ...]]:
+        """int8 calibration samples for the step: (frame, *state) at the frames of each clip, the state carried over
+        from the clip's first frame, so the ranges of the state inputs are those a stream really reaches.
+
+        At most ``max_samples``, evenly spaced over all clips and frames: a calibration pass costs one forward per
+        sample, and T frames per clip would make it T times slower than the clip model's."""
         samples = []
         with torch.no_grad():
             for (clip, *_) in clips:
@@ -66,7 +71,9 @@ class StreamModel(torch.fx.GraphModule):
                 for t in range(clip.shape[2]):
                     samples.append((clip[:, :, t], *state))
                     state = tuple(self(clip[:, :, t], *state)[self.outputs:])
-        return samples
+        if len(samples) <= max_samples:
+            return samples
+        return [samples[round(i * (len(samples) - 1) / (max_samples - 1))] for i in range(max_samples)]
 
     def run_frames(self, clip: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
         """Feed ``clip`` (N, C, T, H, W) frame by frame from the initial state; the outputs after each frame."""
