@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -25,7 +26,7 @@ def test_every_example_is_tested():
     assert {p.name for p in EXAMPLES.glob("*.py")} == {"export_and_verify.py", "vanilla_x3d_to_phone.py",
                                                        "bench_openvino.py", "bench_zoo.py",
                                                        "finetune_synthetic.py", "coverage.py",
-                                                       "bench_families.py", "bench_peers.py"}
+                                                       "bench_families.py", "bench_peers.py", "bench_stream.py"}
 
 
 # The two export examples run on one backend here: X3D-XS on every backend is the demo's run (test_cli) and the zoo
@@ -95,3 +96,13 @@ def test_bench_peers_rows_are_timed_or_say_why_skipped(tmp_path):
     assert [r[1] for r in peers] == ["fp32", "int8"], out
     for row in peers:
         assert re.fullmatch(r"\d+\.\d+", row[4]) or re.fullmatch(r"skipped: \S.*", row[3]), row
+
+
+def test_bench_stream_times_the_step_against_the_window(tmp_path):
+    """Both artifacts of each backend verified, timed in one child process, a row per backend in the JSON."""
+    out = run_example("bench_stream.py", "--model", "tiny_causal_cnn", "--backends", "onnx,tflite", "--rounds", "2",
+                      "--out", str(tmp_path))
+    assert "| onnx |" in out and "| tflite |" in out, out
+    rows = json.loads((tmp_path / "bench_stream.json").read_text())["rows"]
+    assert {r["backend"] for r in rows} == {"onnx", "tflite"}
+    assert all(r["window_ms"] > 0 and r["step_ms"] > 0 and not r["parity"] for r in rows), rows

@@ -17,30 +17,18 @@ from .helpers import randomise_batch_norm, zoo_model
 FRAME = (1, 3, 24, 24)
 
 
-class TinyCausal(nn.Module):
-    """Every streamable construct, small: a temporal conv, a causal depthwise 3×3×3 with a causal SE, a dilated
-    temporal conv, and a mean over time at the head."""
-
-    def __init__(self, causal: bool = True, se_causal: bool = True):
-        super().__init__()
-        self.stem = eo.ConvBnAct3d(3, 8, (1, 3, 3), (1, 2, 2), activation="hswish")
-        self.temporal = eo.Conv3dTemporalBnAct(8, 8, 3, groups=8, causal=causal)
-        self.block = eo.X3dBottleneck(8, 16, 8, se_ratio=0.5, causal=causal)
-        if not se_causal:
-            self.block.layers.se = eo.SqueezeExcitation3d(16, 8)
-        self.dilated = nn.Conv3d(8, 8, (2, 1, 1), dilation=(2, 1, 1))
-        self.head = eo.FullyConnected(8, 5)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.block(self.temporal(self.stem(x)))
-        x = self.dilated(nn.functional.pad(x, (0, 0, 0, 0, 2, 0)))
-        return self.head(x.mean(dim=(2, 3, 4)))
+def tiny_causal(causal: bool = True, se_causal: bool = True) -> nn.Module:
+    """The zoo's tiny causal CNN (temporal convs, a dilated one, a causal SE, a mean over time at the head)."""
+    torch.manual_seed(0)
+    model = eo.TinyCausalCNN(causal=causal)
+    if not se_causal:
+        model.block.layers.se = eo.SqueezeExcitation3d(16, 8)
+    return randomise_batch_norm(model).eval()
 
 
 @pytest.fixture(scope="module")
 def tiny() -> tuple[nn.Module, xport.StreamModel]:
-    torch.manual_seed(0)
-    model = randomise_batch_norm(TinyCausal()).eval()
+    model = tiny_causal()
     return model, xport.stream(model, FRAME)
 
 
@@ -67,10 +55,10 @@ def test_stream_steps_equal_the_clip_model_in_every_runtime(tiny, backend, expor
 
 def test_non_causal_models_are_refused_with_the_module_and_the_fix():
     with pytest.raises(xport.NotStreamableError, match=r"temporal\.kernel\.conv.*centred.*causal=True"):
-        xport.stream(TinyCausal(causal=False).eval(), FRAME)
+        xport.stream(tiny_causal(causal=False), FRAME)
     # A squeeze-excitation over the whole clip gates every frame with future frames.
     with pytest.raises(xport.NotStreamableError, match=r"se\.se\.gate.*block\.layers\.se\.se\.pool.*CausalAvgPool3d"):
-        xport.stream(TinyCausal(se_causal=False).eval(), FRAME)
+        xport.stream(tiny_causal(se_causal=False), FRAME)
     with pytest.raises(xport.NotStreamableError, match="centred"):
         xport.stream(zoo_model("efficient_x3d_xs").eval(), (3, 160, 160))
 
@@ -96,7 +84,7 @@ def test_state_of_the_wrong_shape_or_another_model_is_refused(tiny, exports):
     state[0] = torch.zeros(1, 3, 12, 12)
     with pytest.raises(xport.InputSpecError, match="past_temporal"):
         artifact.run(frame, *state)
-    other = StreamSession(xport.stream(TinyCausal().eval(), FRAME))  # other weights, so another checksum
+    other = StreamSession(xport.stream(eo.TinyCausalCNN().eval(), FRAME))  # other weights: another checksum
     with pytest.raises(xport.XportError, match="another stream model"):
         StreamSession(artifact).step(frame, other.state)
 
@@ -126,7 +114,7 @@ def test_causal_x3d_xs_streams_at_full_size(exports):
 
 def test_causal_clip_model_exports_with_its_running_mean():
     """The clip form of a causal model (cumsum / arange in its SE) exports too: cumsum becomes adds."""
-    model = randomise_batch_norm(TinyCausal()).eval()
+    model = tiny_causal()
     report = xport.check(model, torch.randn(1, 3, 4, 24, 24), "tflite")["tflite"]
     assert report.ok and any(v.info.op == "cumsum" and v.status == "decomposed" for v in report.verdicts), report
 
