@@ -89,11 +89,13 @@ def why_not_timed(name: str) -> str:
 # --- Child process: time one backend's two artifacts, interleaved, with nothing else loaded. ---
 
 def stream_step(artifact: xport.Artifact, seed: int = 0) -> Callable[[], None]:
-    """One step per call: a seeded frame and the state the previous call returned (the initial state at first)."""
+    """One step per call: a seeded frame and the state the previous call returned (the initial state at first); a
+    runtime with native state (OpenVINO variables) carries it over itself and takes the frame alone."""
     session = xport.StreamSession(artifact)  # the manifest's contract: output count, state shapes and initial values
     shape = artifact.manifest.extra["stream"]["frame"]["shape"]
     frame = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
-    arrays = in_file_layout((frame, *session.initial_state().tensors), artifact.manifest.inputs)
+    given = (frame,) if session.native else (frame, *session.initial_state().tensors)
+    arrays = in_file_layout(given, artifact.manifest.inputs)
     runner, state = artifact.runner, arrays[1:]
 
     def step() -> None:

@@ -12,7 +12,7 @@ from xport import efficient_ops as eo
 from xport.preprocess import PreprocessSpec
 from xport.streaming import StreamSession
 
-from .helpers import randomise_batch_norm, zoo_model
+from .helpers import randomise_batch_norm, require_backend, zoo_model
 
 FRAME = (1, 3, 24, 24)
 
@@ -51,6 +51,25 @@ def test_stream_steps_equal_the_clip_model_in_every_runtime(tiny, backend, expor
     report = xport.verify(model, artifact, [(clip,)])  # 7 steps, each against the clip model on the frames so far
     assert report.passed and report.samples == 7, report
     assert report.metrics.max_rel < 1e-3, report
+    native = backend == "openvino"  # its state stays inside the runtime (ReadValue/Assign variables)
+    assert bool(artifact.manifest.extra["stream"].get("native_state")) == native
+    assert len(artifact.manifest.inputs) == (1 if native else 1 + len(step.states))
+
+
+def test_openvino_native_state_resets_and_explicit_state_is_the_fallback(tiny, exports):
+    require_backend("openvino")
+    model, step = tiny
+    clip = torch.randn(1, 3, 4, 24, 24, generator=torch.Generator().manual_seed(7))
+    native = StreamSession(exports.export("stream/tiny_causal", step, step.example_inputs(), "openvino"))
+    first = [native.step(clip[:, :, t])[0] for t in range(4)]
+    native.reset()
+    again = [native.step(clip[:, :, t])[0] for t in range(4)]
+    torch.testing.assert_close(again, first, rtol=0, atol=0)  # reset: the variables are zeros again
+    with pytest.raises(xport.XportError, match="native state"):
+        native.step(clip[:, :, 0], native.initial_state())
+    explicit = exports.export("stream/tiny_causal", step, step.example_inputs(), "openvino", native_state=False)
+    assert len(explicit.manifest.inputs) == 1 + len(step.states)
+    assert xport.verify(model, explicit, [(clip,)]).passed
 
 
 def test_non_causal_models_are_refused_with_the_module_and_the_fix():

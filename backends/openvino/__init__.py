@@ -28,6 +28,9 @@ BACKEND = BackendSpec(
     options={
         "device": Option("CPU", "OpenVINO device the artifact runs on: CPU, GPU, NPU or AUTO (checked at load time)"),
         "decompose": Option((), "spec ops to decompose even though they are native (none are needed here)"),
+        "native_state": Option(True, "stream models (xport.stream): keep the state inside OpenVINO as variables "
+                                     "(ReadValue/Assign; reset_state() starts a new stream) instead of explicit "
+                                     "inputs and outputs"),
     },
     tolerances={
         "bf16": Tolerance(

@@ -13,6 +13,7 @@ from xport.emit_options import EmitOptions
 
 from . import NAME
 from .int8 import FLOAT_ISLAND, float_input_for_signed_depthwise
+from .state import make_stateful
 
 MANIFEST_RT_KEY = ["xport", "manifest"]
 
@@ -31,6 +32,8 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
         port.get_tensor().set_names({spec.name})
     for port, spec in zip(model.inputs, options.manifest.inputs):
         port.get_tensor().set_names({spec.name})
+    if "stream" in manifest.extra and options.settings["native_state"]:
+        model, manifest = make_stateful(model, manifest)
     manifest.extra["device"] = options.settings["device"]
     model.set_rt_info(manifest.to_json(), MANIFEST_RT_KEY)
     # fp16 artifacts store fp16 weights (half the size); fp32 and bf16 keep fp32 weights, and bf16 is a

@@ -92,6 +92,10 @@ class OpenVinoRunner:
                        for info in (node.get_rt_info() for node in self._compiled.get_runtime_model().get_ops())
                        if "primitiveType" in info)
 
+    def reset_state(self) -> None:
+        """Set a stateful model's variables (a stream's native state) back to their initial values."""
+        self._request.reset_state()
+
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
         result = self._request.infer(list(inputs))
         return [np.array(result[i], copy=True) for i in range(len(result))]

@@ -45,7 +45,9 @@ class StreamSession:
         self.checksum = contract["checksum"]
         self.outputs = int(contract["outputs"])
         self.specs = tuple(StateSpec.from_dict(s) for s in contract["states"])
-        self.state = self.initial_state()
+        # The runtime keeps the state itself (OpenVINO variables): only the frame goes in, only outputs come out.
+        self.native = bool(contract.get("native_state"))
+        self.reset()
 
     def initial_state(self) -> StreamState:
         return StreamState(tuple(torch.full(s.shape, s.initial) for s in self.specs), self.checksum)
@@ -53,9 +55,14 @@ class StreamSession:
     def reset(self) -> None:
         """Start a new stream: every state back to its initial value."""
         self.state = self.initial_state()
+        if self.native:
+            self.model.runner.reset_state()
 
     def step(self, frame: torch.Tensor, state: StreamState | None = None) -> tuple[torch.Tensor, ...]:
         """Feed one (N, C, H, W) frame; returns the outputs and keeps the new state in ``self.state``."""
+        if self.native and state is not None:
+            raise XportError("this artifact keeps its state inside the runtime (native state): it cannot be given "
+                             "one; reset() starts a new stream")
         state = self.state if state is None else state
         if state.checksum != self.checksum:
             raise XportError(f"this state belongs to another stream model (contract {state.checksum}, this model's "
@@ -65,8 +72,10 @@ class StreamSession:
                 result = tuple(self.model(frame, *state.tensors))
         else:
             specs = self.model.manifest.inputs
-            fed = [spec.from_model_layout(x) for spec, x in zip(specs, (frame, *state.tensors))]
+            given = (frame,) if self.native else (frame, *state.tensors)
+            fed = [spec.from_model_layout(x) for spec, x in zip(specs, given)]
             result = self.model.run(*fed)
             result = result if isinstance(result, tuple) else (result,)
-        self.state = StreamState(tuple(result[self.outputs:]), self.checksum)
+        if not self.native:
+            self.state = StreamState(tuple(result[self.outputs:]), self.checksum)
         return tuple(result[:self.outputs])
