@@ -205,7 +205,7 @@ def test_a_bundle_failing_its_own_check_is_not_written(tiny_model, prep, tmp_pat
 
     require_backend("tflite")
     # A bundle whose model.json describes the input wrongly (a layout the fused model's frames do not have).
-    monkeypatch.setattr(bundle_module, "_with_layout", lambda spec, fused: replace(spec, layout="NCTHW"))
+    monkeypatch.setattr(bundle_module, "_with_layout", lambda spec, fused, streamed: replace(spec, layout="NCTHW"))
     out = tmp_path / "bundle"
     with pytest.raises(XportError, match="fails its own check"):
         package(tiny_model, "android", out, "tflite", labels=LABELS, preprocessing=prep, fuse_preprocessing=True)

@@ -157,7 +157,9 @@ def test_stream_bundle_lists_the_state_and_passes_its_own_frame_by_frame_check(t
     (tflite,) = bundle.model_json.models
     assert tflite.stream["checksum"] == step.contract()["checksum"]
     assert [s.name for s in tflite.inputs] == ["frame", *(s.name for s in step.states)]
-    assert all(s.layout == "NCHW" for s in tflite.inputs)
+    # The frame as the model takes it; the state in LiteRT's own layout, fed back as it comes out.
+    assert [s.layout for s in tflite.inputs] == ["NCHW"] + ["NHWC"] * len(step.states)
+    assert [s.layout for s in tflite.outputs] == [""] + ["NHWC"] * len(step.states)
     assert bundle.parity["tflite"].passed and bundle.parity["tflite"].samples == 6
     readme = (tmp_path / "b" / "README.md").read_text()
     assert "fun onFrame(frame: ByteBuffer)" in readme and "6 state tensors" in readme

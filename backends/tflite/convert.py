@@ -135,11 +135,11 @@ class Converter:
         return self._fused_into.get(node, node)
 
     # --- the walk -----------------------------------------------------------------------------------------
-    def convert(self, input_specs: Sequence[TensorSpec], output_names: Sequence[str]) -> tuple[list, list]:
+    def convert(self, input_specs: Sequence[TensorSpec], output_specs: Sequence[TensorSpec]) -> tuple[list, list]:
         """Lower every node; returns the (name, tensor index) pairs of the graph inputs and outputs.
 
         An input spec with a channels-last layout makes that graph input channels-last: the first conv then
-        needs no TRANSPOSE.
+        needs no TRANSPOSE; an output spec with one, that output (a stream's state, fed back as it came out).
         """
         infos = {info.node: info for info in describe(self.gm.graph)}
         inputs, outputs = [], []
@@ -163,8 +163,8 @@ class Converter:
                     self.values[self._fused_into[node]] = self.values[node]
             elif node.op == "output":
                 results = node.args[0] if isinstance(node.args[0], (list, tuple)) else [node.args[0]]
-                for name, result in zip(output_names, results):
-                    outputs.append((name, self._graph_output(name, self.value(result))))
+                for spec, result in zip(output_specs, results):
+                    outputs.append((spec.name, self._graph_output(spec, self.value(result))))
         return inputs, outputs
 
     def _lower(self, node: torch.fx.Node, info: NodeInfo | None) -> Any:
@@ -191,15 +191,18 @@ class Converter:
         path = info.module_path if info is not None else ""
         return UnsupportedOpError(NAME, [UnsupportedNode(node.name, op, path, NAME, reason, hint)])
 
-    def _graph_output(self, name: str, value: Any) -> int:
-        """The output tensor, in PyTorch layout, named as the manifest says."""
+    def _graph_output(self, spec: TensorSpec, value: Any) -> int:
+        """The output tensor, in its spec's layout (PyTorch's unless channels-last), named as the manifest says."""
+        name = spec.name
         if not isinstance(value, Value):
             raise XportError(f"output '{name}' is a constant: a TFLite graph output must be computed")
-        index = self.in_layout(value, identity(len(value.shape)))
+        perm = channels_last(len(value.shape)) if spec.layout else identity(len(value.shape))
+        index = self.in_layout(value, perm)
         if index in self._ends:
             # The same tensor cannot be two graph ends with two names: give the output its own copy.
-            copy = self.writer.tensor(name, value.shape)
-            self.op(BuiltinOperator.RESHAPE, [index, self.ints(value.shape)], [copy])
+            shape = physical_shape(value.shape, perm)
+            copy = self.writer.tensor(name, shape)
+            self.op(BuiltinOperator.RESHAPE, [index, self.ints(shape)], [copy])
             return copy
         self.writer.tensors[index].name = name
         self._ends.add(index)

@@ -155,10 +155,10 @@ def check_stream_inputs(m: BundledModel, prep: PreprocessSpec) -> None:
     """A stream model takes one preprocessed frame (N, C, H, W), then exactly the states its contract lists."""
     n, c, _, h, w = prep.input_shape()
     frame, *states = m.inputs
-    if frame.layout != "NCHW" or not frame.matches((n, c, h, w)):
+    if frame.layout not in ("NCHW", "NHWC") or frame.model_shape() != (n, c, h, w):
         raise XportError(f"model.json: the frame input '{frame.name}' of {m.file} is {frame.layout} "
                          f"{list(frame.shape)}; the preprocessing gives NCHW {[n, c, h, w]}")
     listed = [(s["name"], tuple(s["shape"])) for s in m.stream["states"]]
-    if [(s.name, tuple(s.shape)) for s in states] != listed:
+    if [(s.name, s.model_shape()) for s in states] != listed:
         raise XportError(f"model.json: the state inputs of {m.file} are not those its stream contract lists "
                          f"({len(states)} inputs, {len(listed)} states)")

@@ -4,8 +4,9 @@
     cumsum(x, 2) / arange(1, T + 1)     becomes   s = sum + x;   s / (frames seen)            new sum = s
     mean(x, (2, …))                     becomes   s = sum + mean(x, (…));   s / (frames seen)  new sum = s
 
-The frame is (N, C, H, W). Every state tensor is at most 4-D (time buffers fold their frames into the channel axis),
-so one form serves every runtime, LiteRT's GPU delegate included (it rejects 5-D tensors). The frame count is a
+The frame is (N, C, H, W). Every state tensor is at most 4-D, so one form serves every runtime, LiteRT's GPU delegate
+included (it rejects 5-D tensors): a buffer of k past frames folds them into the row axis, (N, C, k·H, W), a view
+that is free both channels-first and channels-last ((N, k·H, W, C) is (N, k, H, W, C) in memory). The frame count is a
 state too, one per stream of the batch, so streams of one batch may have started at different times.
 """
 
@@ -96,13 +97,13 @@ class _Step:
         source = pad.args[0]
         n, c, _, h, w = shape_of(source)
         where = module_path(pad)
-        state = self.state(f"past_{_slug(where)}", [n, c * past, h, w], "past frames", where)
+        state = self.state(f"past_{_slug(where)}", [n, c, past * h, w], "past frames", where)
         frames = self.call(pad, aten.cat.default, [self.call(pad, aten.view.default, state, [n, c, past, h, w]),
                                                    source], TIME)
         fed = self.call(pad, aten.constant_pad_nd.default, frames, [*spatial, 0, 0], 0.0) if any(spatial) else frames
         pad.replace_all_uses_with(fed)
         kept = self.call(pad, aten.slice.Tensor, frames, TIME, 1, past + 1)
-        self.new_states.append(self.call(pad, aten.reshape.default, kept, [n, c * past, h, w]))
+        self.new_states.append(self.call(pad, aten.reshape.default, kept, [n, c, past * h, w]))
 
     def frame_count(self) -> torch.fx.Node:
         """frames seen, this frame included, as (N, 1, 1, 1, 1) to divide a running sum."""
