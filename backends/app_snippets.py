@@ -76,3 +76,20 @@ def state_shapes(m: Any, array: str = "longArrayOf") -> str:
 def state_names(m: Any, open_: str = "listOf(", close: str = ")") -> str:
     """The state inputs' names in order (``listOf("past_…", …)``; Swift: ``open_="[", close="]"``)."""
     return open_ + ", ".join(f'"{s["name"]}"' for s in m.stream["states"]) + close
+
+
+def kotlin_value_stream(m: Any, value: str, outputs: str = "") -> str:
+    """The per-frame loop of the Android runtimes whose ``module.forward`` takes and returns tensor values
+    (ExecuTorch's ``EValue``; the lite interpreter's ``IValue``, whose tuple result needs ``outputs=".toTuple()"``)."""
+    return f"""{stream_comment(m)}
+val stateShapes = {state_shapes(m)}
+fun zeros() = stateShapes.map {{ {value}.from(Tensor.fromBlob(FloatArray(it.reduce(Long::times).toInt()), it)) }}
+var state = zeros()
+
+fun onFrame(frame: FloatArray): FloatArray {{
+    val input = {value}.from(Tensor.fromBlob(frame, longArrayOf({shape_text(m)})))
+    val out = module.forward(input, *state.toTypedArray()){outputs}
+    state = out.drop(1)  // this frame's new state is the next frame's input
+    return out[0].toTensor().dataAsFloatArray
+}}
+fun reset() {{ state = zeros() }}"""

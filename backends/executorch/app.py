@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..app_snippets import gradle, shape_text, state_shapes, stem, stream_comment
+from ..app_snippets import gradle, kotlin_value_stream, shape_text, stem, stream_comment
 
 
 def kotlin(m: Any, classes: int) -> str:
@@ -31,17 +31,7 @@ import org.pytorch.executorch.Module
 import org.pytorch.executorch.Tensor
 
 val module = Module.load(assetFilePath(context, "{m.file}"))
-{stream_comment(m)}
-val stateShapes = {state_shapes(m)}
-fun zeros() = stateShapes.map {{ EValue.from(Tensor.fromBlob(FloatArray(it.reduce(Long::times).toInt()), it)) }}
-var state = zeros()
-
-fun onFrame(frame: FloatArray): FloatArray {{
-    val out = module.forward(EValue.from(Tensor.fromBlob(frame, longArrayOf({shape_text(m)}))), *state.toTypedArray())
-    state = out.drop(1)  // this frame's new state is the next frame's input
-    return out[0].toTensor().dataAsFloatArray
-}}
-fun reset() {{ state = zeros() }}"""
+{kotlin_value_stream(m, "EValue")}"""
 
 
 def swift(m: Any, classes: int) -> str:

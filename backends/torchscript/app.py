@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..app_snippets import gradle, shape_text, state_shapes, stem, stream_comment
+from ..app_snippets import gradle, kotlin_value_stream, shape_text, stem, stream_comment
 
 
 def kotlin(m: Any, classes: int) -> str:
@@ -30,18 +30,7 @@ import org.pytorch.LiteModuleLoader
 import org.pytorch.Tensor
 
 val module = LiteModuleLoader.load(assetFilePath(context, "{m.file}"))
-{stream_comment(m)}
-val stateShapes = {state_shapes(m)}
-fun zeros() = stateShapes.map {{ IValue.from(Tensor.fromBlob(FloatArray(it.reduce(Long::times).toInt()), it)) }}
-var state = zeros()
-
-fun onFrame(frame: FloatArray): FloatArray {{
-    val out = module.forward(IValue.from(Tensor.fromBlob(frame, longArrayOf({shape_text(m)}))), *state.toTypedArray())
-        .toTuple()
-    state = out.drop(1)  // this frame's new state is the next frame's input
-    return out[0].toTensor().dataAsFloatArray
-}}
-fun reset() {{ state = zeros() }}"""
+{kotlin_value_stream(m, "IValue", ".toTuple()")}"""
 
 
 def swift(m: Any, classes: int) -> str:
