@@ -135,6 +135,7 @@ VIDEO_MODEL_OP_MODELS: dict[str, tuple[str, Callable[[], nn.Module], tuple[int, 
     "expand": ("expand", lambda: Fn(lambda x: x.mean(dim=1, keepdim=True).expand(-1, 4, -1, -1, -1) + x), CLIP),
     "repeat": ("repeat", lambda: Fn(lambda x: x.repeat(1, 2, 1, 1, 1)), CLIP),
     "roll": ("roll", lambda: Fn(lambda x: torch.roll(x, shifts=(1, -2), dims=(2, 4))), CLIP),
+    "cumsum": ("cumsum", lambda: Fn(lambda x: x.cumsum(2)), CLIP),  # a causal mean's running sum over time
     "split": ("split", lambda: Fn(lambda x: torch.cat(x.split([1, 3], dim=1)[::-1], dim=1)), CLIP),
     "index_select": ("index_select", lambda: Fn(lambda x: x.index_select(2, torch.tensor([2, 0]))), CLIP),
     "slice_scatter": ("slice_scatter", lambda: Fn(_shift_left), CLIP),

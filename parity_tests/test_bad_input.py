@@ -22,9 +22,9 @@ class Warp(nn.Module):
         return F.grid_sample(x, torch.zeros(x.shape[0], 8, 8, 2), align_corners=False)
 
 
-class CumSum(nn.Module):
+class CumProd(nn.Module):
     def forward(self, x):
-        return x.cumsum(-1)
+        return x.cumprod(-1)
 
 
 class WithOutOfSpecOps(nn.Module):
@@ -32,7 +32,7 @@ class WithOutOfSpecOps(nn.Module):
         super().__init__()
         self.stem = nn.Conv2d(3, 4, 3, padding=1)
         self.warp = Warp()
-        self.act = CumSum()
+        self.act = CumProd()
 
     def forward(self, x):
         return self.act(self.warp(self.stem(x)))
@@ -44,7 +44,7 @@ def test_unsupported_ops_are_all_named(backend, tmp_path):
     e = err.value
     assert e.backend == backend
     assert {(n.op, n.module_path) for n in e.nodes} == {("aten.grid_sampler_2d.default", "warp"),
-                                                        ("aten.cumsum.default", "act")}
+                                                        ("aten.cumprod.default", "act")}
     text = str(e)
     assert "grid_sample has no efficient mobile kernel" in text and "'warp'" in text
     assert f"backend '{backend}'" in text and "Fix:" in text

@@ -40,7 +40,7 @@ def test_python_snippets_run_as_printed(tmp_path):
     for backend in ("onnx", "openvino", "tflite"):
         require_backend(backend)
     blocks = _python_blocks(README.read_text())
-    assert len(blocks) == 3  # Python API, int8, packaging: a new block joins this test by itself
+    assert len(blocks) == 4  # Python API, int8, packaging, streaming: a new block joins this test by itself
     (tmp_path / "clips").mkdir()
     for i in range(4):
         moving_square(tmp_path / "clips" / f"clip_{i}.mp4", frames=30 + 5 * i)

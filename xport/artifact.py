@@ -110,8 +110,9 @@ class Artifact:
     def run(self, *inputs: torch.Tensor | np.ndarray) -> torch.Tensor | tuple[torch.Tensor, ...]:
         """Run the artifact in its runtime; inputs are checked against the manifest first."""
         arrays = validate_inputs(inputs, self.manifest.inputs)
-        outputs = [spec.to_model_layout(torch.from_numpy(np.asarray(o)))
-                   for spec, o in zip(self.manifest.outputs, self.runner.run(*arrays))]
+        outputs = [torch.from_numpy(np.asarray(o)) for o in self.runner.run(*arrays)]
+        specs = self.manifest.outputs  # none for some files xport did not write
+        outputs = [specs[i].to_model_layout(o) if i < len(specs) else o for i, o in enumerate(outputs)]
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     def relocated(self, directory: Path) -> Artifact:

@@ -66,9 +66,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise XportError("--precision int8 needs --calibration DIR (videos or .npy/.pt clips), FILE.json "
                              "(saved), or 'synthetic' (random clips: timing only)")
         calibration = calibration_from(args.calibration, model, inputs)
-        if args.stream and str(args.calibration).endswith(".json"):
-            pass  # saved from a stream export: ranges of the frame and the state inputs already
-        elif args.stream:  # every frame of every clip, with the state a stream reaches there
+        if args.stream and calibration.inputs:  # clips (a saved .json holds the step's own ranges): their frames,
+            # each with the state a stream reaches there
             calibration = Calibration.from_data(exported.calibration_inputs(calibration.inputs), exported_inputs)
         quant = {"calibration": calibration, "max_drop": args.max_drop}
         if args.save_calibration:  # written as soon as the ranges are measured, before any max_drop search

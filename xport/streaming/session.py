@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from ..errors import XportError
+from .model import StreamModel
 from .rewrite import StateSpec
 
 
@@ -41,7 +42,7 @@ class StreamSession:
 
     def __init__(self, model: Any):
         self.model = model
-        contract = model.contract() if hasattr(model, "contract") else stream_contract(model)
+        contract = model.contract() if isinstance(model, StreamModel) else stream_contract(model)
         self.checksum = contract["checksum"]
         self.outputs = int(contract["outputs"])
         self.specs = tuple(StateSpec.from_dict(s) for s in contract["states"])
@@ -67,7 +68,7 @@ class StreamSession:
         if state.checksum != self.checksum:
             raise XportError(f"this state belongs to another stream model (contract {state.checksum}, this model's "
                              f"{self.checksum}): start from session.initial_state() or reset()")
-        if hasattr(self.model, "contract"):
+        if isinstance(self.model, StreamModel):
             with torch.no_grad():
                 result = tuple(self.model(frame, *state.tensors))
         else:
