@@ -124,3 +124,22 @@ def test_package_of_a_finetuned_checkpoint_keeps_its_class_names(trained, data, 
     assert classes == read_classes(data)
     recorded = json.loads(next(bundle.rglob("model.json")).read_text())["model"]["checkpoint"]
     assert recorded == str(trained.checkpoint.resolve())
+
+
+def test_a_forward_that_is_not_its_modules_in_order_is_refused_clearly():
+    """A model that pools between its top-level modules cannot have a frozen prefix: an XportError, not a crash."""
+    from torch import nn
+
+    from xport.training.split import ModelSplit
+
+    class PoolsInForward(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv3d(3, 4, 1)
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.fc(self.conv(x).mean((2, 3, 4)))
+
+    with pytest.raises(XportError, match="not its top-level modules in order"):
+        ModelSplit(PoolsInForward(), "fc", torch.randn(1, 3, 2, 4, 4))

@@ -179,3 +179,17 @@ def test_int8_stream_is_calibrated_on_the_states_a_stream_reaches(tiny, exports)
                               calibration=calibration)
     report = xport.verify(model, artifact, strict=False)
     assert report.passed and report.samples == 6, report
+
+
+def test_a_fine_tuned_causal_model_streams(tmp_path):
+    """`xport finetune` on a causal zoo model (frozen backbone, a new 2-class head), then the checkpoint streams."""
+    from xport.data import make_dataset
+    from xport.training import finetune
+
+    make_dataset(tmp_path / "data", task="speed", classes=2, train_clips=8, val_clips=4, size=32, seed=1,
+                 progress=False)
+    result = finetune("tiny_causal_cnn", tmp_path / "data", 2, out=tmp_path / "run", epochs=1, batch_size=4,
+                      progress=False)
+    model = eo.create_model("tiny_causal_cnn", pretrained=str(result.checkpoint)).eval()
+    step = xport.stream(model, (3, 32, 32))  # checks every step against the fine-tuned clip model
+    assert model.default_cfg.num_classes == 2 and step.run_frames(torch.zeros(1, 3, 2, 32, 32))[-1][0].shape == (1, 2)

@@ -37,8 +37,12 @@ class ModelSplit:
         self.suffix = nn.ModuleList([m for _, m in children[at:]])
         model.eval()
         with torch.no_grad():
-            full, split = model(example), self.run_suffix(self.prefix(example))
-        if full.shape != split.shape or not torch.allclose(full, split, rtol=1e-4, atol=1e-5):
+            full = model(example)
+            try:
+                split = self.run_suffix(self.prefix(example))
+            except RuntimeError:  # e.g. a shape mismatch: the forward does more between its children
+                split = None
+        if split is None or full.shape != split.shape or not torch.allclose(full, split, rtol=1e-4, atol=1e-5):
             raise XportError(f"{type(model).__name__}.forward is not its top-level modules in order, so it cannot "
                              f"be split at '{start}'; use freeze='none'")
 
