@@ -121,6 +121,10 @@ class Backend:
         runtime = self.module("runtime")
         return runtime.load(Path(path)) if threads is None else runtime.load(Path(path), threads=threads)
 
+    def profile(self, path: Path, arrays, runs: int, threads: int, nodes):
+        """Per-node times from the runtime's own profiler (``<pkg>/profile.py``), in execution order."""
+        return self.module("profile").profile(Path(path), arrays, runs, threads, nodes)
+
     def tolerance(self, precision: str) -> Tolerance:
         """The parity tolerance at ``precision``: the backend's own entry, else the shared one."""
         found = self.spec.tolerances.get(precision) or DEFAULT_TOLERANCES.get(precision)

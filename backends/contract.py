@@ -100,6 +100,8 @@ class BackendSpec:
     - ``int8_gate``: the accuracy the int8 export must keep on the trained test model.
     - ``stand_in()``: why the runtime used here is not the one apps use ("" when it is); benchmarks skip it.
     - ``quieting``: the notices its toolchain prints that users can do nothing about (:func:`quiet`).
+    - ``profiler``: the runtime's own profiler that ``<pkg>/profile.py`` reads for ``xport profile`` ("" when there
+      is none here); ``no_profiler``: then, why, and what to use instead.
     - ``apps``: platform name → :class:`AppRuntime`; ``arm``: :class:`ArmRunner`, if it runs on aarch64 here.
     """
 
@@ -119,6 +121,8 @@ class BackendSpec:
     quieting: Quieting = Quieting()
     apps: Mapping[str, AppRuntime] = field(default_factory=dict)
     arm: ArmRunner | None = None
+    profiler: str = ""
+    no_profiler: str = "xport reads no per-node profiler of this runtime"
 
     def validate(self, package: str) -> None:
         """Raise :class:`XportError` naming ``package`` and the field if this record is inconsistent."""
@@ -135,6 +139,8 @@ class BackendSpec:
         for key, option in self.options.items():
             if not isinstance(option, tuple) or len(option) != 2 or not isinstance(option[1], str):
                 problems.append(f"option '{key}' must be Option(default, doc)")
+        if self.profiler and not (Path(_package_dir(package)) / "profile.py").is_file():
+            problems.append(f"profiler '{self.profiler}' is named but the package has no profile.py")
         if self.arm is not None and not (Path(_package_dir(package)) / self.arm.script).is_file():
             problems.append(f"arm.script '{self.arm.script}' is not a file of the package")
         if problems:

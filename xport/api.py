@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from . import __version__
+from . import __version__, node_map
 from . import backends as backend_registry
 from .arm import ArmCase, run_arm_parity
 from .arm.report import ArmVerifyReport
@@ -100,6 +100,7 @@ def export(model: torch.nn.Module, example_inputs: Any, backend: str, output_dir
 
         planned, info, _blocks = quantize_within_budget(planned, caps, int8, max_drop)
         extra["int8"] = info.summary()
+    extra[node_map.KEY] = node_map.record(planned)  # each node's module, for xport profile
     manifest = Manifest(
         backend=backend, precision=precision,
         inputs=tuple(TensorSpec.of(n, x, dynamic_batch) for n, x in zip(input_names(program), inputs)),

@@ -1,4 +1,4 @@
-"""``xport`` command line (verb first): demo, export, check, verify, migrate, bench, package, verify-bundle,
+"""``xport`` command line (verb first): demo, export, check, verify, migrate, bench, profile, package, verify-bundle,
 make-data, finetune, validate, transmute, zoo, backends, spec."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from .errors import ParityError, XportError
 from .migration import verify_migration
 from .model_ref import example_inputs, load_model, parse_shape
 from .packaging.cli import add_verbs as add_packaging_verbs
+from .profiling.cli import add_verbs as add_profiling_verbs
 from .quant import Calibration
 from .quant.sources import calibration_from
 from .spec import SPEC
@@ -290,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-artifacts", action="store_true", help="keep the exported files in OUT/artifacts")
     p.set_defaults(func=cmd_bench)
 
+    add_profiling_verbs(verbs)
     add_packaging_verbs(verbs)
     add_training_verbs(verbs)
 

@@ -105,6 +105,8 @@ BACKEND = BackendSpec(
                        ("coremltools.optimize.coreml._post_training_quantization", "tqdm"))),
     apps={"ios": AppRuntime("Core ML (system framework; Xcode compiles the .mlpackage)", app.swift,
                             default_order=1)},
+    no_profiler=("the Core ML runtime here is xport's MIL evaluator, a stand-in whose times say nothing about a "
+                 "device; profile on a Mac or iPhone with Xcode's Core ML performance report"),
 )
 
 __all__ = ["NAME", "BACKEND", "CAPS", "PRECISIONS", "capabilities", "check_request", "runtime_stand_in"]

@@ -44,6 +44,7 @@ BACKEND = BackendSpec(
                   import_deps=("typing_extensions", "sympy", "filelock", "networkx", "jinja2", "fsspec",  # torch
                                "ruamel.yaml", "pyyaml", "flatbuffers", "packaging", "tabulate"),  # executorch.runtime
                   tolerances={"int8": XNNPACK_INT8_ARM}),
+    profiler="ExecuTorch's ETDump, read with its Inspector (XNNPACK operators inside the delegate)",
 )
 
 __all__ = ["NAME", "BACKEND", "CAPS"]

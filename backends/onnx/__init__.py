@@ -61,6 +61,7 @@ BACKEND = BackendSpec(
     apps={"android": AppRuntime("ONNX Runtime Mobile (Gradle: com.microsoft.onnxruntime:onnxruntime-android)",
                                 app.kotlin, app_file_suffix=".ort")},
     arm=ArmRunner("arm_runner.py", wheels=("onnxruntime",)),
+    profiler="ONNX Runtime's JSON profile (SessionOptions.enable_profiling)",
 )
 
 __all__ = ["NAME", "BACKEND", "CAPS"]

@@ -42,6 +42,7 @@ BACKEND = BackendSpec(
             reason="CPUs without fp16 arithmetic (this one) run fp16 IR in bf16, which artifact.runtime reports; "
                    "measured on X3D-XS: max rel 0.45 %, SQNR 47 dB. True fp16 (11 bits) is tighter"),
     },
+    profiler="OpenVINO's per-node performance counters (PERF_COUNT)",
 )
 
 __all__ = ["NAME", "BACKEND", "CAPS"]

@@ -52,7 +52,7 @@ def _foreign_manifest(model: ov.Model) -> Manifest:
 
 
 class OpenVinoRunner:
-    def __init__(self, path: Path, threads: int = DEFAULT_THREADS):
+    def __init__(self, path: Path, threads: int = DEFAULT_THREADS, perf_counts: bool = False):
         self.path = Path(path)
         _check_files(self.path)
         self.companions = (self.path.with_suffix(".bin"),)
@@ -71,6 +71,8 @@ class OpenVinoRunner:
                                           f"{', '.join(present)}); re-export with device='CPU' or 'AUTO'")
         config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads,
                   "INFERENCE_PRECISION_HINT": _HINTS[self.manifest.precision]}
+        if perf_counts:  # per-node times for xport profile (profile.py); off by default, as it costs time
+            config["PERF_COUNT"] = True
         try:
             compiled = core.compile_model(model, device, config)
         except RuntimeError as exc:
@@ -91,6 +93,10 @@ class OpenVinoRunner:
         return Counter((str(info["layerType"].astype(str)), str(info["primitiveType"].astype(str)))
                        for info in (node.get_rt_info() for node in self._compiled.get_runtime_model().get_ops())
                        if "primitiveType" in info)
+
+    def profiling_info(self) -> list:
+        """The last inference's per-node counters (``ov.ProfilingInfo``), when opened with ``perf_counts``."""
+        return list(self._request.get_profiling_info())
 
     def reset_state(self) -> None:
         """Set a stateful model's variables (a stream's native state) back to their initial values."""

@@ -46,6 +46,8 @@ BACKEND = BackendSpec(
                    "fp16 arithmetic on cores that have it (A55/A76), one fp16 step is 4.9e-4 relative"),
         "int8": XNNPACK_INT8_ARM,
     }),
+    no_profiler=("LiteRT's Python interpreter has no op profiler; on a phone, run LiteRT's benchmark_model with "
+                 "--enable_op_profiling=true (the executorch profile shows the same XNNPACK kernels)"),
 )
 
 __all__ = ["NAME", "BACKEND", "CAPS"]

@@ -45,6 +45,7 @@ BACKEND = BackendSpec(
                                 app.kotlin, default_order=2, notes=app.notes),
           "ios": AppRuntime("PyTorch Mobile lite interpreter (CocoaPods: LibTorch-Lite)", app.swift,
                             notes=app.notes)},
+    profiler="torch.profiler around the lite interpreter (its ATen and quantized:: calls)",
 )
 
 __all__ = ["NAME", "BACKEND", "CAPS"]

@@ -52,9 +52,11 @@ def _synthetic_calibration(inputs: tuple[torch.Tensor, ...], notes: list[str], c
     return [tuple(torch.randn(x.shape, generator=generator) for x in inputs) for _ in range(count)]
 
 
-def _export_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], backends: Sequence[str],
+def export_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], backends: Sequence[str],
                        precisions: Sequence[str] | str, work_dir: Path, notes: list[str],
                        calibration: Any = None) -> list[Artifact]:
+    """Export ``model`` to each backend at each of ``precisions`` it has, into ``work_dir/<backend>_<precision>``;
+    what is skipped, and a synthetic int8 calibration, are said in ``notes``."""
     from ..quant import Calibration
     from ..quant.flow import quantizes_by_default
 
@@ -143,7 +145,7 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
         inputs = _resolve_inputs(inputs, model, target)
         if isinstance(target, torch.nn.Module):
             names = list(backends) if backends is not None else _timeable_here(notes)
-            artifacts = _export_candidates(model, inputs, names, precisions, out, notes, calibration)
+            artifacts = export_candidates(model, inputs, names, precisions, out, notes, calibration)
         else:
             artifacts = [a if isinstance(a, Artifact) else _load(a) for a in target]
         return _measure(model, vanilla, artifacts, inputs, notes, out, threads=threads, warmup=warmup, runs=runs,

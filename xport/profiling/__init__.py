@@ -1,0 +1,102 @@
+"""``xport profile``: which block of a model costs what on each runtime, from the runtime's own profiler.
+
+Every runtime profiles in its own terms (ONNX Runtime's JSON trace, OpenVINO's performance counters, ExecuTorch's
+ETDump, torch's profiler around the lite interpreter); each backend's ``profile.py`` reads its own and returns
+:class:`NodeTime` records in execution order. The node map xport writes into every manifest at export
+(:mod:`xport.node_map`) names the ``nn.Module`` each runtime node came from, and :class:`ProfileReport` sums them per
+block, next to the whole-model latency measured with the benchmark protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from xport import backends as backend_registry
+from xport.artifact import DEFAULT_THREADS, Artifact
+from xport.benchmark.protocol import interleaved
+from xport.node_map import NodeMap, between
+from xport.tensor_spec import validate_inputs
+
+from .compare import cross_table, draw_chart
+from .records import BlockTime, NodeTime
+from .report import DEFAULT_DEPTH, ProfileReport
+
+log = logging.getLogger("xport")
+
+NO_NODE_MAP = ("this artifact has no node map (it was written by an older xport, or not by xport), so times are per "
+               "runtime node; export it again with `xport export` to see them per block")
+
+
+def _example_inputs(artifact: Artifact, inputs: Any) -> tuple[torch.Tensor, ...]:
+    if inputs is None:
+        generator = torch.Generator().manual_seed(0)
+        return tuple(torch.randn(s.example_shape(), generator=generator).to(getattr(torch, s.dtype))
+                     if s.dtype.startswith("float") else torch.zeros(s.example_shape(), dtype=getattr(torch, s.dtype))
+                     for s in artifact.manifest.inputs)
+    if isinstance(inputs, torch.Tensor | np.ndarray):
+        inputs = (inputs,)
+    return tuple(torch.as_tensor(x) for x in inputs)
+
+
+def profile(target: Artifact | str | Path, inputs: Any = None, *, runs: int = 10, threads: int = DEFAULT_THREADS,
+            label: str | None = None, isolate: bool = True) -> ProfileReport:
+    """Profile one artifact with its runtime's own profiler; times per node and per block (:class:`ProfileReport`).
+
+    ``inputs`` default to seeded random tensors of the manifest's shapes. ``runs`` profiled runs give each node's
+    median; the whole-model latency is measured with the benchmark protocol, profiling off, half before and half
+    after them. With ``isolate`` (the default) all of it happens in a child process that loads only this runtime,
+    so no other runtime's spinning threads or process-wide state can disturb the times. A runtime without a
+    profiler here gives the whole-model time and a note saying why.
+    """
+    if not isinstance(target, Artifact):
+        path = Path(target)
+        target = Artifact.opened(path, backend_registry.require(backend_registry.for_path(path)).load(path, threads))
+    label = label or f"{target.backend} {target.precision}"
+    tensors = _example_inputs(target, inputs)
+    validate_inputs(tensors, target.manifest.inputs)  # a wrong input fails here, not in the child
+    if isolate:
+        from .child import profile_in_child
+
+        return profile_in_child(target.path, tensors, runs=runs, threads=threads, label=label)
+    return profile_here(target, tensors, runs=runs, threads=threads, label=label)
+
+
+def profile_here(artifact: Artifact, inputs: tuple[torch.Tensor, ...], *, runs: int, threads: int,
+                 label: str) -> ProfileReport:
+    """:func:`profile` in this process."""
+    backend = backend_registry.get(artifact.backend)
+    arrays = validate_inputs(inputs, artifact.manifest.inputs)
+
+    def whole(count: int) -> tuple[float, ...]:
+        timed = interleaved({label: lambda: artifact.runner.run(*arrays)}, runs=count, warmup=2, threads=threads)
+        return timed[label].samples_ms
+
+    log.info("profile %s: whole-model latency, then %d runs with %s", label, runs,
+             backend.spec.profiler or "no profiler")
+    samples = whole(max(1, runs // 2))
+    report = ProfileReport(label, artifact.backend, artifact.precision, str(artifact.path),
+                           backend.spec.profiler or "none", runs, threads, (), 0.0)
+    if not backend.spec.profiler:
+        samples += whole(runs - len(samples))
+        return replace(report, whole_ms=statistics.median(samples),
+                       notes=(f"{artifact.backend}: {backend.spec.no_profiler}; whole-model time only",))
+    nodes = NodeMap.from_extra(artifact.manifest.extra)
+    with backend.quiet():
+        timed = backend.profile(artifact.path, arrays, runs, threads, nodes)
+    samples += whole(max(1, runs - len(samples)))
+    report = replace(report, whole_ms=statistics.median(samples))
+    if nodes is None:
+        return replace(report, nodes=tuple(timed), notes=(NO_NODE_MAP,))
+    modules = between([n.module for n in timed])
+    return replace(report, nodes=tuple(replace(n, module=m) for n, m in zip(timed, modules)))
+
+
+__all__ = ["profile", "ProfileReport", "NodeTime", "BlockTime", "NodeMap", "cross_table", "draw_chart",
+           "DEFAULT_DEPTH"]
