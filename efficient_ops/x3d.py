@@ -36,7 +36,8 @@ SE_RATIO = 0.0625  # on even-indexed blocks of every stage
 
 class EfficientX3d(EfficientBlock):
     def __init__(self, depths: tuple[int, int, int, int] = (3, 5, 11, 7), num_classes: int = 400,
-                 dropout: float = 0.5, enable_head: bool = True, causal: bool = False):
+                 dropout: float = 0.5, enable_head: bool = True, causal: bool = False,
+                 widths: tuple[int, int, int, int] = STAGE_CHANNELS):
         super().__init__()
         self.enable_head = enable_head
         self.s1 = nn.Sequential(OrderedDict(
@@ -46,7 +47,8 @@ class EfficientX3d(EfficientBlock):
                                                    activation="relu", causal=causal),
         ))
         in_channels = STEM_CHANNELS
-        for stage, (depth, out_channels) in enumerate(zip(depths, STAGE_CHANNELS), start=2):
+        # widths: the stages' channels; other values than X3D's make the variants of `xport design` (no checkpoint)
+        for stage, (depth, out_channels) in enumerate(zip(depths, widths), start=2):
             inner = int(out_channels * BOTTLENECK_EXPANSION)
             blocks = OrderedDict(
                 (f"pathway0_res{i}", X3dBottleneck(in_channels if i == 0 else out_channels, inner, out_channels,

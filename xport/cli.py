@@ -1,5 +1,5 @@
-"""``xport`` command line (verb first): demo, export, check, verify, migrate, bench, profile, package, verify-bundle,
-make-data, finetune, validate, transmute, zoo, backends, spec."""
+"""``xport`` command line (verb first): demo, export, check, verify, migrate, bench, profile, design, package,
+verify-bundle, make-data, finetune, validate, transmute, zoo, backends, spec."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .arm.compare import arm_backends
 from .benchmark import bench
 from .cli_options import parse_options
 from .demo import format_table, run_demo
+from .design.cli import add_verbs as add_design_verbs
 from .efficient_ops import list_models, model_card
 from .errors import ParityError, XportError
 from .migration import verify_migration
@@ -292,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
 
     add_profiling_verbs(verbs)
+    add_design_verbs(verbs)
     add_packaging_verbs(verbs)
     add_training_verbs(verbs)
 

@@ -1,0 +1,67 @@
+"""The latency table of one backend on this machine: measured block latencies, and a fit for blocks not measured.
+
+A block whose key was measured is priced at its measured median. Any other is priced by a least-squares fit over
+the measured blocks of its class, ``ms ≈ a + b·GFLOPs + c·MB of activations`` (work and memory traffic, the two
+things a CPU kernel's time follows), or over all blocks when its class has too few. A model is its blocks plus the
+runtime's per-call overhead, fitted from the whole models timed during the measurement.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .units import Unit
+
+_MIN_FIT = 4  # measured blocks of a class needed for its own fit
+
+
+@dataclass
+class BlockTable:
+    """Measured block latencies for ``backend`` at ``precision`` and ``threads``, with the machine they ran on."""
+
+    backend: str
+    precision: str
+    threads: int
+    machine: dict[str, Any]
+    blocks: dict[str, dict[str, Any]] = field(default_factory=dict)  # key → unit fields + "ms"
+    overhead_ms: float = 0.0
+    wholes: list[dict[str, Any]] = field(default_factory=list)  # models timed whole: name, measured ms, block sum
+    options: dict[str, Any] = field(default_factory=dict)  # the backend options every export used
+
+    def add(self, unit: Unit, ms: float) -> None:
+        self.blocks[unit.key] = {**asdict(unit), "ms": ms}
+
+    def fitted_overhead(self) -> float:
+        """The runtime's per-call cost beyond its blocks: median over the whole models (measured − block sum)."""
+        return statistics.median(w["ms"] - w["blocks_ms"] for w in self.wholes) if self.wholes else 0.0
+
+    def _fit(self, kind: str) -> np.ndarray:
+        rows = [b for b in self.blocks.values() if b["kind"] == kind]
+        if len(rows) < _MIN_FIT:
+            rows = list(self.blocks.values())
+        features = np.array([[1.0, b["flops"] / 1e9, b["activation_bytes"] / 1e6] for b in rows])
+        coefficients, *_ = np.linalg.lstsq(features, np.array([b["ms"] for b in rows]), rcond=None)
+        return coefficients
+
+    def price(self, unit: Unit) -> tuple[float, bool]:
+        """(ms, measured): the measured median if this block was timed, else the fit's estimate."""
+        if unit.key in self.blocks:
+            return self.blocks[unit.key]["ms"], True
+        a, b, c = self._fit(unit.kind)
+        return max(0.0, a + b * unit.flops / 1e9 + c * unit.activation_bytes / 1e6), False
+
+    def save(self, path: Path | str) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=1))
+        return path
+
+    @classmethod
+    def load(cls, path: Path | str) -> BlockTable:
+        return cls(**json.loads(Path(path).read_text()))
