@@ -10,6 +10,7 @@
     xport.verify_bundle("bundle/", "clip.mp4")  # a real video through the bundle as an app would, vs eager
     xport.finetune("efficient_x3d_xs", "data/", out="run/")  # new head on real clips; xport.validate(...) per backend
     step = xport.stream(causal_model, (3, 160, 160))  # per-frame model with state; export it, verify it step by step
+    print(xport.profile(artifact).table())       # per-block time from the runtime's own profiler
 """
 
 __version__ = "0.1.0"
@@ -32,6 +33,7 @@ from .migration import MigrationReport, verify_migration  # noqa: E402
 from .packaging import Bundle, BundleCheck, package, verify_bundle  # noqa: E402
 from .parity import ParityReport  # noqa: E402
 from .plan import CheckReport  # noqa: E402
+from .profiling import ProfileReport, profile  # noqa: E402
 from .streaming import StreamModel, StreamSession, stream, verify_stream  # noqa: E402
 from .training import FinetuneResult, finetune  # noqa: E402
 from .transmuter import TransmuteReport, register_rule, transmute  # noqa: E402
@@ -45,5 +47,5 @@ __all__ = [
     "BackendUnavailableError", "CaptureError", "transmute", "TransmuteReport", "register_rule", "Rule",
     "verify_migration", "MigrationReport", "bench", "BenchReport", "package", "verify_bundle", "Bundle", "BundleCheck",
     "finetune", "FinetuneResult", "validate", "ValidationReport",
-    "stream", "StreamModel", "StreamSession", "verify_stream", "NotStreamableError",
+    "stream", "StreamModel", "StreamSession", "verify_stream", "NotStreamableError", "profile", "ProfileReport",
 ]

@@ -2,8 +2,11 @@
 
 The zoo's X3D-XS and X3D-S (their blocks are in the table: this checks that blocks add up to a model) and the
 held-out variants of :data:`~.variants.CHECK_SET` (other widths, depths, frames and crops: blocks the table never
-timed, priced by its fit). The report counts the models within ±10 %, the issue's bar, and plots measured vs
-predicted.
+timed, priced by its fit). The report counts the models within ±10 %, and plots measured vs predicted.
+
+The machine's speed drifts between the measurement and the check (here by up to 30 % within minutes), so each model
+is timed interleaved with the table's reference model (the first variant it measured, X3D-XS), and its prediction
+is scaled by how much faster or slower that reference runs now than when the table was measured.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from xport.benchmark.protocol import interleaved
 from xport.text_table import aligned
 
-from .measure import time_exported
+from .measure import exported_runner
 from .predict import predict
 from .table import BlockTable
 from .variants import CHECK_SET, X3dVariant
@@ -87,13 +91,19 @@ class CheckReport:
 def check(table: BlockTable, variants: Sequence[X3dVariant] = CHECK_SET, *, runs: int = 10) -> CheckReport:
     """Measure the zoo models and ``variants`` whole on the table's backend and compare with the prediction."""
     cases = [(name, False, v) for name, v in ZOO.items()] + [(v.name, True, v) for v in variants]
+    reference = table.wholes[0]
     rows = []
     with tempfile.TemporaryDirectory(prefix="xport-design-check-") as scratch:
+        ref_model = X3dVariant.from_name(reference["name"])
+        ref_runner = exported_runner(ref_model.build(), ref_model.example_input(), table.backend, table.precision,
+                                     Path(scratch) / "reference", options=table.options)
         for i, (name, held_out, variant) in enumerate(cases, 1):
             model, inputs = variant.build(), variant.example_input()
-            measured = time_exported(model, inputs, table.backend, table.precision, Path(scratch), runs=runs,
-                                     threads=table.threads, options=table.options)
-            rows.append(CheckRow(name, held_out, predict(model, inputs, table).ms, measured))
-            log.info("[%d/%d] %s: measured %.2f ms, predicted %.2f ms", i, len(cases), name, measured,
-                     rows[-1].predicted_ms)
+            runner = exported_runner(model, inputs, table.backend, table.precision, Path(scratch) / "model",
+                                     options=table.options)
+            timed = interleaved({"reference": ref_runner, name: runner}, runs=runs, warmup=2, threads=table.threads)
+            speed = timed["reference"].median_ms / reference["ms"]  # > 1: the machine is slower now
+            rows.append(CheckRow(name, held_out, predict(model, inputs, table).ms * speed, timed[name].median_ms))
+            log.info("[%d/%d] %s: measured %.2f ms, predicted %.2f ms (machine speed now %.2fx of the table's)", i,
+                     len(cases), name, rows[-1].measured_ms, rows[-1].predicted_ms, 1 / speed)
     return CheckReport(table.backend, table.precision, tuple(rows))

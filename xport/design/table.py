@@ -33,6 +33,7 @@ class BlockTable:
     overhead_ms: float = 0.0
     wholes: list[dict[str, Any]] = field(default_factory=list)  # models timed whole: name, measured ms, block sum
     options: dict[str, Any] = field(default_factory=dict)  # the backend options every export used
+    call_ms: float = 0.0  # one call of an almost empty model, taken off every block timed alone
 
     def add(self, unit: Unit, ms: float) -> None:
         self.blocks[unit.key] = {**asdict(unit), "ms": ms}

@@ -34,6 +34,12 @@ class X3dVariant:
     def name(self) -> str:
         return f"x3d_w{self.width:g}_d{self.depth:g}_t{self.frames}_{self.crop}"
 
+    @classmethod
+    def from_name(cls, name: str) -> X3dVariant:
+        """The variant whose :attr:`name` is ``name`` (a table records its models by name)."""
+        width, depth, frames, crop = name.removeprefix("x3d_").split("_")
+        return cls(float(width[1:]), float(depth[1:]), int(frames[1:]), int(crop))
+
     @property
     def widths(self) -> tuple[int, ...]:
         return tuple(_round8(c * self.width) for c in STAGE_CHANNELS)

@@ -53,7 +53,7 @@ def _child(argv: Sequence[str] | None = None) -> None:
 
     from xport.api import load
 
-    from . import profile_here
+    from .here import profile_here
 
     artifact = load(args.artifact, threads=args.threads)
     report = profile_here(artifact, torch.load(args.inputs), runs=args.runs, threads=args.threads, label=args.label)
