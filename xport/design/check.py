@@ -4,9 +4,9 @@ The zoo's X3D-XS and X3D-S (their blocks are in the table: this checks that bloc
 held-out variants of :data:`~.variants.CHECK_SET` (other widths, depths, frames and crops: blocks the table never
 timed, priced by its fit). The report counts the models within ±10 %, and plots measured vs predicted.
 
-The machine's speed drifts between the measurement and the check (here by up to 30 % within minutes), so each model
+The machine's speed drifts between the measurement and the check (here by up to 2x within minutes), so each model
 is timed interleaved with the table's reference model (the first variant it measured, X3D-XS), and its prediction
-is scaled by how much faster or slower that reference runs now than when the table was measured.
+is scaled by how much faster or slower that reference runs now than its median during the measurement.
 """
 
 from __future__ import annotations
@@ -91,10 +91,9 @@ class CheckReport:
 def check(table: BlockTable, variants: Sequence[X3dVariant] = CHECK_SET, *, runs: int = 10) -> CheckReport:
     """Measure the zoo models and ``variants`` whole on the table's backend and compare with the prediction."""
     cases = [(name, False, v) for name, v in ZOO.items()] + [(v.name, True, v) for v in variants]
-    reference = table.wholes[0]
     rows = []
     with tempfile.TemporaryDirectory(prefix="xport-design-check-") as scratch:
-        ref_model = X3dVariant.from_name(reference["name"])
+        ref_model = X3dVariant.from_name(table.reference)
         ref_runner = exported_runner(ref_model.build(), ref_model.example_input(), table.backend, table.precision,
                                      Path(scratch) / "reference", options=table.options)
         for i, (name, held_out, variant) in enumerate(cases, 1):
@@ -102,7 +101,7 @@ def check(table: BlockTable, variants: Sequence[X3dVariant] = CHECK_SET, *, runs
             runner = exported_runner(model, inputs, table.backend, table.precision, Path(scratch) / "model",
                                      options=table.options)
             timed = interleaved({"reference": ref_runner, name: runner}, runs=runs, warmup=2, threads=table.threads)
-            speed = timed["reference"].median_ms / reference["ms"]  # > 1: the machine is slower now
+            speed = timed["reference"].median_ms / table.reference_ms  # > 1: the machine is slower now
             rows.append(CheckRow(name, held_out, predict(model, inputs, table).ms * speed, timed[name].median_ms))
             log.info("[%d/%d] %s: measured %.2f ms, predicted %.2f ms (machine speed now %.2fx of the table's)", i,
                      len(cases), name, rows[-1].measured_ms, rows[-1].predicted_ms, 1 / speed)

@@ -28,8 +28,8 @@ def _table(args: argparse.Namespace) -> BlockTable:
 def cmd_measure(args: argparse.Namespace) -> int:
     table = measure(args.backend, args.precision, threads=args.threads, runs=args.runs, **parse_options(args.option))
     path = table.save(args.table or DEFAULT_TABLE.format(backend=args.backend, precision=args.precision))
-    print(f"{len(table.blocks)} blocks timed on {args.backend} {args.precision}; runtime overhead "
-          f"{table.overhead_ms:.2f} ms per call\nwrote {path}")
+    print(f"{len(table.blocks)} blocks timed on {args.backend} {args.precision}; a model ≈ "
+          f"{table.overhead_ms:.2f} ms + {table.scale:.2f} × its blocks' sum\nwrote {path}")
     return 0
 
 

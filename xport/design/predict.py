@@ -18,13 +18,14 @@ from .variants import X3dVariant, search_space
 class Prediction:
     """Predicted latency of one model: per block (measured or fitted), plus the runtime's overhead."""
 
-    rows: tuple[tuple[str, str, float, bool], ...]  # path, kind, ms, measured
+    rows: tuple[tuple[str, str, float, bool], ...]  # path, kind, ms alone, measured
     overhead_ms: float
+    scale: float  # blocks run this much of their time alone inside a whole model
     flops: int  # of its blocks
 
     @property
     def ms(self) -> float:
-        return sum(r[2] for r in self.rows) + self.overhead_ms
+        return self.overhead_ms + self.scale * sum(r[2] for r in self.rows)
 
     @property
     def measured_share(self) -> float:
@@ -34,8 +35,8 @@ class Prediction:
 
     def table(self) -> str:
         rows = [(path, kind, f"{ms:.3f}", "measured" if hit else "fitted") for path, kind, ms, hit in self.rows]
-        rows.append(("runtime overhead", "", f"{self.overhead_ms:.3f}", "fitted"))
-        return aligned(("block", "kind", "ms", "priced by"), rows) + f"\npredicted: {self.ms:.2f} ms"
+        return (aligned(("block", "kind", "ms alone", "priced by"), rows) +
+                f"\npredicted: {self.overhead_ms:.2f} ms overhead + {self.scale:.2f} × the blocks = {self.ms:.2f} ms")
 
 
 def predict(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], table: BlockTable) -> Prediction:
@@ -46,7 +47,7 @@ def predict(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], table: Blo
         ms, measured = table.price(unit)
         rows.append((unit.path, unit.kind, ms, measured))
         flops += unit.flops
-    return Prediction(tuple(rows), table.overhead_ms, flops)
+    return Prediction(tuple(rows), table.overhead_ms, table.scale, flops)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 A block whose key was measured is priced at its measured median. Any other is priced by a least-squares fit over
 the measured blocks of its class, ``ms ≈ a + b·GFLOPs + c·MB of activations`` (work and memory traffic, the two
-things a CPU kernel's time follows), or over all blocks when its class has too few. A model is its blocks plus the
-runtime's per-call overhead, fitted from the whole models timed during the measurement.
+things a CPU kernel's time follows), or over all blocks when its class has too few. A model is then
+``overhead + scale × (sum of its blocks)``, both fitted over the whole models timed during the measurement: a
+runtime may run blocks faster inside a model than alone (OpenVINO fuses across them and keeps its threads busy:
+there a model of 30 blocks ran in 0.5 to 0.7 of its blocks' sum), and pays its per-call cost once.
 """
 
 from __future__ import annotations
@@ -34,13 +36,21 @@ class BlockTable:
     wholes: list[dict[str, Any]] = field(default_factory=list)  # models timed whole: name, measured ms, block sum
     options: dict[str, Any] = field(default_factory=dict)  # the backend options every export used
     call_ms: float = 0.0  # one call of an almost empty model, taken off every block timed alone
+    scale: float = 1.0  # whole model ≈ overhead_ms + scale × its blocks' sum (fitted_model)
+    reference: str = ""  # the variant every block was timed beside, and its median ms over the measurement
+    reference_ms: float = 0.0
 
     def add(self, unit: Unit, ms: float) -> None:
         self.blocks[unit.key] = {**asdict(unit), "ms": ms}
 
-    def fitted_overhead(self) -> float:
-        """The runtime's per-call cost beyond its blocks: median over the whole models (measured − block sum)."""
-        return statistics.median(w["ms"] - w["blocks_ms"] for w in self.wholes) if self.wholes else 0.0
+    def fitted_model(self) -> tuple[float, float]:
+        """(overhead ms, scale) of ``whole ≈ overhead + scale × blocks`` over the whole models timed: least squares
+        with three or more models, else the median difference with scale 1."""
+        if len(self.wholes) < 3:
+            return (statistics.median(w["ms"] - w["blocks_ms"] for w in self.wholes) if self.wholes else 0.0), 1.0
+        features = np.array([[1.0, w["blocks_ms"]] for w in self.wholes])
+        (overhead, scale), *_ = np.linalg.lstsq(features, np.array([w["ms"] for w in self.wholes]), rcond=None)
+        return float(overhead), float(scale)
 
     def _fit(self, kind: str) -> np.ndarray:
         rows = [b for b in self.blocks.values() if b["kind"] == kind]
