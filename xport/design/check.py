@@ -21,7 +21,7 @@ from pathlib import Path
 from xport.benchmark.protocol import interleaved
 from xport.text_table import aligned
 
-from .measure import exported_runner
+from .measure import call_of, export_for_timing
 from .predict import predict
 from .table import BlockTable
 from .variants import CHECK_SET, X3dVariant
@@ -94,12 +94,13 @@ def check(table: BlockTable, variants: Sequence[X3dVariant] = CHECK_SET, *, runs
     rows = []
     with tempfile.TemporaryDirectory(prefix="xport-design-check-") as scratch:
         ref_model = X3dVariant.from_name(table.reference)
-        ref_runner = exported_runner(ref_model.build(), ref_model.example_input(), table.backend, table.precision,
-                                     Path(scratch) / "reference", options=table.options)
+        ref_runner = call_of(export_for_timing(ref_model.build(), ref_model.example_input(), table.backend,
+                                               table.precision, Path(scratch) / "reference", options=table.options),
+                             ref_model.example_input())
         for i, (name, held_out, variant) in enumerate(cases, 1):
             model, inputs = variant.build(), variant.example_input()
-            runner = exported_runner(model, inputs, table.backend, table.precision, Path(scratch) / "model",
-                                     options=table.options)
+            runner = call_of(export_for_timing(model, inputs, table.backend, table.precision, Path(scratch) / "model",
+                                               options=table.options), inputs)
             timed = interleaved({"reference": ref_runner, name: runner}, runs=runs, warmup=2, threads=table.threads)
             speed = timed["reference"].median_ms / table.reference_ms  # > 1: the machine is slower now
             rows.append(CheckRow(name, held_out, predict(model, inputs, table).ms * speed, timed[name].median_ms))

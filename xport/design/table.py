@@ -38,6 +38,7 @@ class BlockTable:
     call_ms: float = 0.0  # one call of an almost empty model, taken off every block timed alone
     scale: float = 1.0  # whole model ≈ overhead_ms + scale × its blocks' sum (fitted_model)
     reference: str = ""  # the variant every block was timed beside, and its median ms over the measurement
+    method: str = ""  # how blocks were timed: profiled inside whole models, or each exported alone
     reference_ms: float = 0.0
 
     def add(self, unit: Unit, ms: float) -> None:

@@ -1,8 +1,8 @@
 """A model as the blocks the latency table prices: its efficient blocks, each with the input shape it sees.
 
-A unit is a module at the block depth of ``xport profile`` (``s2.pathway0_res0``; a top-level leaf such as
-``projection`` is its own unit). Its key is its class, its configuration (the module's repr: channels, kernels,
-strides) and its input shape, so two blocks with the same key cost the same on a runtime.
+A unit is a module at the block depth of ``xport profile`` (``s2.pathway0_res0``); a top-level module that is not a
+sequence, such as ``head`` or ``projection``, is one unit. Its key is its class, its configuration (the module's repr:
+channels, kernels, strides) and its input shape, so two blocks with the same key cost the same on a runtime.
 """
 
 from __future__ import annotations
