@@ -17,6 +17,7 @@ import torch
 
 from xport import backends as backend_registry
 from xport.artifact import DEFAULT_THREADS, Artifact
+from xport.errors import XportError
 from xport.node_map import NodeMap
 from xport.tensor_spec import validate_inputs
 
@@ -47,6 +48,8 @@ def profile(target: Artifact | str | Path, inputs: Any = None, *, runs: int = 10
     so no other runtime's spinning threads or process-wide state can disturb the times. A runtime without a
     profiler here gives the whole-model time and a note saying why.
     """
+    if runs < 1 or threads < 1:
+        raise XportError(f"profile needs at least one run and one thread (got runs={runs}, threads={threads})")
     if not isinstance(target, Artifact):
         path = Path(target)
         target = Artifact.opened(path, backend_registry.require(backend_registry.for_path(path)).load(path, threads))

@@ -39,7 +39,7 @@ def profile_here(artifact: Artifact, inputs: tuple[torch.Tensor, ...], *, runs: 
     report = ProfileReport(label, artifact.backend, artifact.precision, str(artifact.path),
                            backend.spec.profiler or "none", runs, threads, (), 0.0)
     if not backend.spec.profiler:
-        samples += whole(runs - len(samples))
+        samples += whole(max(1, runs - len(samples)))
         return replace(report, whole_ms=statistics.median(samples),
                        notes=(f"{artifact.backend}: {backend.spec.no_profiler}; whole-model time only",))
     nodes = NodeMap.from_extra(artifact.manifest.extra)
