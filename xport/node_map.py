@@ -78,14 +78,14 @@ def _module(node: torch.fx.Node) -> str:
 
 
 def record(program: ExportedProgram) -> dict:
-    """The manifest entry for ``program``: its module paths once, and per compute node ``[name, op, module index]``."""
+    """The manifest entry for ``program``: its module paths once, and its compute nodes as one string,
+    ``"name op module-index;..."`` (a list per node would take five lines each in the indented manifest)."""
     modules: dict[str, int] = {}
     nodes = []
     for node in program.graph_module.graph.nodes:
-        if node.op != "call_function":
-            continue
-        nodes.append([node.name, _short(node.target), modules.setdefault(_module(node), len(modules))])
-    return {"modules": list(modules), "nodes": nodes}
+        if node.op == "call_function":
+            nodes.append(f"{node.name} {_short(node.target)} {modules.setdefault(_module(node), len(modules))}")
+    return {"modules": list(modules), "nodes": ";".join(nodes)}
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,8 @@ class NodeMap:
         if not entry:
             return None
         modules = entry["modules"]
-        return cls([GraphNode(name, op, modules[index]) for name, op, index in entry["nodes"]])
+        return cls([GraphNode(name, op, modules[int(index)])
+                    for name, op, index in (node.split(" ") for node in entry["nodes"].split(";"))])
 
     def __len__(self) -> int:
         return len(self.nodes)
