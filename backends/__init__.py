@@ -121,8 +121,10 @@ class Backend:
         runtime = self.module("runtime")
         return runtime.load(Path(path)) if threads is None else runtime.load(Path(path), threads=threads)
 
-    def profile(self, path: Path, arrays, runs: int, threads: int, nodes):
-        """Per-node times from the runtime's own profiler (``<pkg>/profile.py``), in execution order."""
+    def profile(self, path: Path, arrays: list[Any], runs: int, threads: int, nodes: Any) -> list[Any]:
+        """Per-node times (:class:`xport.profiling.NodeTime`) from the runtime's own profiler (``<pkg>/profile.py``),
+        in execution order; ``arrays`` are the inputs in the file's layout, ``nodes`` the artifact's
+        :class:`xport.node_map.NodeMap` or None."""
         return self.module("profile").profile(Path(path), arrays, runs, threads, nodes)
 
     def tolerance(self, precision: str) -> Tolerance:
