@@ -15,7 +15,7 @@ from . import backends as backend_registry
 from .api import check, export, load, verify
 from .arm.compare import arm_backends
 from .benchmark import bench
-from .cli_options import parse_options
+from .cli_options import comma_list, parse_options
 from .demo import format_table, run_demo
 from .design.cli import add_verbs as add_design_verbs
 from .efficient_ops import list_models, model_card
@@ -117,10 +117,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
-def _comma_list(values: Sequence[str]) -> list[str]:
-    return [v for text in values for v in text.split(",") if v]
-
-
 def cmd_bench(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -131,13 +127,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.transmute:
         vanilla, (model, report) = model, transmute(model)
         log.info("transmute: %d swap(s); the vanilla model is timed as a second baseline", len(report.swaps))
-    precisions = "all" if args.precision == "all" else _comma_list([args.precision])
+    precisions = "all" if args.precision == "all" else comma_list([args.precision])
     out = Path(args.out)
     with tempfile.TemporaryDirectory(prefix="xport-bench-") as scratch:
         work_dir = out / "artifacts" if args.keep_artifacts else Path(scratch)
         target = [Path(a) for a in args.artifact] if args.artifact else model
         report = bench(target, inputs, model=None if target is model else model, vanilla=vanilla,
-                       backends=_comma_list(args.backend) or None, precisions=precisions, threads=args.threads,
+                       backends=comma_list(args.backend) or None, precisions=precisions, threads=args.threads,
                        warmup=args.warmup, runs=args.runs, measure_memory=not args.no_memory, work_dir=work_dir,
                        isolate=args.isolate, progress=not args.quiet)
     print(report.table())

@@ -19,6 +19,11 @@ OPTION_HELP = ("backend option KEY=VALUE (see `xport backends`), repeatable; it 
                "has KEY, e.g. minimum_deployment_target=iOS17 (coreml) or input_layout=NTHWC (tflite)")
 
 
+def comma_list(values: Sequence[str]) -> list[str]:
+    """Repeatable ``--flag a,b`` values as one list (``["a,b", "c"]`` → ``["a", "b", "c"]``)."""
+    return [v.strip() for text in values for v in text.split(",") if v.strip()]
+
+
 def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
     """``key=value`` backend options; values are Python literals where they parse as one."""
     options: dict[str, Any] = {}

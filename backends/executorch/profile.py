@@ -21,7 +21,7 @@ from xport.node_map import NodeMap
 from xport.profiling.records import NodeTime
 
 from . import BACKEND
-from .runtime import PteRunner, _use_threads
+from .runtime import _use_threads
 
 _AGGREGATES = {"DELEGATE_CALL", "Method::execute", "OPERATOR_CALL"}
 _PRECISIONS = {"F32": "fp32", "F16": "fp16", "QS8": "int8", "QC8": "int8", "QU8": "int8", "QD8": "int8",
@@ -37,7 +37,6 @@ def _events(path: Path, arrays: Sequence[np.ndarray], runs: int, threads: int, w
     from executorch.devtools import Inspector
     from executorch.extension.pybindings.portable_lib import _load_for_executorch
 
-    PteRunner(path, threads)  # checks the header and checksum, and sizes the thread pool, before ExecuTorch parses
     inputs = [torch.from_numpy(np.ascontiguousarray(x)) for x in arrays]
     with BACKEND.quiet(), native_stderr_silenced(), tempfile.TemporaryDirectory(prefix="xport-etdump-") as scratch:
         _use_threads(threads)

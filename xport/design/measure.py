@@ -27,7 +27,7 @@ from xport.artifact import DEFAULT_THREADS, Artifact
 from xport.benchmark.protocol import interleaved
 from xport.profiling import profile
 from xport.profiling.report import DEFAULT_DEPTH
-from xport.quant import Calibration
+from xport.quant.sources import calibration_from
 
 from .table import BlockTable
 from .units import Unit, units_of
@@ -40,9 +40,7 @@ def export_for_timing(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...],
                       work_dir: Path, *, options: dict[str, Any]) -> Artifact:
     """``module`` exported to ``backend`` (int8: calibrated on seeded noise, right for timing only)."""
     if precision == "int8":
-        generator = torch.Generator().manual_seed(1)
-        noise = [tuple(torch.randn(x.shape, generator=generator) for x in inputs) for _ in range(8)]
-        options = {**options, "calibration": Calibration.from_data(noise, inputs)}
+        options = {**options, "calibration": calibration_from("synthetic", module, inputs, synthetic_count=8)}
     return export(module, inputs, backend, work_dir, precision, overwrite=True, **options)
 
 

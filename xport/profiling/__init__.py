@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from xport import backends as backend_registry
 from xport.artifact import DEFAULT_THREADS, Artifact
 from xport.errors import XportError
 from xport.node_map import NodeMap
@@ -51,8 +50,9 @@ def profile(target: Artifact | str | Path, inputs: Any = None, *, runs: int = 10
     if runs < 1 or threads < 1:
         raise XportError(f"profile needs at least one run and one thread (got runs={runs}, threads={threads})")
     if not isinstance(target, Artifact):
-        path = Path(target)
-        target = Artifact.opened(path, backend_registry.require(backend_registry.for_path(path)).load(path, threads))
+        from xport.api import load  # here, not at the top: backends import this package for its records
+
+        target = load(target, threads)
     label = label or f"{target.backend} {target.precision}"
     tensors = _example_inputs(target, inputs)
     validate_inputs(tensors, target.manifest.inputs)  # a wrong input fails here, not in the child

@@ -9,16 +9,13 @@ from pathlib import Path
 
 from xport import backends as backend_registry
 from xport.api import load
+from xport.cli_options import comma_list
 from xport.errors import XportError
 from xport.model_ref import example_inputs, load_model, parse_shape
 
 from . import profile
 from .compare import cross_table, draw_chart, precision_split
 from .report import DEFAULT_DEPTH, ProfileReport
-
-
-def _comma_list(values: list[str]) -> list[str]:
-    return [v.strip() for text in values for v in text.split(",") if v.strip()]
 
 
 def _is_artifact(ref: str) -> bool:
@@ -35,8 +32,8 @@ def _reports(args: argparse.Namespace, scratch: Path) -> tuple[list[ProfileRepor
                          f"got {args.target}")
     model = load_model(args.target[0], args.pretrained)
     inputs = example_inputs(model, parse_shape(args.input_shape))
-    backends = _comma_list(args.backend) or backend_registry.available()
-    precisions = _comma_list([args.compare or args.precision])
+    backends = comma_list(args.backend) or backend_registry.available()
+    precisions = comma_list([args.compare or args.precision])
     notes: list[str] = []
     artifacts = export_candidates(model, inputs, backends, precisions, scratch, notes)
     return [profile(a, inputs, runs=args.runs, threads=args.threads) for a in artifacts], notes
