@@ -18,6 +18,7 @@ from .caps import CAPS
 
 NAME = "onnx"
 MIN_OPSET = 18  # torch.onnx's dynamo exporter writes opset 18 and up
+INT8_ACTIVATIONS = ("uint8", "int8")  # see .int8: uint8 is what ORT's CPU provider fuses on x86 and ARM
 
 
 def check_request(settings: dict, precision: str) -> None:
@@ -28,6 +29,8 @@ def check_request(settings: dict, precision: str) -> None:
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
         raise XportError(f"torch.onnx could not write opset {opset!r}; choose an opset from {MIN_OPSET} to "
                          f"{newest} (e.g. --option opset={MIN_OPSET})")
+    if settings["int8_activations"] not in INT8_ACTIVATIONS:
+        raise XportError(f"int8_activations={settings['int8_activations']!r} is not one of {INT8_ACTIVATIONS}")
 
 
 BACKEND = BackendSpec(
@@ -43,6 +46,10 @@ BACKEND = BackendSpec(
         "opset": Option(18, "ONNX opset version to write (18 is what ORT Mobile 1.17+ and most converters read)"),
         "ort_format": Option(True, "also write <name>.ort and <name>.required_operators.config for ONNX Runtime "
                                    "Mobile"),
+        "int8_activations": Option("uint8", "int8 files: the activations' integer type. uint8: ORT's CPU provider "
+                                            "runs QLinearConv/QLinearAdd on x86 and ARM; int8: the signed form "
+                                            "XNNPACK's per-channel kernels take (ORT's XNNPACK EP); int8 convs run in "
+                                            "float on x86"),
         "decompose": Option((), "spec ops to decompose even though they are native, e.g. ('conv3d',) for XNNPACK "
                                 "EPs"),
     },

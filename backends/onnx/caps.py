@@ -15,7 +15,7 @@ CAPS = Capabilities(
     dynamic_batch=True,
     ops={
         **{name: native(*_FLOAT) for name in (
-            "batch_norm", "sigmoid", "silu", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
+            "batch_norm", "sigmoid", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",
             "sum", "avg_pool", "softmax", "cat", "full", "cast",
             # torch.onnx writes these as ONNX ops (LayerNormalization, Erf-form Gelu, the attention as MatMul and
             # Softmax, Expand, Tile, Split, Gather, ...).
@@ -23,6 +23,8 @@ CAPS = Capabilities(
             "rsqrt", "erf", "neg", "abs", "pow", "maximum", "minimum", "compare", "where", "amax",
         )},
         **{name: native(*_INT8) for name in int8_kernel_ops(also=("matmul",))},  # QLinearMatMul
+        # int8 as QLinearSigmoid and QLinearMul: the emitter quantizes the sigmoid's output (.int8).
+        "silu": native(*_INT8),
         # Only global adaptive pooling has an ONNX form (GlobalAveragePool); xport turns it into a mean anyway.
         "adaptive_avg_pool": native(*_FLOAT, is_global=(True,)),
     },

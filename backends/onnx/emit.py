@@ -17,10 +17,17 @@ from xport.errors import XportError
 
 from . import BACKEND, MIN_OPSET, NAME
 from .fp16 import to_fp16
+from .int8 import int8_sigmoid_in_silu, unsigned_activations
 
 
 def _to_onnx(program: ExportedProgram, options: EmitOptions) -> onnx.ModelProto:
     manifest = options.manifest
+    if options.precision == "int8":
+        int8_sigmoid_in_silu(program)
+        activations = options.settings["int8_activations"]
+        if activations == "uint8":
+            unsigned_activations(program)
+        manifest.extra["int8"]["activations"] = activations
     with BACKEND.quiet(), quiet_export(), torch.no_grad():
         onnx_program = torch.onnx.export(
             program, program.example_inputs[0], dynamo=True, external_data=False, verbose=False,

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch.fx
 
-from xport.quant.qdq import PerChannel, PerTensor, is_quantize
+from xport.quant.qdq import SIGMOID_OUTPUT, PerChannel, PerTensor, is_quantize
 
 from .flatbuffer import BuiltinOperator, schema
 from .values import Lowering, Value
@@ -41,8 +41,7 @@ if TYPE_CHECKING:
     from .convert import Converter
 
 _INT32 = np.iinfo(np.int32)
-# LiteRT's int8 LOGISTIC (and XNNPACK's) only takes this output scale and zero point: [0, 1) in 256 steps.
-LOGISTIC_OUTPUT = (1.0 / 256.0, -128)
+LOGISTIC_OUTPUT = SIGMOID_OUTPUT  # LiteRT's int8 LOGISTIC takes only this output grid
 
 
 def per_tensor(node: torch.fx.Node) -> tuple[float, int]:

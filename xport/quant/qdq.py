@@ -22,6 +22,9 @@ NAMESPACE = "quantized_decomposed"
 QUANTIZE = "quantize_per_tensor.default"
 DEQUANTIZE = "dequantize_per_tensor.default"
 DEQUANTIZE_PER_CHANNEL = "dequantize_per_channel.default"
+# The int8 grid of a sigmoid's output, [0, 1) in 256 steps (scale, zero point): the only one LiteRT's and XNNPACK's
+# int8 LOGISTIC take, and exact enough for a gate anywhere.
+SIGMOID_OUTPUT = (1.0 / 256.0, -128)
 
 
 class QDQFormError(ValueError):
