@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,9 +36,9 @@ import torch
 import xport
 from xport import backends as registry
 from xport.benchmark import DEFAULT_THREADS, credibility, interleaved, machine
+from xport.benchmark.calls import stream_step, timed_call
 from xport.benchmark.machine_load import LoadWatch
 from xport.efficient_ops import create_model
-from xport.tensor_spec import in_file_layout
 
 GOAL = 3.0  # the stream step must cost at most a third of a window
 WARMUP = 3
@@ -88,36 +88,18 @@ def why_not_timed(name: str) -> str:
 
 # --- Child process: time one backend's two artifacts, interleaved, with nothing else loaded. ---
 
-def stream_step(artifact: xport.Artifact, seed: int = 0) -> Callable[[], None]:
-    """One step per call: a seeded frame and the state the previous call returned (the initial state at first); a
-    runtime with native state (OpenVINO variables) carries it over itself and takes the frame alone."""
-    session = xport.StreamSession(artifact)  # the manifest's contract: output count, state shapes and initial values
-    shape = artifact.manifest.extra["stream"]["frame"]["shape"]
-    frame = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
-    given = (frame,) if session.native else (frame, *session.initial_state().tensors)
-    arrays = in_file_layout(given, artifact.manifest.inputs)
-    runner, state = artifact.runner, arrays[1:]
-
-    def step() -> None:
-        state[:] = runner.run(arrays[0], *state)[session.outputs:]
-    return step
-
-
 def child(clip_path: Path, stream_path: Path, runs: int, block: int, threads: int) -> None:
     """Time both artifacts interleaved; print their samples (ms) and runtime as one JSON line."""
     torch.set_num_threads(threads)
     clip_artifact = xport.load(clip_path, threads=threads)
     spec = clip_artifact.manifest.inputs[0]
     clip = torch.randn(spec.example_shape(), generator=torch.Generator().manual_seed(0))
-    clip_arrays = in_file_layout((clip,), clip_artifact.manifest.inputs)
-    clip_runner = clip_artifact.runner
-    candidates = {WINDOW: lambda: clip_runner.run(*clip_arrays), STEP: stream_step(xport.load(stream_path, threads))}
-    # xport.bench times artifacts on one shared input tuple (and isolated.time_paired pairs a file with a pickled
-    # eager module on it), but these two artifacts take different inputs and the step carries its state: so the
-    # protocol's own timer, interleaved(), which both of them use, times them here.
+    candidates = {WINDOW: timed_call(clip_artifact, (clip,)), STEP: stream_step(xport.load(stream_path, threads))}
+    # xport.bench (--stream) times each against eager; this times the two against each other, with the protocol's
+    # own timer and the calls xport.bench makes (xport.benchmark.calls).
     latency = interleaved(candidates, runs=runs, warmup=WARMUP, threads=threads, block=block)
     print(json.dumps({"samples_ms": {k: list(v.samples_ms) for k, v in latency.items()},
-                      "runtime": clip_runner.runtime}))
+                      "runtime": clip_artifact.runner.runtime}))
 
 
 # --- Parent: export, check, time each backend in a child, judge the ratio. ---

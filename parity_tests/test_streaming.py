@@ -193,3 +193,20 @@ def test_a_fine_tuned_causal_model_streams(tmp_path):
     model = eo.create_model("tiny_causal_cnn", pretrained=str(result.checkpoint)).eval()
     step = xport.stream(model, (3, 32, 32))  # checks every step against the fine-tuned clip model
     assert model.default_cfg.num_classes == 2 and step.run_frames(torch.zeros(1, 3, 2, 32, 32))[-1][0].shape == (1, 2)
+
+
+def test_bench_times_the_stream_step_against_the_clip_on_a_sliding_window(tiny, tmp_path):
+    require_backend("onnx")
+    model, _ = tiny
+    clip = torch.randn(1, 3, 4, *FRAME[2:], generator=torch.Generator().manual_seed(5))
+    report = xport.bench(model, clip, backends=["onnx"], stream=True, runs=4, block=2, warmup=1,
+                         measure_memory=False, isolate=True, progress=False, work_dir=tmp_path)
+    window, step = report.row("onnx fp32"), report.row("onnx fp32 stream")
+    assert step.stream and not window.stream and step.parity_passed  # checked frame by frame against the clip model
+    assert step.window_label == "onnx fp32"
+    assert step.window_speedup == pytest.approx(step.speedup / window.speedup)  # each measured beside eager
+    assert step.gflops_per_s is None  # one frame: the clip's FLOPs are not its work
+    assert "vs window" in report.table() and "vs window" in report.markdown()
+    assert type(report).from_json(report.to_json()).row("onnx fp32 stream").window_speedup == step.window_speedup
+    with pytest.raises(xport.XportError, match="pass the model as target"):
+        xport.bench([window.path], clip, model=model, stream=True)

@@ -135,7 +135,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         report = bench(target, inputs, model=None if target is model else model, vanilla=vanilla,
                        backends=comma_list(args.backend) or None, precisions=precisions, threads=args.threads,
                        warmup=args.warmup, runs=args.runs, measure_memory=not args.no_memory, work_dir=work_dir,
-                       isolate=args.isolate, progress=not args.quiet)
+                       isolate=args.isolate, progress=not args.quiet, stream=args.stream)
     print(report.table())
     for note in report.notes:
         print(f"note: {note}")
@@ -284,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--isolate", action="store_true",
                    help="time each candidate in its own child process beside the eager model (ratios that no other "
                         "runtime's threads or state can disturb)")
+    p.add_argument("--stream", action="store_true",
+                   help="a causal model: also export and time its stream step (one frame + state, xport.stream) on "
+                        "each backend, against re-running the clip artifact on a sliding window")
     p.add_argument("--out", default="xport-out/bench", help="report directory (default: %(default)s)")
     p.add_argument("--keep-artifacts", action="store_true", help="keep the exported files in OUT/artifacts")
     p.set_defaults(func=cmd_bench)

@@ -71,8 +71,8 @@ def _child(argv: Sequence[str] | None = None) -> None:
     import torch
 
     from xport.api import load
-    from xport.tensor_spec import in_file_layout
 
+    from .calls import timed_call
     from .protocol import interleaved
 
     torch.set_num_threads(args.threads)
@@ -90,9 +90,7 @@ def _child(argv: Sequence[str] | None = None) -> None:
         candidate, runtime = eager_call(args.candidate), f"PyTorch {torch.__version__} eager"
     else:
         artifact = load(args.candidate, threads=args.threads)
-        arrays = in_file_layout(inputs, artifact.manifest.inputs)
-        runner = artifact.runner
-        candidate, runtime = (lambda: runner.run(*arrays)), runner.runtime
+        candidate, runtime = timed_call(artifact, inputs), artifact.runner.runtime
     latency = interleaved({_EAGER: eager_call(args.baseline), _CANDIDATE: candidate}, runs=args.runs,
                           warmup=args.warmup, threads=args.threads, block=args.block)
     print(json.dumps({_EAGER: latency[_EAGER].samples_ms, _CANDIDATE: latency[_CANDIDATE].samples_ms,

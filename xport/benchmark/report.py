@@ -52,6 +52,10 @@ class BenchRow:
     max_rel: float | None = None
     parity_passed: bool | None = None
     path: str = ""
+    stream: bool = False  # a stream artifact's step: one new frame and the state, not a clip
+    window_speedup: float | None = None  # stream rows: how much less a new frame costs than re-running the clip
+    window_label: str = ""  # the clip artifact it is compared with (same backend and precision)
+    window_verdict: str = ""  # the worse of the two speed-ups' verdicts
 
     @property
     def is_eager(self) -> bool:
@@ -70,6 +74,14 @@ class BenchRow:
         if self.speedup_verdict == WITHHELD:
             return "withheld"
         return f"{self.speedup:.2f}x" + (" (noisy)" if self.speedup_verdict == NOISY else "")
+
+    def window_text(self) -> str:
+        """The "vs window" cell of a stream row: its step against its clip artifact re-run on a sliding window."""
+        if self.window_speedup is None:
+            return "-"
+        if self.window_verdict == WITHHELD:
+            return "withheld"
+        return f"{self.window_speedup:.2f}x" + (" (noisy)" if self.window_verdict == NOISY else "")
 
 
 @dataclass(frozen=True)
@@ -109,18 +121,31 @@ class BenchReport:
                  f"{self.protocol['threads']} threads, fp32 matmul peak {peak}; median of {self.protocol['runs']} "
                  "interleaved runs", "",
                  "| candidate | runtime | size MB | median ms | p90 ms | vs eager | ms per 1-s clip | GFLOP/s "
-                 "| % of peak | peak MB (model MB) | parity |",
-                 "|---|---|---|---|---|---|---|---|---|---|---|"]
+                 "| % of peak | peak MB (model MB) | parity |" + (" vs window |" if self.streams else ""),
+                 "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if self.streams else "")]
         for r in self.rows:
-            lines.append("| " + " | ".join(_cells(r)) + " |")
+            lines.append("| " + " | ".join(self._cells(r)) + " |")
+        if self.streams:
+            lines += ["\nstream rows: one new frame with the state carried over (ms per 1-s clip: per second of "
+                      "video at the clip's frame rate); vs window: the clip artifact's median, which a sliding window "
+                      "pays per new frame, over the step's"]
         lines += [f"\n{note}" for note in self.notes]
         return "\n".join(lines)
 
     def table(self) -> str:
         """The same numbers as :meth:`markdown`, aligned for a terminal."""
         header = ("candidate", "size MB", "median ms", "p90 ms", "vs eager", "GFLOP/s", "% peak", "peak MB",
-                  "parity")
-        return aligned(header, [[_cells(r)[i] for i in (0, 2, 3, 4, 5, 7, 8, 9, 10)] for r in self.rows])
+                  "parity") + (("vs window",) if self.streams else ())
+        columns = (0, 2, 3, 4, 5, 7, 8, 9, 10) + ((11,) if self.streams else ())
+        return aligned(header, [[self._cells(r)[i] for i in columns] for r in self.rows])
+
+    @property
+    def streams(self) -> bool:
+        """Whether any row is a stream step (``bench(..., stream=True)``): the tables then show "vs window"."""
+        return any(r.stream for r in self.rows)
+
+    def _cells(self, r: BenchRow) -> list[str]:
+        return _cells(r) + ([r.window_text()] if self.streams else [])
 
     def save(self, out_dir: Path | str, stem: str = "bench") -> list[Path]:
         """Write ``<stem>.json``, ``<stem>.md`` and ``<stem>.png`` into ``out_dir``; the paths written."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from ..errors import XportError
 from ..model_ref import example_inputs
 from ..tensor_spec import in_file_layout
 from . import credibility, isolated, machine, memory
+from .calls import is_stream, timed_call
 from .flops import count_flops
 from .machine_load import LoadWatch
 from .protocol import DEFAULT_THREADS, Latency, interleaved
@@ -86,8 +87,30 @@ def export_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], 
     return artifacts
 
 
+def stream_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], backends: Sequence[str],
+                      precisions: Sequence[str] | str, work_dir: Path, notes: list[str],
+                      calibration: Any = None) -> list[Artifact]:
+    """The model's stream step (:func:`xport.stream`, one frame of ``inputs[0]`` and the state) exported like the
+    clip model into ``work_dir/stream``; int8 calibrated on the (frame, state) pairs the calibration clips reach."""
+    from ..quant import Calibration
+    from ..streaming import stream
+
+    clip = inputs[0]
+    log.info("stream: capturing %s as a per-frame model with state (xport.stream)", type(model).__name__)
+    streamed = stream(model, tuple(clip.shape[:2]) + tuple(clip.shape[3:]))
+    clips = calibration.inputs if isinstance(calibration, Calibration) else calibration
+    if clips is None:
+        clips = _synthetic_calibration(inputs, [])  # the clip export's, already noted
+    if not clips:
+        raise XportError("a stream's int8 step calibrates on clips; this calibration holds ranges only (a saved "
+                         "JSON): pass the clips (calibration=[...] or --calibration DIR)")
+    step_clips = streamed.calibration_inputs([as_input_tuple(c) for c in clips])
+    return export_candidates(streamed, streamed.example_inputs(), backends, precisions, work_dir / "stream", notes,
+                             step_clips)
+
+
 def _label(artifact: Artifact, taken: set[str]) -> str:
-    label = f"{artifact.backend} {artifact.precision}"
+    label = f"{artifact.backend} {artifact.precision}" + (" stream" if is_stream(artifact) else "")
     if label in taken:
         label = f"{label} ({artifact.path.name})"
     taken.add(label)
@@ -114,7 +137,7 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
           backends: Sequence[str] | None = None, precisions: Sequence[str] | str = ("fp32",),
           threads: int = DEFAULT_THREADS, warmup: int = 3, runs: int = 20, block: int = 5, measure_memory: bool = True,
           work_dir: Path | str | None = None, name: str | None = None, progress: bool = True,
-          calibration: Any = None, isolate: bool = False) -> BenchReport:
+          calibration: Any = None, isolate: bool = False, stream: bool = False) -> BenchReport:
     """Time artifacts against the eager model with one protocol, and report speed, efficiency and memory.
 
     ``target`` is a model (exported here to ``backends`` × ``precisions``; default every available backend,
@@ -134,6 +157,11 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
     (:mod:`xport.benchmark.isolated`): no runtime's threads or process-wide state can disturb another's timing,
     and each speed-up is the ratio measured inside its child. It needs ``model`` (pickled for the children).
     int8 exports use ``calibration`` (as :func:`xport.export` takes it), else seeded random clips (noted).
+
+    ``stream=True`` (a causal model as target) also exports each backend's stream step (:func:`xport.stream`) and
+    times it with its state carried over from step to step, as an app does: its row ("onnx fp32 stream") is the
+    latency per new frame, next to the clip artifact's per clip (which a sliding window pays per new frame), and
+    ``row.window_speedup`` is how much less a new frame costs streamed (the ratio of the two speed-ups vs eager).
     """
     if isinstance(target, torch.nn.Module):
         if model is not None:
@@ -146,6 +174,10 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
         if isinstance(target, torch.nn.Module):
             names = list(backends) if backends is not None else _timeable_here(notes)
             artifacts = export_candidates(model, inputs, names, precisions, out, notes, calibration)
+            if stream:
+                artifacts += stream_candidates(model, inputs, names, precisions, out, notes, calibration)
+        elif stream:
+            raise XportError("stream=True exports the model's stream step: pass the model as target")
         else:
             artifacts = [a if isinstance(a, Artifact) else _load(a) for a in target]
         return _measure(model, vanilla, artifacts, inputs, notes, out, threads=threads, warmup=warmup, runs=runs,
@@ -220,8 +252,9 @@ def _candidates(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[tor
     taken: set[str] = set()
     for a in artifacts:
         # Each artifact gets the clip in its own axis order, converted once: the timing is the runtime's alone.
-        # InputSpecError names the input, expected and got.
-        arrays = in_file_layout(inputs, a.manifest.inputs)
+        # InputSpecError names the input, expected and got. A stream step makes its own frame and state.
+        if not is_stream(a):
+            in_file_layout(inputs, a.manifest.inputs)
         stand_in = backend_registry.get(a.backend).stand_in()
         if stand_in:  # right numbers, but its speed says nothing about the real runtime
             notes.append(f"{a.backend} {a.precision} not timed: {stand_in}")
@@ -229,9 +262,9 @@ def _candidates(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[tor
         if not open_runtimes:
             found.append(_Candidate(_label(a, taken), "artifact", _in_child, artifact=a, runtime="(its child says)"))
             continue
-        runner = load(a.path, threads=threads).runner  # fresh: runtimes size their thread pools when opening
-        found.append(_Candidate(_label(a, taken), "artifact", lambda r=runner, x=arrays: r.run(*x), artifact=a,
-                                runtime=runner.runtime))
+        fresh = load(a.path, threads=threads)  # fresh: runtimes size their thread pools when opening
+        found.append(_Candidate(_label(a, taken), "artifact", timed_call(fresh, inputs), artifact=a,
+                                runtime=fresh.runner.runtime))
     return found
 
 
@@ -298,7 +331,9 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
     for c in candidates:
         lat, a, use = latency[c.label], c.artifact, memory_use.get(c.label)
         report = parity.get(a.path) if a is not None else None
-        achieved = flops / lat.median_ms / 1e6 if flops else None
+        step = a is not None and is_stream(a)  # one frame of the clip: the clip's FLOPs are not its work
+        achieved = flops / lat.median_ms / 1e6 if flops and not step else None
+        covered = seconds_of_video / inputs[0].shape[2] if seconds_of_video and step else seconds_of_video
         measured = isinstance(use, memory.MemoryUse)
         verdict = verdicts.rows[c.label]
         pair = paired.get(c.label)
@@ -309,13 +344,14 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
             median_ms=lat.median_ms, p90_ms=lat.p90_ms, samples_ms=lat.samples_ms,
             speedup=speedup, speedup_verdict=verdict.verdict,
             speedup_reasons=verdict.reasons, round_speedups=verdict.round_speedups, spread=verdict.spread,
-            ms_per_clip_second=lat.median_ms / seconds_of_video if seconds_of_video else None,
+            ms_per_clip_second=lat.median_ms / covered if covered else None, stream=step,
             gflops_per_s=achieved, peak_fraction=achieved / peak if achieved else None,
             peak_mb=use.peak_mb if measured else None, model_mb=use.model_mb if measured else None,
             memory_note=use if isinstance(use, str) else "",
             sqnr_db=report.sqnr_db if report else None, max_rel=report.max_rel if report else None,
             parity_passed=report.passed if report else None, path=str(a.path) if a else ""))
     notes += [f"{r.label}: peak memory not measured: {r.memory_note}" for r in rows if r.memory_note]
+    rows = _with_window_speedups(rows)
     order = ("each candidate in its own child process, interleaved in blocks with the eager model there, one "
              "unrecorded settling run per block; speed-ups are ratios within each child" if isolate else
              "interleaved in blocks, one unrecorded settling run per block")
@@ -324,6 +360,25 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
     return BenchReport(model=name, input_shapes=tuple(tuple(x.shape) for x in inputs), flops=flops,
                        clip_seconds=clip_seconds, machine=machine.describe(threads), matmul_peak_gflops=peak,
                        protocol=protocol, rows=tuple(rows), notes=tuple(notes), credibility=verdicts.to_dict())
+
+
+_DOUBT = {credibility.NOISY: 1, credibility.WITHHELD: 2}  # a verdict's rank: credible (or none) is 0
+
+
+def _with_window_speedups(rows: list[BenchRow]) -> list[BenchRow]:
+    """Each stream row with its speed-up over re-running its backend's clip artifact (same precision) on a sliding
+    window: the ratio of the two speed-ups vs eager, so each is a ratio measured beside the eager model (in its own
+    child process under ``isolate``) and the machine's drift between them cancels. Its verdict is the worse one."""
+    clips = {(r.backend, r.precision): r for r in rows if r.kind == "artifact" and not r.stream}
+    done = []
+    for r in rows:
+        clip = clips.get((r.backend, r.precision)) if r.stream else None
+        if clip is not None and r.speedup and clip.speedup:
+            worse = max((r, clip), key=lambda x: _DOUBT.get(x.speedup_verdict, 0))
+            r = replace(r, window_speedup=r.speedup / clip.speedup, window_label=clip.label,
+                        window_verdict=worse.speedup_verdict)
+        done.append(r)
+    return done
 
 
 def _timed_in_children(candidates: Sequence[_Candidate], pickled: dict[str, Path | str],
