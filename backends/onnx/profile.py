@@ -2,13 +2,16 @@
 
 ORT names each kernel event after the node of its optimized graph; a fused node keeps the name of the node it
 grew from (``node_Conv_63`` runs as ``FusedConv``), and a node ORT made itself names its origin before a ``/``
-(``node_silu/QuickGeluFusion/``). Those names are read back in the ``.onnx``, whose nodes torch.onnx named after
-the graph xport exported (its ``name_scopes`` metadata ends with that node's name).
+(``node_silu/QuickGeluFusion/``), and its channels-last layout pass renames the int8 nodes it moves
+``<node>_token_<n>`` (``node_convolution_3_token_10`` runs as ``QLinearConv``). Those names are read back in the
+``.onnx``, whose nodes torch.onnx named after the graph xport exported (its ``name_scopes`` metadata ends with that
+node's name).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import tempfile
 from collections import defaultdict
@@ -26,6 +29,7 @@ from .runtime import choose_providers
 
 _PRECISIONS = {"float": "fp32", "float16": "fp16", "uint8": "int8", "int8": "int8", "bfloat16": "bf16"}
 _KERNEL_SUFFIX = "_kernel_time"
+_LAYOUT_TOKEN = re.compile(r"_token_\d+$")  # ORT's NHWC pass: node_convolution_3 → node_convolution_3_token_10
 
 
 def _graph_names(path: Path) -> dict[str, str]:
@@ -81,7 +85,7 @@ def profile(path: Path, arrays: Sequence[np.ndarray], runs: int, threads: int, n
     result = []
     for e in recorded[0]:
         name = e["name"][: -len(_KERNEL_SUFFIX)]
-        origin = name if name in graph_names else name.split("/")[0]
+        origin = name if name in graph_names else _LAYOUT_TOKEN.sub("", name.split("/")[0])
         found = nodes.by_name(graph_names[origin]) if origin in graph_names else None
         provider = e["args"].get("provider", "").replace("ExecutionProvider", " EP")
         result.append(NodeTime(name, e["args"].get("op_name", ""), f"{e['args'].get('op_name', '')} ({provider})",
