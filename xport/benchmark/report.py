@@ -69,19 +69,11 @@ class BenchRow:
 
     def speedup_text(self) -> str:
         """The "vs eager" cell: "2.65x", "2.65x (noisy)", "withheld" or "-"."""
-        if self.speedup is None:
-            return "-"
-        if self.speedup_verdict == WITHHELD:
-            return "withheld"
-        return f"{self.speedup:.2f}x" + (" (noisy)" if self.speedup_verdict == NOISY else "")
+        return _ratio_text(self.speedup, self.speedup_verdict)
 
     def window_text(self) -> str:
         """The "vs window" cell of a stream row: its step against its clip artifact re-run on a sliding window."""
-        if self.window_speedup is None:
-            return "-"
-        if self.window_verdict == WITHHELD:
-            return "withheld"
-        return f"{self.window_speedup:.2f}x" + (" (noisy)" if self.window_verdict == NOISY else "")
+        return _ratio_text(self.window_speedup, self.window_verdict)
 
 
 @dataclass(frozen=True)
@@ -169,6 +161,14 @@ class BenchReport:
 
 def shape_text(shapes: tuple[tuple[int, ...], ...]) -> str:
     return ", ".join("×".join(map(str, s)) for s in shapes)
+
+
+def _ratio_text(ratio: float | None, verdict: str) -> str:
+    if ratio is None:
+        return "-"
+    if verdict == WITHHELD:
+        return "withheld"
+    return f"{ratio:.2f}x" + (" (noisy)" if verdict == NOISY else "")
 
 
 def _number(value: float | None, fmt: str) -> str:
