@@ -36,10 +36,12 @@ def test_stream_model_states_are_at_most_4d_and_listed(tiny):
     _, step = tiny
     contract = step.contract()
     kinds = [s["kind"] for s in contract["states"]]
-    assert kinds.count("past frames") == 3 and kinds.count("running sum") == 2 and kinds.count("frame count") == 1
+    # two 3-frame convs keep 2 partial sums each; the dilated one keeps its 2·2 past input frames
+    assert kinds.count("partial sums") == 4 and kinds.count("past frames") == 1, kinds
+    assert kinds.count("running sum") == 2 and kinds.count("frame count") == 1
     assert all(len(s["shape"]) <= 4 and s["initial"] == 0.0 for s in contract["states"])
     names = [s["name"] for s in contract["states"]]
-    assert "past_temporal" in names and "sum_block_layers_se_se_pool" in names, names
+    assert {"partial_temporal_kernel_conv_1", "past_dilated", "sum_block_layers_se_se_pool"} <= set(names), names
     assert contract["frame"]["shape"] == list(FRAME)
 
 
@@ -101,7 +103,7 @@ def test_state_of_the_wrong_shape_or_another_model_is_refused(tiny, exports):
     artifact = exports.export("stream/tiny_causal", step, step.example_inputs(), "onnx")
     frame, *state = step.example_inputs()
     state[0] = torch.zeros(1, 3, 12, 12)
-    with pytest.raises(xport.InputSpecError, match="past_temporal"):
+    with pytest.raises(xport.InputSpecError, match="partial_temporal_kernel_conv_1"):
         artifact.run(frame, *state)
     other = StreamSession(xport.stream(eo.TinyCausalCNN().eval(), FRAME))  # other weights: another checksum
     with pytest.raises(xport.XportError, match="another stream model"):
@@ -122,10 +124,11 @@ def test_batch_of_streams_and_reset(tiny):
 
 
 def test_causal_x3d_xs_streams_at_full_size(exports):
-    """The zoo's causal X3D-XS: 27 frame buffers and 16 running means, one frame at a time, in ONNX Runtime."""
+    """The zoo's causal X3D-XS: 56 partial sums (2 per 3-frame conv, 4 for the 5-frame stem), 16 running means and
+    the frame count, one frame at a time, in ONNX Runtime."""
     model = zoo_model("efficient_x3d_xs_causal").eval()
     step = xport.stream(model, (3, 160, 160))
-    assert len(step.states) == 44
+    assert len(step.states) == 73
     artifact = exports.export("stream/x3d_xs_causal", step, step.example_inputs(), "onnx", ort_format=False)
     report = xport.verify(model, artifact)
     assert report.passed and report.samples == 6, report
@@ -144,7 +147,7 @@ def test_movinet_like_model_streams():
     model = zoo_model("movinet_a0_like_causal").eval()
     step = xport.stream(model, (3, 172, 172))
     kinds = [s.kind for s in step.states]
-    assert kinds.count("past frames") == 11 and kinds.count("running sum") == 16, kinds
+    assert kinds.count("partial sums") == 28 and kinds.count("running sum") == 16, kinds
 
 
 def test_stream_bundle_lists_the_state_and_passes_its_own_frame_by_frame_check(tiny, tmp_path):
@@ -162,7 +165,7 @@ def test_stream_bundle_lists_the_state_and_passes_its_own_frame_by_frame_check(t
     assert [s.layout for s in tflite.outputs] == [""] + ["NHWC"] * len(step.states)
     assert bundle.parity["tflite"].passed and bundle.parity["tflite"].samples == 6
     readme = (tmp_path / "b" / "README.md").read_text()
-    assert "fun onFrame(frame: ByteBuffer)" in readme and "6 state tensors" in readme
+    assert "fun onFrame(frame: ByteBuffer)" in readme and "8 state tensors" in readme
     with pytest.raises(xport.XportError, match="fused preprocessing works on whole clips"):
         xport.package(model, "android", tmp_path / "c", "tflite", preprocessing=prep, stream=True,
                       fuse_preprocessing=True)

@@ -56,6 +56,8 @@ def kind(op: str) -> str | None:
 
 
 def _short(target: object) -> str:
+    if not isinstance(target, torch._ops.OpOverload):  # a Python callable (operator.getitem): its name, no spaces
+        return getattr(target, "__name__", str(target)).replace(" ", "_")
     text = str(target)
     parts = text.split(".")
     return parts[-2] if len(parts) >= 3 else parts[-1]  # "aten.convolution.default" → "convolution"
@@ -112,8 +114,9 @@ class NodeMap:
         if not entry:
             return None
         modules = entry["modules"]
-        return cls([GraphNode(name, op, modules[int(index)])
-                    for name, op, index in (node.split(" ") for node in entry["nodes"].split(";"))])
+        # "name op index"; files of xport before 2026-12-05 may have spaces in the op ("<built-in function getitem>")
+        return cls([GraphNode(name, op, modules[int(index)]) for name, (op, index) in
+                    ((n.split(" ", 1)[0], n.split(" ", 1)[1].rsplit(" ", 1)) for n in entry["nodes"].split(";"))])
 
     def __len__(self) -> int:
         return len(self.nodes)
