@@ -104,38 +104,64 @@ class _Step:
 
     def temporal_conv(self, conv: torch.fx.Node, pad: torch.fx.Node, past: int, spatial: list[int]) -> None:
         weight, dilation = conv.args[1], conv.args[5]
-        if (int(dilation[0]) == 1 and not any(spatial) and isinstance(weight, torch.fx.Node)
-                and weight.op == "get_attr"):
-            self.partial_sums(conv, pad, functools.reduce(getattr, weight.target.split("."), self.gm))
+        if int(dilation[0]) == 1 and not any(spatial) and self.constant(weight) is not None:
+            self.partial_sums(conv, pad)
         else:
             self.past_frames(pad, past, spatial)
 
-    def partial_sums(self, conv: torch.fx.Node, pad: torch.fx.Node, weight: torch.Tensor) -> None:
-        """``conv`` (kernel k over time, dilation 1) as k one-tap convs of the frame and k − 1 partial sums."""
+    def constant(self, node: Any) -> torch.Tensor | None:
+        """The tensor a ``get_attr`` node reads, else None."""
+        if not isinstance(node, torch.fx.Node) or node.op != "get_attr":
+            return None
+        return functools.reduce(getattr, node.target.split("."), self.gm)
+
+    def attr(self, anchor: torch.fx.Node, name: str, value: torch.Tensor) -> torch.fx.Node:
+        while hasattr(self.gm, name):
+            name += "_"
+        self.gm.register_buffer(name, value.detach().clone())
+        with self.graph.inserting_before(anchor):
+            return copy_provenance(self.graph.get_attr(name), anchor)
+
+    def batch_norm_after(self, conv: torch.fx.Node) -> tuple[torch.fx.Node, torch.Tensor, torch.Tensor] | None:
+        """The eval batch norm that alone reads ``conv``, as (its output node, per-channel scale, shift), else None:
+        folded into the taps, it costs nothing per frame (after the partial sums' add no runtime folds it)."""
+        users = list(conv.users)
+        if len(users) != 1 or users[0].target is not aten._native_batch_norm_legit_no_training.default:
+            return None
+        norm = users[0]
+        gamma, beta, mean, var = (self.constant(a) for a in norm.args[1:5])
+        outputs = list(norm.users)
+        if any(t is None for t in (gamma, beta, mean, var)) or len(outputs) != 1 or outputs[0].args[1] != 0:
+            return None
+        scale = gamma / torch.sqrt(var + norm.args[6])
+        return outputs[0], scale, beta - mean * scale
+
+    def partial_sums(self, conv: torch.fx.Node, pad: torch.fx.Node) -> None:
+        """``conv`` (kernel k over time, dilation 1) as k one-tap convs of the frame and k − 1 partial sums, with the
+        batch norm that follows it, if any, folded into the taps."""
         frame, where = pad.args[0], module_path(conv)
         n, c_out, _, h, w = shape_of(conv)
-        _, _bias, stride, padding, dilation, transposed, output_padding, groups = conv.args[1:9]
+        weight, bias = self.constant(conv.args[1]), conv.args[2]
+        stride, padding, dilation, transposed, output_padding, groups = conv.args[3:9]
+        folded, conv_bias = self.batch_norm_after(conv), self.constant(bias)
+        result = conv
+        if folded is not None and (bias is None or conv_bias is not None):  # a computed bias keeps its batch norm
+            result, scale, shift = folded
+            weight = weight * scale.view(-1, 1, 1, 1, 1)
+            bias = self.attr(conv, f"{_slug(where)}_bias", shift if bias is None else conv_bias * scale + shift)
         k = weight.shape[TIME]
         taps = []
         for j in range(k):  # tap j multiplies the frame k − 1 − j frames before the output's
-            name = f"{_slug(where)}_tap{j}"
-            while hasattr(self.gm, name):
-                name += "_"
-            self.gm.register_buffer(name, weight[:, :, j:j + 1].detach().clone())
-            with self.graph.inserting_before(conv):
-                tap = copy_provenance(self.graph.get_attr(name), conv.args[1])
-            bias = conv.args[2] if j == k - 1 else None  # the bias once, with the output's own frame
-            taps.append(self.call(conv, aten.convolution.default, frame, tap, bias, stride, [0, *padding[1:]],
-                                  dilation, transposed, output_padding, groups))
+            tap = self.attr(conv, f"{_slug(where)}_tap{j}", weight[:, :, j:j + 1])
+            taps.append(self.call(conv, aten.convolution.default, frame, tap, bias if j == k - 1 else None, stride,
+                                  [0, *padding[1:]], dilation, transposed, output_padding, groups))
         sums = [self.state(f"partial_{_slug(where)}_{m}", [n, c_out, h, w], "partial sums", where)
                 for m in range(1, k)]
         ahead = [self.call(conv, aten.view.default, p, [n, c_out, 1, h, w]) for p in sums]
-        out = self.call(conv, aten.add.Tensor, taps[k - 1], ahead[0])
-        conv.replace_all_uses_with(out)
+        result.replace_all_uses_with(self.call(conv, aten.add.Tensor, taps[k - 1], ahead[0]))
         for m in range(1, k):  # P_m after this frame: P_{m+1} before it, plus this frame's tap for m frames ahead
             new = taps[k - 1 - m] if m == k - 1 else self.call(conv, aten.add.Tensor, ahead[m], taps[k - 1 - m])
             self.new_states.append(self.call(conv, aten.view.default, new, [n, c_out, h, w]))
-        self.graph.erase_node(conv)
 
     def past_frames(self, pad: torch.fx.Node, past: int, spatial: list[int]) -> None:
         """The conv over a buffer of its ``past`` input frames and the new one."""
