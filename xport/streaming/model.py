@@ -99,8 +99,9 @@ def stream(model: torch.nn.Module, frame_shape: Sequence[int], *, check: bool = 
     """The per-frame form of a causal clip model: ``(frame, *state) -> (*outputs, *new_state)``.
 
     ``model`` takes (N, C, T, H, W) clips; ``frame_shape`` is one frame, (C, H, W) or (N, C, H, W). Temporal convs
-    keep buffers of past frames, means over time become running means (see :mod:`xport.streaming.causality` for what
-    streams). A model that looks at future frames is refused with the op, the module path and the fix
+    keep partial sums of their next output frames (dilated ones, buffers of past frames), means over time become
+    running means (see :mod:`xport.streaming.causality` for what streams, :mod:`.rewrite` for how). A model that
+    looks at future frames is refused with the op, the module path and the fix
     (:class:`~xport.errors.NotStreamableError`). With ``check`` (the default), the step is run on a seeded clip and
     every step's outputs are compared with the clip model's on the frames so far, before anything is exported.
     """
