@@ -98,13 +98,18 @@ def stream_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], 
     clip = inputs[0]
     log.info("stream: capturing %s as a per-frame model with state (xport.stream)", type(model).__name__)
     streamed = stream(model, tuple(clip.shape[:2]) + tuple(clip.shape[3:]))
-    clips = calibration.inputs if isinstance(calibration, Calibration) else calibration
-    if clips is None:
-        clips = _synthetic_calibration(inputs, [])  # the clip export's, already noted
-    if not clips:
-        raise XportError("a stream's int8 step calibrates on clips; this calibration holds ranges only (a saved "
-                         "JSON): pass the clips (calibration=[...] or --calibration DIR)")
-    step_clips = streamed.calibration_inputs([as_input_tuple(c) for c in clips])
+    step_clips = None
+    if precisions == "all" or "int8" in precisions:
+        if isinstance(calibration, Calibration):
+            clips = calibration.inputs
+        elif isinstance(calibration, (str, Path)):  # a saved calibration: the clip model's ranges, no clips
+            clips = []
+        else:
+            clips = calibration if calibration is not None else _synthetic_calibration(inputs, [])  # noted once
+        if not clips:
+            raise XportError("a stream's int8 step calibrates on the states clips reach, and this calibration holds "
+                             "ranges only (a saved JSON): pass the clips (calibration=[...] or --calibration DIR)")
+        step_clips = streamed.calibration_inputs([as_input_tuple(c) for c in clips])
     return export_candidates(streamed, streamed.example_inputs(), backends, precisions, work_dir / "stream", notes,
                              step_clips)
 

@@ -116,6 +116,7 @@ class _Step:
         return functools.reduce(getattr, node.target.split("."), self.gm)
 
     def attr(self, anchor: torch.fx.Node, name: str, value: torch.Tensor) -> torch.fx.Node:
+        """A new constant of the step (a buffer of its module), read before ``anchor``."""
         while hasattr(self.gm, name):
             name += "_"
         self.gm.register_buffer(name, value.detach().clone())
