@@ -116,9 +116,6 @@ class Capabilities:
     # Whether the backend stores activations channels-last (NHWC/NTHWC). Lowerings that are free views in
     # PyTorch's layout but copies in channels-last (and the reverse) are chosen by it.
     channels_last: bool = False
-    # Whether a conv3d of one frame with a one-frame kernel (a stream step's convs) runs faster as conv2d even
-    # though the backend has native 3-D convs (ONNX Runtime: its depthwise kernels are 2-D only).
-    one_frame_conv3d_as_2d: bool = False
     # The QDQ form the backend's int8 lowering takes.
     int8: Int8Scheme = Int8Scheme()
 

@@ -13,7 +13,6 @@ CAPS = Capabilities(
     backend="onnx",
     precisions=_INT8,
     dynamic_batch=True,
-    one_frame_conv3d_as_2d=True,  # MLAS's depthwise kernels are 2-D: a stream step's one-frame convs run faster
     ops={
         **{name: native(*_FLOAT) for name in (
             "batch_norm", "sigmoid", "hardswish", "hardsigmoid", "tanh", "sub", "div", "mean",

@@ -44,13 +44,6 @@ def choose(info: NodeInfo, weight_is_constant: bool, channels_last: bool = False
     return "taps"
 
 
-def one_frame(info: NodeInfo) -> bool:
-    """A conv3d of a single frame with a one-frame kernel (a stream step's convs): a conv2d on a free view. Measured
-    on causal X3D-XS's step against a 4-frame window, in one process: ONNX Runtime 1.75× → 2.04–2.15× with it (its
-    depthwise kernels are 2-D only), OpenVINO 1.41× → 1.18–1.22× (so only backends that declare it get it)."""
-    return shape_of(info.node.args[0])[2] == 1 and info.attrs.kernel[0] == 1
-
-
 _DESCRIPTIONS = {
     "pointwise": "conv2d on the (N, C, T·H, W) view",
     "temporal": "conv2d with a ({kt}, 1) kernel on the (N, C, T, H·W) view",
@@ -65,8 +58,7 @@ class Conv3dToConv2d(GraphPass):
     def check(self, info: NodeInfo, ctx: PlanContext) -> Match | None:
         if info.op != "conv" or info.attrs.rank != 3:
             return None
-        if ctx.native(info) and "conv3d" not in ctx.prefer_decomposed and not (
-                ctx.caps.one_frame_conv3d_as_2d and one_frame(info)):
+        if ctx.native(info) and "conv3d" not in ctx.prefer_decomposed:
             return None
         if info.attrs.transposed:
             return skip("transposed 3-D convolutions are not rewritten")
