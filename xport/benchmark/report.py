@@ -11,7 +11,7 @@ terminal table.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +157,25 @@ class BenchReport:
         rows = tuple(BenchRow(**{**r, **{k: tuple(r[k]) for k in tuples if k in r}}) for r in d.pop("rows"))
         shapes = tuple(tuple(s) for s in d.pop("input_shapes"))
         return cls(**{**d, "rows": rows, "input_shapes": shapes, "notes": tuple(d.get("notes", ()))})
+
+
+_DOUBT = {NOISY: 1, WITHHELD: 2}  # a verdict's rank: credible (or none) is 0
+
+
+def with_window_speedups(rows: list[BenchRow]) -> list[BenchRow]:
+    """Each stream row with its speed-up over re-running its backend's clip artifact (same precision) on a sliding
+    window: the ratio of the two speed-ups vs eager, so each is a ratio measured beside the eager model (in its own
+    child process under ``isolate``) and the machine's drift between them cancels. Its verdict is the worse one."""
+    clips = {(r.backend, r.precision): r for r in rows if r.kind == "artifact" and not r.stream}
+    done = []
+    for r in rows:
+        clip = clips.get((r.backend, r.precision)) if r.stream else None
+        if clip is not None and r.speedup and clip.speedup:
+            worse = max((r, clip), key=lambda x: _DOUBT.get(x.speedup_verdict, 0))
+            r = replace(r, window_speedup=r.speedup / clip.speedup, window_label=clip.label,
+                        window_verdict=worse.speedup_verdict)
+        done.append(r)
+    return done
 
 
 def shape_text(shapes: tuple[tuple[int, ...], ...]) -> str:

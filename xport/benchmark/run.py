@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from .. import backends as backend_registry
-from ..api import export, load, verify
+from ..api import load, verify
 from ..artifact import Artifact
 from ..capture import as_input_tuple
 from ..errors import XportError
@@ -26,92 +26,16 @@ from ..model_ref import example_inputs
 from ..tensor_spec import in_file_layout
 from . import credibility, isolated, machine, memory
 from .calls import is_stream, timed_call
+from .candidates import export_candidates, stream_candidates
 from .flops import count_flops
 from .machine_load import LoadWatch
 from .protocol import DEFAULT_THREADS, Latency, interleaved
-from .report import EAGER, VANILLA, BenchReport, BenchRow
+from .report import EAGER, VANILLA, BenchReport, BenchRow, with_window_speedups
 
 log = logging.getLogger("xport")
 
 EAGER_LABEL = "eager (PyTorch fp32)"
 VANILLA_LABEL = "vanilla (PyTorch fp32)"
-
-
-def _precisions_of(backend: str, wanted: Sequence[str] | str) -> tuple[list[str], list[str]]:
-    """(precisions to run, precisions asked for that the backend lacks)."""
-    have = list(backend_registry.get(backend).caps.precisions)
-    if wanted == "all":
-        return have, []
-    return [p for p in wanted if p in have], [p for p in wanted if p not in have]
-
-
-def _synthetic_calibration(inputs: tuple[torch.Tensor, ...], notes: list[str], count: int = 8) -> list[tuple]:
-    """Seeded N(0, 1) clips of the input shapes: enough for int8 *latency* (ranges do not change the kernels)."""
-    notes.append(f"int8 calibrated on {count} seeded random clips (pass calibration= for real clips): its latency "
-                 "is representative, its parity column is not a statement about accuracy")
-    generator = torch.Generator().manual_seed(1)
-    return [tuple(torch.randn(x.shape, generator=generator) for x in inputs) for _ in range(count)]
-
-
-def export_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], backends: Sequence[str],
-                       precisions: Sequence[str] | str, work_dir: Path, notes: list[str],
-                       calibration: Any = None) -> list[Artifact]:
-    """Export ``model`` to each backend at each of ``precisions`` it has, into ``work_dir/<backend>_<precision>``;
-    what is skipped, and a synthetic int8 calibration, are said in ``notes``."""
-    from ..quant import Calibration
-    from ..quant.flow import quantizes_by_default
-
-    plan = []
-    for backend in backends:
-        run, missing = _precisions_of(backend, precisions)
-        if "int8" in run and not quantizes_by_default(backend):
-            run.remove("int8")
-            notes.append(f"{backend} quantizes no op at its default options (Core ML: int8 needs iOS 17); "
-                         "int8 not benchmarked")
-        plan += [(backend, p) for p in run]
-        if missing:
-            notes.append(f"{backend} has no {', '.join(missing)} (it has "
-                         f"{', '.join(backend_registry.get(backend).caps.precisions)}); not benchmarked")
-    if not plan:
-        raise XportError(f"nothing to benchmark: no backend among {', '.join(backends)} has precision(s) "
-                         f"{precisions}")
-    if any(p == "int8" for _, p in plan):
-        data = calibration if calibration is not None else _synthetic_calibration(inputs, notes)
-        calibration = data if isinstance(data, Calibration) else Calibration.from_data(data, inputs)
-    artifacts = []
-    for i, (backend, precision) in enumerate(plan, 1):
-        log.info("[%d/%d] exporting to %s %s", i, len(plan), backend, precision)
-        extra = {"calibration": calibration} if precision == "int8" else {}
-        artifacts.append(export(model, inputs, backend, work_dir / f"{backend}_{precision}", precision,
-                                overwrite=True, **extra))
-    return artifacts
-
-
-def stream_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], backends: Sequence[str],
-                      precisions: Sequence[str] | str, work_dir: Path, notes: list[str],
-                      calibration: Any = None) -> list[Artifact]:
-    """The model's stream step (:func:`xport.stream`, one frame of ``inputs[0]`` and the state) exported like the
-    clip model into ``work_dir/stream``; int8 calibrated on the (frame, state) pairs the calibration clips reach."""
-    from ..quant import Calibration
-    from ..streaming import stream
-
-    clip = inputs[0]
-    log.info("stream: capturing %s as a per-frame model with state (xport.stream)", type(model).__name__)
-    streamed = stream(model, tuple(clip.shape[:2]) + tuple(clip.shape[3:]))
-    step_clips = None
-    if precisions == "all" or "int8" in precisions:
-        if isinstance(calibration, Calibration):
-            clips = calibration.inputs
-        elif isinstance(calibration, (str, Path)):  # a saved calibration: the clip model's ranges, no clips
-            clips = []
-        else:
-            clips = calibration if calibration is not None else _synthetic_calibration(inputs, [])  # noted once
-        if not clips:
-            raise XportError("a stream's int8 step calibrates on the states clips reach, and this calibration holds "
-                             "ranges only (a saved JSON): pass the clips (calibration=[...] or --calibration DIR)")
-        step_clips = streamed.calibration_inputs([as_input_tuple(c) for c in clips])
-    return export_candidates(streamed, streamed.example_inputs(), backends, precisions, work_dir / "stream", notes,
-                             step_clips)
 
 
 def _label(artifact: Artifact, taken: set[str]) -> str:
@@ -356,7 +280,7 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
             sqnr_db=report.sqnr_db if report else None, max_rel=report.max_rel if report else None,
             parity_passed=report.passed if report else None, path=str(a.path) if a else ""))
     notes += [f"{r.label}: peak memory not measured: {r.memory_note}" for r in rows if r.memory_note]
-    rows = _with_window_speedups(rows)
+    rows = with_window_speedups(rows)
     order = ("each candidate in its own child process, interleaved in blocks with the eager model there, one "
              "unrecorded settling run per block; speed-ups are ratios within each child" if isolate else
              "interleaved in blocks, one unrecorded settling run per block")
@@ -365,25 +289,6 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
     return BenchReport(model=name, input_shapes=tuple(tuple(x.shape) for x in inputs), flops=flops,
                        clip_seconds=clip_seconds, machine=machine.describe(threads), matmul_peak_gflops=peak,
                        protocol=protocol, rows=tuple(rows), notes=tuple(notes), credibility=verdicts.to_dict())
-
-
-_DOUBT = {credibility.NOISY: 1, credibility.WITHHELD: 2}  # a verdict's rank: credible (or none) is 0
-
-
-def _with_window_speedups(rows: list[BenchRow]) -> list[BenchRow]:
-    """Each stream row with its speed-up over re-running its backend's clip artifact (same precision) on a sliding
-    window: the ratio of the two speed-ups vs eager, so each is a ratio measured beside the eager model (in its own
-    child process under ``isolate``) and the machine's drift between them cancels. Its verdict is the worse one."""
-    clips = {(r.backend, r.precision): r for r in rows if r.kind == "artifact" and not r.stream}
-    done = []
-    for r in rows:
-        clip = clips.get((r.backend, r.precision)) if r.stream else None
-        if clip is not None and r.speedup and clip.speedup:
-            worse = max((r, clip), key=lambda x: _DOUBT.get(x.speedup_verdict, 0))
-            r = replace(r, window_speedup=r.speedup / clip.speedup, window_label=clip.label,
-                        window_verdict=worse.speedup_verdict)
-        done.append(r)
-    return done
 
 
 def _timed_in_children(candidates: Sequence[_Candidate], pickled: dict[str, Path | str],

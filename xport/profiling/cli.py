@@ -23,7 +23,7 @@ def _is_artifact(ref: str) -> bool:
 
 
 def _reports(args: argparse.Namespace, scratch: Path) -> tuple[list[ProfileReport], list[str]]:
-    from xport.benchmark.run import export_candidates
+    from xport.benchmark.candidates import export_candidates
 
     if all(_is_artifact(ref) for ref in args.target):
         return [profile(load(ref, args.threads), runs=args.runs, threads=args.threads) for ref in args.target], []
