@@ -17,6 +17,7 @@ from ..fingerprint import weight_fingerprint
 from ..passes import unlift
 from .causality import find_temporal_ops
 from .rewrite import StateSpec, rewrite_to_step
+from .unit_time import drop_unit_time
 
 log = logging.getLogger("xport.streaming")
 CHECK_FRAMES = 6  # enough for the longest buffer of the zoo's models (X3D's 5-frame stem kernel) to wrap around
@@ -113,6 +114,7 @@ def stream(model: torch.nn.Module, frame_shape: Sequence[int], *, check: bool = 
     ops = find_temporal_ops(gm, CHECK_FRAMES)
     outputs, states = rewrite_to_step(gm, ops)
     streamed = StreamModel(gm, gm.graph, (n, c, h, w), outputs, states, weight_fingerprint(model))
+    drop_unit_time(streamed, streamed.example_inputs())
     log.info("stream model: %d temporal conv buffer(s), %d running mean(s), %d state tensor(s)",
              len(ops.convs), len(ops.means), len(states))
     if check:
