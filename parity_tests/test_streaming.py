@@ -43,6 +43,13 @@ def test_stream_model_states_are_at_most_4d_and_listed(tiny):
     names = [s["name"] for s in contract["states"]]
     assert {"partial_temporal_kernel_conv_1", "past_dilated", "sum_block_layers_se_se_pool"} <= set(names), names
     assert contract["frame"]["shape"] == list(FRAME)
+    # the step runs in 4-D: only the dilated conv, which reads its buffer of past frames, is still a conv3d
+    assert conv_ranks(step).count(3) == 1 and conv_ranks(step).count(2) == 11, conv_ranks(step)
+
+
+def conv_ranks(step: xport.StreamModel) -> list[int]:
+    """The spatial rank of each convolution of a stream step (2: conv2d, 3: conv3d)."""
+    return [len(n.args[3]) for n in step.graph.nodes if n.target is torch.ops.aten.convolution.default]
 
 
 def test_stream_steps_equal_the_clip_model_in_every_runtime(tiny, backend, exports):
@@ -129,6 +136,7 @@ def test_causal_x3d_xs_streams_at_full_size(exports):
     model = zoo_model("efficient_x3d_xs_causal").eval()
     step = xport.stream(model, (3, 160, 160))
     assert len(step.states) == 73
+    assert set(conv_ranks(step)) == {2}  # one frame, no time axis left: every runtime's 2-D kernels serve it
     artifact = exports.export("stream/x3d_xs_causal", step, step.example_inputs(), "onnx", ort_format=False)
     report = xport.verify(model, artifact)
     assert report.passed and report.samples == 6, report

@@ -61,7 +61,7 @@ class TfliteRunner:
         for index, x in zip(self._inputs, inputs):
             self._interpreter.set_tensor(index, x)
         self._interpreter.invoke()
-        return [self._interpreter.get_tensor(index).copy() for index in self._outputs]
+        return [self._interpreter.get_tensor(index) for index in self._outputs]  # get_tensor returns a copy
 
 
 def load(path: Path, threads: int = DEFAULT_THREADS) -> TfliteRunner:
