@@ -101,7 +101,8 @@ def stream(model: torch.nn.Module, frame_shape: Sequence[int], *, check: bool = 
 
     ``model`` takes (N, C, T, H, W) clips; ``frame_shape`` is one frame, (C, H, W) or (N, C, H, W). Temporal convs
     keep partial sums of their next output frames (dilated ones, buffers of past frames), means over time become
-    running means (see :mod:`xport.streaming.causality` for what streams, :mod:`.rewrite` for how). A model that
+    running means (see :mod:`xport.streaming.causality` for what streams, :mod:`.rewrite` for how), and the step's
+    one-frame tensors lose their time axis (:mod:`.unit_time`: conv2d instead of one-frame conv3d). A model that
     looks at future frames is refused with the op, the module path and the fix
     (:class:`~xport.errors.NotStreamableError`). With ``check`` (the default), the step is run on a seeded clip and
     every step's outputs are compared with the clip model's on the frames so far, before anything is exported.

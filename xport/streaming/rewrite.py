@@ -11,10 +11,12 @@ The partial-sum form applies each tap once, to the new frame, and keeps k − 1 
 k − 1 input frames for a depthwise conv, but no copy of past frames into every conv's input and no slice of the
 buffer after it (on ORT, cat, slice and the reshapes around them were 30 % of causal X3D-XS's step).
 
-The frame is (N, C, H, W). Every state tensor is at most 4-D, so one form serves every runtime, LiteRT's GPU delegate
-included (it rejects 5-D tensors): a buffer of k past frames folds them into the row axis, (N, C, k·H, W), a view
-that is free both channels-first and channels-last ((N, k·H, W, C) is (N, k, H, W, C) in memory). The frame count is a
-state too, one per stream of the batch, so streams of one batch may have started at different times.
+The frame is (N, C, H, W); this rewrite reads it as a one-frame clip, and :mod:`.unit_time` then drops the time
+axis from every one-frame tensor, so the step runs 4-D ops. Every state tensor is at most 4-D, so one form serves
+every runtime, LiteRT's GPU delegate included (it rejects 5-D tensors): a buffer of k past frames folds them into the
+row axis, (N, C, k·H, W), a view that is free both channels-first and channels-last ((N, k·H, W, C) is (N, k, H, W, C)
+in memory). The frame count is a state too, one per stream of the batch, so streams of one batch may have started at
+different times.
 """
 
 from __future__ import annotations
