@@ -8,10 +8,12 @@ times the two interleaved in blocks with the shared protocol (:func:`.protocol.i
 ratio of two medians measured side by side with nothing else loaded, whatever ran before.
 
     python -m xport.benchmark.isolated CANDIDATE BASELINE.pt INPUTS.pt [--runs N] [--warmup W] [--block B]
-                                       [--threads T]
+                                       [--threads T] [--window CLIP_ARTIFACT]
 
 CANDIDATE is an artifact or a pickled module (``.pt``: a second eager baseline, such as the vanilla model).
-The child prints one JSON line: both candidates' samples (ms) and what the runtime says ran (engine, precision).
+With ``--window`` (CANDIDATE a stream step), the clip artifact is timed in the same rounds too: re-run on a sliding
+window, it is what the step replaces, and their ratio is then measured side by side, not across two children.
+The child prints one JSON line: the samples (ms) of each and what the runtime says ran (engine, precision).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from .protocol import Latency
 
-_EAGER, _CANDIDATE = "eager", "candidate"
+_EAGER, _CANDIDATE, _WINDOW = "eager", "candidate", "window"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Paired:
     candidate: Latency
     eager: Latency
     runtime: str  # what ran, as the runtime states it
+    window: Latency | None = None  # a stream step's clip artifact, timed in the same rounds
 
     @property
     def speedup(self) -> float:
@@ -43,11 +46,13 @@ class Paired:
 
 
 def time_paired(candidate: Path, baseline: Path, inputs: Path, *, runs: int, warmup: int, block: int,
-                threads: int, timeout: float = 1800) -> Paired | str:
+                threads: int, timeout: float = 1800, window: Path | None = None) -> Paired | str:
     """Time ``candidate`` (artifact or pickled module) against pickled ``baseline`` on pickled ``inputs`` in a child
-    process; the pair of latencies, or why they could not be measured."""
+    process (and the clip artifact ``window`` too, for a stream step); the latencies, or why they could not be
+    measured."""
     command = [sys.executable, "-m", __name__, str(candidate), str(baseline), str(inputs), "--runs", str(runs),
-               "--warmup", str(warmup), "--block", str(block), "--threads", str(threads)]
+               "--warmup", str(warmup), "--block", str(block), "--threads", str(threads),
+               *(["--window", str(window)] if window is not None else [])]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -56,7 +61,8 @@ def time_paired(candidate: Path, baseline: Path, inputs: Path, *, runs: int, war
         last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}, no error output"])[-1]
         return f"the timing child failed: {last}"
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    return Paired(Latency(tuple(result[_CANDIDATE])), Latency(tuple(result[_EAGER])), result["runtime"])
+    return Paired(Latency(tuple(result[_CANDIDATE])), Latency(tuple(result[_EAGER])), result["runtime"],
+                  Latency(tuple(result[_WINDOW])) if _WINDOW in result else None)
 
 
 def _child(argv: Sequence[str] | None = None) -> None:
@@ -66,6 +72,7 @@ def _child(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("inputs", type=Path)
     for flag in ("--runs", "--warmup", "--block", "--threads"):
         parser.add_argument(flag, type=int, required=True)
+    parser.add_argument("--window", type=Path)
     args = parser.parse_args(argv)
 
     import torch
@@ -91,10 +98,11 @@ def _child(argv: Sequence[str] | None = None) -> None:
     else:
         artifact = load(args.candidate, threads=args.threads)
         candidate, runtime = timed_call(artifact, inputs), artifact.runner.runtime
-    latency = interleaved({_EAGER: eager_call(args.baseline), _CANDIDATE: candidate}, runs=args.runs,
-                          warmup=args.warmup, threads=args.threads, block=args.block)
-    print(json.dumps({_EAGER: latency[_EAGER].samples_ms, _CANDIDATE: latency[_CANDIDATE].samples_ms,
-                      "runtime": runtime}))
+    calls = {_EAGER: eager_call(args.baseline), _CANDIDATE: candidate}
+    if args.window is not None:
+        calls[_WINDOW] = timed_call(load(args.window, threads=args.threads), inputs)
+    latency = interleaved(calls, runs=args.runs, warmup=args.warmup, threads=args.threads, block=args.block)
+    print(json.dumps({**{label: lat.samples_ms for label, lat in latency.items()}, "runtime": runtime}))
 
 
 if __name__ == "__main__":

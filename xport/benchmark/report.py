@@ -164,13 +164,16 @@ _DOUBT = {NOISY: 1, WITHHELD: 2}  # a verdict's rank: credible (or none) is 0
 
 def with_window_speedups(rows: list[BenchRow]) -> list[BenchRow]:
     """Each stream row with its speed-up over re-running its backend's clip artifact (same precision) on a sliding
-    window: the ratio of the two speed-ups vs eager, so each is a ratio measured beside the eager model (in its own
-    child process under ``isolate``) and the machine's drift between them cancels. Its verdict is the worse one."""
+    window. A row that has it already was timed beside its clip artifact (``isolate``: in one child process); else
+    it is the ratio of the two speed-ups vs eager, each measured beside the eager model, so the machine's drift
+    between them cancels, with the worse of the two verdicts."""
     clips = {(r.backend, r.precision): r for r in rows if r.kind == "artifact" and not r.stream}
     done = []
     for r in rows:
         clip = clips.get((r.backend, r.precision)) if r.stream else None
-        if clip is not None and r.speedup and clip.speedup:
+        if clip is not None and r.window_speedup is not None:
+            r = replace(r, window_label=clip.label)
+        elif clip is not None and r.speedup and clip.speedup:
             worse = max((r, clip), key=lambda x: _DOUBT.get(x.speedup_verdict, 0))
             r = replace(r, window_speedup=r.speedup / clip.speedup, window_label=clip.label,
                         window_verdict=worse.speedup_verdict)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,8 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
     ``stream=True`` (a causal model as target) also exports each backend's stream step (:func:`xport.stream`) and
     times it with its state carried over from step to step, as an app does: its row ("onnx fp32 stream") is the
     latency per new frame, next to the clip artifact's per clip (which a sliding window pays per new frame), and
-    ``row.window_speedup`` is how much less a new frame costs streamed (the ratio of the two speed-ups vs eager).
+    ``row.window_speedup`` is how much less a new frame costs streamed: with ``isolate``, the step and its clip
+    artifact are timed in the same child, side by side; in one process, the ratio of the two speed-ups vs eager.
     """
     if isinstance(target, torch.nn.Module):
         if model is not None:
@@ -280,7 +281,7 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
             sqnr_db=report.sqnr_db if report else None, max_rel=report.max_rel if report else None,
             parity_passed=report.passed if report else None, path=str(a.path) if a else ""))
     notes += [f"{r.label}: peak memory not measured: {r.memory_note}" for r in rows if r.memory_note]
-    rows = with_window_speedups(rows)
+    rows = with_window_speedups([_paired_window(r, paired.get(r.label), block) for r in rows])
     order = ("each candidate in its own child process, interleaved in blocks with the eager model there, one "
              "unrecorded settling run per block; speed-ups are ratios within each child" if isolate else
              "interleaved in blocks, one unrecorded settling run per block")
@@ -304,16 +305,33 @@ def _timed_in_children(candidates: Sequence[_Candidate], pickled: dict[str, Path
     if failed is not None:
         raise XportError(f"isolate: {failed}; time in one process (isolate=False)")
     torch.save(inputs, work_dir / "inputs.pt")
+    clips = {(c.artifact.backend, c.artifact.precision): c.artifact.path for c in candidates
+             if c.artifact is not None and not is_stream(c.artifact)}
     paired = {}
     others = [c for c in candidates if c is not eager]
     for i, c in enumerate(others, 1):
-        log.info("[%d/%d] timing %s beside eager (child process)", i, len(others), c.label)
+        # A stream step is timed beside its clip artifact too: the window it replaces, in the same rounds.
+        stream = c.artifact is not None and is_stream(c.artifact)
+        window = clips.get((c.artifact.backend, c.artifact.precision)) if stream else None
+        log.info("[%d/%d] timing %s beside eager%s (child process)", i, len(others), c.label,
+                 " and its clip artifact" if window else "")
         result = isolated.time_paired(paths[c.label], paths[eager.label], work_dir / "inputs.pt", runs=runs,
-                                      warmup=warmup, block=block, threads=threads)
+                                      warmup=warmup, block=block, threads=threads, window=window)
         if isinstance(result, str):
             raise XportError(f"{c.label}: {result}")
         paired[c.label] = result
     return paired
+
+
+def _paired_window(row: BenchRow, pair: isolated.Paired | None, block: int) -> BenchRow:
+    """A stream row's speed-up over its clip artifact on a sliding window, where the two ran in the same child:
+    the ratio of their medians there, judged with the window as the baseline."""
+    if pair is None or pair.window is None:
+        return row
+    verdict = credibility.assess({"window": pair.window.samples_ms, row.label: pair.candidate.samples_ms}, block,
+                                 "window").rows[row.label]
+    return replace(row, window_speedup=pair.window.median_ms / pair.candidate.median_ms,
+                   window_verdict=verdict.verdict)
 
 
 def _pooled(paired: dict[str, isolated.Paired]) -> dict[str, Latency]:
