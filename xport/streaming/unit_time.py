@@ -113,8 +113,9 @@ class _Twins:
         if source not in self.twin:
             return None
         x = self.twin[source]
-        if target in _ELEMENTWISE:
-            return self.call(node, shape, target, x, *args[1:], **kwargs)
+        if target in _ELEMENTWISE:  # a 5-D memory format (clone's channels_last_3d) has no 4-D meaning
+            return self.call(node, shape, target, x, *args[1:], **{k: v for k, v in kwargs.items()
+                                                                  if k != "memory_format"})
         if target is aten.convolution.default:
             weight, bias, stride, padding, dilation, transposed, output_padding, groups = args[1:9]
             if transposed or padding[0] != 0 or not self.one_frame(weight):
@@ -125,7 +126,7 @@ class _Twins:
             return self.call(node, shape, target, x, kernel, bias, list(stride[1:]), list(padding[1:]),
                              list(dilation[1:]), False, list(output_padding[1:]), groups)
         if target is aten.mean.dim and len(args) > 2 and args[2]:  # keepdim: the mean of a frame is one frame
-            return self.call(node, shape, target, x, _frame_dims(args[1]), True)
+            return self.call(node, shape, target, x, _frame_dims(args[1]), True, *args[3:], **kwargs)
         return None
 
     def batch_norm(self, node: torch.fx.Node) -> None:
@@ -146,7 +147,8 @@ class _Twins:
             return self.view(node, self.twin[source], shape)
         if node.target is aten.mean.dim and len(node.args) > 2 and not node.args[2] and TIME in [
                 d % 5 for d in node.args[1]]:
-            return self.call(node, shape, aten.mean.dim, self.twin[source], _frame_dims(node.args[1]))
+            return self.call(node, shape, aten.mean.dim, self.twin[source], _frame_dims(node.args[1]), False,
+                             *node.args[3:], **node.kwargs)
         return None
 
     def unsqueeze_for_the_rest(self) -> None:
