@@ -135,11 +135,8 @@ def time_in_child(row: Row, clip_path: Path, stream_path: Path, runs: int, block
     row.samples_ms, row.runtime = result["samples_ms"], result["runtime"]
     row.window_ms, row.step_ms = (float(np.median(row.samples_ms[k])) for k in (WINDOW, STEP))
     # The window is the ratio's baseline, as eager is for xport.bench's "vs eager".
-    verdict = credibility.assess(row.samples_ms, block, WINDOW, load=load).rows[STEP]
-    # credibility words its reasons for an eager baseline; here the baseline is the window
-    row.verdict = verdict.verdict
-    row.reasons = [r.replace("the eager baseline", "the window").replace("eager's", "the window's")
-                   for r in verdict.reasons]
+    verdict = credibility.assess(row.samples_ms, block, WINDOW, load=load, baseline_name="window").rows[STEP]
+    row.verdict, row.reasons = verdict.verdict, list(verdict.reasons)
 
 
 def bench_backend(name: str, model: torch.nn.Module, streamed: xport.StreamModel, clip: torch.Tensor, out: Path,

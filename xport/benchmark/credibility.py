@@ -139,11 +139,12 @@ class Credibility:
 
 
 def assess(samples: Mapping[str, Sequence[float]], block: int, eager: str | None, *,
-           load: MachineLoad | None = None, peaks: Sequence[float] = ()) -> Credibility:
+           load: MachineLoad | None = None, peaks: Sequence[float] = (), baseline_name: str = "eager") -> Credibility:
     """The verdict on each candidate's ratio against ``eager`` (a key of ``samples``, or None: no ratios).
 
     ``samples`` are each candidate's latencies (ms) in measured order, ``block`` the protocol's block size;
-    ``load`` and ``peaks`` (the matmul peak before and after the timing) describe the machine.
+    ``load`` and ``peaks`` (the matmul peak before and after the timing) describe the machine. The reasons call the
+    baseline ``baseline_name`` (e.g. "window" when a stream step is judged against its clip artifact).
     """
     reasons = busy_reasons(load, peaks)
     baseline = samples.get(eager) if eager is not None else None
@@ -152,11 +153,11 @@ def assess(samples: Mapping[str, Sequence[float]], block: int, eager: str | None
     if baseline:
         if eager_drift is not None and eager_drift > DRIFT_NOISY:
             medians = [statistics.median(r) for r in rounds(baseline, block)]
-            reasons.append(f"the eager baseline drifted {eager_drift:.2f}x between rounds (per-round medians "
+            reasons.append(f"the {baseline_name} baseline drifted {eager_drift:.2f}x between rounds (per-round medians "
                            f"{min(medians):.2f}–{max(medians):.2f} ms; noisy above {DRIFT_NOISY}x, withheld above "
                            f"{DRIFT_WITHHELD}x)")
         if spread(baseline) > SPREAD_LIMIT:
-            reasons.append(f"eager's p90 is {spread(baseline):.2f}x its median (limit {SPREAD_LIMIT}x)")
+            reasons.append(f"{baseline_name}'s p90 is {spread(baseline):.2f}x its median (limit {SPREAD_LIMIT}x)")
     rows = {}
     for label, times in samples.items():
         own_spread = spread(times)

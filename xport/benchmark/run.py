@@ -281,7 +281,7 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
             sqnr_db=report.sqnr_db if report else None, max_rel=report.max_rel if report else None,
             parity_passed=report.passed if report else None, path=str(a.path) if a else ""))
     notes += [f"{r.label}: peak memory not measured: {r.memory_note}" for r in rows if r.memory_note]
-    rows = with_window_speedups([_paired_window(r, paired.get(r.label), block) for r in rows])
+    rows = with_window_speedups([_paired_window(r, paired.get(r.label), block, notes) for r in rows])
     order = ("each candidate in its own child process, interleaved in blocks with the eager model there, one "
              "unrecorded settling run per block; speed-ups are ratios within each child" if isolate else
              "interleaved in blocks, one unrecorded settling run per block")
@@ -323,13 +323,14 @@ def _timed_in_children(candidates: Sequence[_Candidate], pickled: dict[str, Path
     return paired
 
 
-def _paired_window(row: BenchRow, pair: isolated.Paired | None, block: int) -> BenchRow:
+def _paired_window(row: BenchRow, pair: isolated.Paired | None, block: int, notes: list[str]) -> BenchRow:
     """A stream row's speed-up over its clip artifact on a sliding window, where the two ran in the same child:
-    the ratio of their medians there, judged with the window as the baseline."""
+    the ratio of their medians there, judged with the window as the baseline (why it is doubtful goes to ``notes``)."""
     if pair is None or pair.window is None:
         return row
     verdict = credibility.assess({"window": pair.window.samples_ms, row.label: pair.candidate.samples_ms}, block,
-                                 "window").rows[row.label]
+                                 "window", baseline_name="window").rows[row.label]
+    notes += [f"{row.label} vs window: {reason}" for reason in verdict.reasons]
     return replace(row, window_speedup=pair.window.median_ms / pair.candidate.median_ms,
                    window_verdict=verdict.verdict)
 
