@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -146,6 +147,18 @@ def test_isolated_timing_pairs_each_candidate_with_eager_in_its_own_process(repo
     assert "child process" in isolated.protocol["order"]
     with pytest.raises(xport.XportError, match="needs the eager model"):
         bench(artifacts, runs=1, warmup=0, measure_memory=False, work_dir=tmp_path, progress=False, isolate=True)
+    # A child that fails (here: the file was truncated after the parent opened it) leaves that candidate out, says
+    # why, and the others are still timed.
+    broken_dir = tmp_path / "broken"
+    shutil.copytree(Path(artifacts[0].path).parent, broken_dir)
+    broken = xport.load(broken_dir / Path(artifacts[0].path).name)
+    assert broken.runner is not None  # opened in this process before the damage; the child opens the file itself
+    broken.path.write_bytes(broken.path.read_bytes()[:200])
+    partial = bench([broken, artifacts[1]], model=model, runs=2, warmup=0, block=1, measure_memory=False,
+                    work_dir=tmp_path / "partial", progress=False, isolate=True)
+    assert [r.label for r in partial.rows] == ["eager (PyTorch fp32)", f"{FAST[1]} fp32"]
+    failed = f"{FAST[0]} fp32: not timed: the timing child failed"
+    assert any(n.startswith(failed) for n in partial.notes), partial.notes
 
 
 def test_wrong_input_shape_is_named_before_timing(tmp_path, tiny_model):

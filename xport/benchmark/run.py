@@ -99,6 +99,7 @@ def bench(target: torch.nn.Module | Sequence[Artifact | str | Path], inputs: Any
         model = target
     with tempfile.TemporaryDirectory(prefix="xport-bench-") as scratch:
         out = Path(work_dir) if work_dir is not None else Path(scratch)
+        out.mkdir(parents=True, exist_ok=True)
         notes: list[str] = []
         inputs = _resolve_inputs(inputs, model, target)
         if isinstance(target, torch.nn.Module):
@@ -228,8 +229,9 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
     watch = LoadWatch(threads)
     paired: dict[str, isolated.Paired] = {}
     if isolate:
-        paired = _timed_in_children(candidates, pickled, inputs, work_dir, runs=runs, warmup=warmup,
+        paired = _timed_in_children(candidates, pickled, inputs, work_dir, notes, runs=runs, warmup=warmup,
                                     threads=threads, block=block)
+        candidates = [c for c in candidates if c.kind == EAGER or c.label in paired]  # a failed child: a note
         latency = _pooled(paired)
     else:
         latency = _timed({c.label: c.run for c in candidates}, runs=runs, warmup=warmup, threads=threads,
@@ -293,10 +295,11 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
 
 
 def _timed_in_children(candidates: Sequence[_Candidate], pickled: dict[str, Path | str],
-                       inputs: tuple[torch.Tensor, ...], work_dir: Path, *, runs: int, warmup: int, threads: int,
-                       block: int) -> dict[str, isolated.Paired]:
+                       inputs: tuple[torch.Tensor, ...], work_dir: Path, notes: list[str], *, runs: int, warmup: int,
+                       threads: int, block: int) -> dict[str, isolated.Paired]:
     """Every candidate but eager, each in its own child process beside the eager model (:mod:`.isolated`);
-    ``pickled``: the eager modules' files (or why a module could not be pickled)."""
+    ``pickled``: the eager modules' files (or why a module could not be pickled). A child that fails leaves its
+    candidate out, with why in ``notes``; the others are still timed (all failing is an error)."""
     eager = next((c for c in candidates if c.kind == EAGER), None)
     if eager is None:
         raise XportError("timing each candidate in its own process (isolate) needs the eager model: pass model=")
@@ -318,8 +321,12 @@ def _timed_in_children(candidates: Sequence[_Candidate], pickled: dict[str, Path
         result = isolated.time_paired(paths[c.label], paths[eager.label], work_dir / "inputs.pt", runs=runs,
                                       warmup=warmup, block=block, threads=threads, window=window)
         if isinstance(result, str):
-            raise XportError(f"{c.label}: {result}")
+            log.warning("%s: not timed: %s", c.label, result)
+            notes.append(f"{c.label}: not timed: {result}")
+            continue
         paired[c.label] = result
+    if others and not paired:
+        raise XportError("isolate: every timing child failed: " + "; ".join(notes[-len(others):]))
     return paired
 
 
