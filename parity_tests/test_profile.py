@@ -29,16 +29,13 @@ PROFILED = ("onnx", "openvino", "executorch", "torchscript")
 def test_profile_names_the_block_of_every_runtime_node(backend, exports):
     require_backend(backend)
     _, artifact = zoo_artifact(exports, "efficient_x3d_xs", backend)
-    report = profile(artifact, runs=3)  # in a child process, as by default
+    report = profile(artifact, runs=5)  # in a child process, as by default; 5 runs: medians a slow phase moves less
     blocks = {b.block: b for b in report.blocks()}
     assert {"s1.pathway0_stem_conv", "s2.pathway0_res0", "s5.pathway0_res6", "head.lin_5"} <= set(blocks)
     assert sum(b.share for b in blocks.values()) == pytest.approx(1.0)
     unattributed = blocks.get(UNATTRIBUTED)
     assert unattributed is None or unattributed.share < 0.1, report.table()
-    # Not a timing gate: a lost mapping is off by far more. The profiled sum and the whole-model time are measured at
-    # different moments, and this machine drifts 2x between them; the lite interpreter also runs ~1.4x slower under
-    # torch.profiler (an event per ATen call), so its sum read 3.1x the whole model once in a slow phase.
-    assert 0.3 < report.coverage < (4.5 if backend == "torchscript" else 3), report.table()
+    assert 0.3 < report.coverage < 3, report.table()  # not a timing gate: a lost or doubled mapping is off by far more
     convs = [n for n in report.nodes if kind(n.op) == "gemm"]
     assert len(convs) >= 40 and all(n.precision == "fp32" and n.module for n in convs), report.table()
     if backend == "executorch":

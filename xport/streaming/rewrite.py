@@ -21,7 +21,6 @@ different times.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -29,7 +28,7 @@ import torch
 import torch.fx
 
 from ..capture import module_path
-from ..passes.graph import copy_provenance
+from ..passes.graph import NodeBuilder, copy_provenance, get_attr_value
 from ..spec import shape_of
 from .causality import TIME, TemporalOps
 
@@ -106,24 +105,10 @@ class _Step:
 
     def temporal_conv(self, conv: torch.fx.Node, pad: torch.fx.Node, past: int, spatial: list[int]) -> None:
         weight, dilation = conv.args[1], conv.args[5]
-        if int(dilation[0]) == 1 and not any(spatial) and self.constant(weight) is not None:
+        if int(dilation[0]) == 1 and not any(spatial) and get_attr_value(self.gm, weight) is not None:
             self.partial_sums(conv, pad)
         else:
             self.past_frames(pad, past, spatial)
-
-    def constant(self, node: Any) -> torch.Tensor | None:
-        """The tensor a ``get_attr`` node reads, else None."""
-        if not isinstance(node, torch.fx.Node) or node.op != "get_attr":
-            return None
-        return functools.reduce(getattr, node.target.split("."), self.gm)
-
-    def attr(self, anchor: torch.fx.Node, name: str, value: torch.Tensor) -> torch.fx.Node:
-        """A new constant of the step (a buffer of its module), read before ``anchor``."""
-        while hasattr(self.gm, name):
-            name += "_"
-        self.gm.register_buffer(name, value.detach().clone())
-        with self.graph.inserting_before(anchor):
-            return copy_provenance(self.graph.get_attr(name), anchor)
 
     def batch_norm_after(self, conv: torch.fx.Node) -> tuple[torch.fx.Node, torch.Tensor, torch.Tensor] | None:
         """The eval batch norm that alone reads ``conv``, as (its output node, per-channel scale, shift), else None:
@@ -132,7 +117,7 @@ class _Step:
         if len(users) != 1 or users[0].target is not aten._native_batch_norm_legit_no_training.default:
             return None
         norm = users[0]
-        gamma, beta, mean, var = (self.constant(a) for a in norm.args[1:5])
+        gamma, beta, mean, var = (get_attr_value(self.gm, a) for a in norm.args[1:5])
         outputs = list(norm.users)
         if any(t is None for t in (gamma, beta, mean, var)) or len(outputs) != 1 or outputs[0].args[1] != 0:
             return None
@@ -144,18 +129,18 @@ class _Step:
         batch norm that follows it, if any, folded into the taps."""
         frame, where = pad.args[0], module_path(conv)
         n, c_out, _, h, w = shape_of(conv)
-        weight, bias = self.constant(conv.args[1]), conv.args[2]
+        weight, bias = get_attr_value(self.gm, conv.args[1]), conv.args[2]
         stride, padding, dilation, transposed, output_padding, groups = conv.args[3:9]
-        folded, conv_bias = self.batch_norm_after(conv), self.constant(bias)
-        result = conv
+        folded, conv_bias = self.batch_norm_after(conv), get_attr_value(self.gm, bias)
+        result, constants = conv, NodeBuilder(self.gm, conv)  # new constants (the taps, the folded bias)
         if folded is not None and (bias is None or conv_bias is not None):  # a computed bias keeps its batch norm
             result, scale, shift = folded
             weight = weight * scale.view(-1, 1, 1, 1, 1)
-            bias = self.attr(conv, f"{_slug(where)}_bias", shift if bias is None else conv_bias * scale + shift)
+            bias = constants.const(f"{_slug(where)}_bias", shift if bias is None else conv_bias * scale + shift)
         k = weight.shape[TIME]
         taps = []
         for j in range(k):  # tap j multiplies the frame k − 1 − j frames before the output's
-            tap = self.attr(conv, f"{_slug(where)}_tap{j}", weight[:, :, j:j + 1])
+            tap = constants.const(f"{_slug(where)}_tap{j}", weight[:, :, j:j + 1])
             taps.append(self.call(conv, aten.convolution.default, frame, tap, bias if j == k - 1 else None, stride,
                                   [0, *padding[1:]], dilation, transposed, output_padding, groups))
         sums = [self.state(f"partial_{_slug(where)}_{m}", [n, c_out, h, w], "partial sums", where)

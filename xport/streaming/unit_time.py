@@ -10,7 +10,6 @@ reads any more are dropped.
 
 from __future__ import annotations
 
-import functools
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -19,7 +18,7 @@ import torch
 import torch.fx
 from torch.fx.passes.shape_prop import ShapeProp
 
-from ..passes.graph import copy_provenance
+from ..passes.graph import NodeBuilder, copy_provenance, get_attr_value
 from .causality import TIME
 
 aten = torch.ops.aten
@@ -84,17 +83,12 @@ class _Twins:
 
     def frame_kernel(self, anchor: torch.fx.Node, weight: torch.fx.Node) -> Any:
         """A one-frame conv3d weight as a conv2d weight: a new constant where it is one, else a view."""
-        if weight.op != "get_attr":
+        value = get_attr_value(self.gm, weight)
+        if value is None:
             return self.operand(anchor, weight)
-        value = functools.reduce(getattr, weight.target.split("."), self.gm)
-        name = f"{weight.target.replace('.', '_')}_2d"
-        while hasattr(self.gm, name):
-            name += "_"
-        self.gm.register_buffer(name, value[:, :, 0].detach().clone())
-        with self.graph.inserting_before(anchor):
-            node = self.graph.get_attr(name)
+        node = NodeBuilder(self.gm, anchor).const(f"{weight.target}_2d", value[:, :, 0])
         self.made[node] = tuple(value[:, :, 0].shape)
-        return copy_provenance(node, anchor)
+        return node
 
     def build(self, node: torch.fx.Node) -> torch.fx.Node | None:
         """The twin of ``node``, a one-frame node, or None where no rule applies."""
