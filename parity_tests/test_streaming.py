@@ -15,6 +15,7 @@ from xport.benchmark.report import with_window_speedups
 from xport.preprocess import PreprocessSpec
 from xport.streaming import StreamSession
 
+from . import video_families
 from .helpers import randomise_batch_norm, require_backend, zoo_model
 
 FRAME = (1, 3, 24, 24)
@@ -159,6 +160,49 @@ def test_movinet_like_model_streams():
     step = xport.stream(model, (3, 172, 172))
     kinds = [s.kind for s in step.states]
     assert kinds.count("partial sums") == 28 and kinds.count("running sum") == 16, kinds
+
+
+def online_tsm(shift=video_families.shift_online, segments: int = 4) -> nn.Module:
+    """TSM as its repository writes it (frames folded into the batch, a residual shift, the segment consensus), with
+    the online shift; ``segments`` is its fixed clip length."""
+    return video_families._seeded(lambda: video_families.Tsm(shift, segments))()
+
+
+@pytest.fixture(scope="module")
+def tsm() -> tuple[nn.Module, xport.StreamModel]:
+    model = online_tsm()
+    return model, xport.stream(model, FRAME, clip_frames=4)
+
+
+def test_online_tsm_streams_with_a_buffer_of_the_shifted_channels(tsm):
+    """Each shift keeps the last frame's shifted eighth of its channels (2 of 16); the consensus is a running mean.
+    Step t equals TSM built for t + 1 segments (same weights) on the first t + 1 frames, for a batch of 2 streams,
+    whichever way the shift is written; the offline (bidirectional) shift and a cyclic roll read later frames."""
+    model, step = tsm
+    assert [(s.kind, s.shape) for s in step.states] == [("past frames", (1, 2, 6, 6))] * 2 + [
+        ("frame count", (1, 1, 1, 1)), ("running sum", (1, 5))]
+    assert step.contract()["clip_frames"] == 4
+    clips = torch.randn(2, 3, 4, 24, 24, generator=torch.Generator().manual_seed(8))
+    for shift in (video_families.shift_online, video_families.shift_online_pad):
+        batched = xport.stream(online_tsm(shift), (2, 3, 24, 24), clip_frames=4)
+        for t, (logits,) in enumerate(batched.run_frames(clips)):
+            shorter = online_tsm(shift, segments=t + 1)
+            torch.testing.assert_close(logits, shorter(clips[:, :, :t + 1]), rtol=1e-5, atol=1e-6)
+    for shift in (video_families.shift_zeros, video_families.shift_roll):
+        with pytest.raises(xport.NotStreamableError, match=r"at 'blocks\.0'.*reads a later frame.*online shift"):
+            xport.stream(online_tsm(shift), FRAME, clip_frames=4)
+    with pytest.raises(xport.XportError, match="clip_frames=T"):
+        xport.stream(model, FRAME)  # captured on 6 frames, which a 4-segment TSM cannot take
+
+
+def test_online_tsm_stream_equals_the_clip_model_in_every_runtime(tsm, backend, exports):
+    model, step = tsm
+    artifact = exports.export("stream/tsm_online", step, step.example_inputs(), backend)
+    clip = torch.randn(1, 3, 4, 24, 24, generator=torch.Generator().manual_seed(9))
+    report = xport.verify(model, artifact, [(clip,)])  # 4 frames fed one by one; the last step is the clip's output
+    assert report.passed and report.samples == 4 and report.metrics.max_rel < 1e-3, report
+    with pytest.raises(xport.XportError, match="takes 4-frame clips only"):
+        xport.verify(model, artifact, [(clip[:, :, :3],)])
 
 
 def test_stream_bundle_lists_the_state_and_passes_its_own_frame_by_frame_check(tiny, tmp_path):

@@ -59,6 +59,27 @@ def shift_roll(x: torch.Tensor, segments: int, fold_div: int = 4) -> torch.Tenso
     return torch.cat([left, right, x[:, :, 2 * fold:]], dim=2).view(nt, c, h, w)
 
 
+def shift_online(x: torch.Tensor, segments: int, fold_div: int = 8) -> torch.Tensor:
+    """TSM's online (uni-directional) shift, as trained for its online demo: 1/8 of the channels come from the
+    previous frame, zeros at the first; written like the repository's offline shift, without the left shift."""
+    nt, c, h, w = x.size()
+    x = x.view(nt // segments, segments, c, h, w)
+    fold = c // fold_div
+    out = torch.zeros_like(x)
+    out[:, 1:, :fold] = x[:, :-1, :fold]  # shift right: from the past
+    out[:, :, fold:] = x[:, :, fold:]  # not shifted
+    return out.view(nt, c, h, w)
+
+
+def shift_online_pad(x: torch.Tensor, segments: int, fold_div: int = 8) -> torch.Tensor:
+    """The same online shift as ports write it: the past frames' channels padded with a zero frame, then cat."""
+    nt, c, h, w = x.size()
+    x = x.view(nt // segments, segments, c, h, w)
+    fold = c // fold_div
+    past = F.pad(x[:, :-1, :fold], (0, 0, 0, 0, 0, 0, 1, 0))
+    return torch.cat([past, x[:, :, fold:]], dim=2).view(nt, c, h, w)
+
+
 class TsmBlock(nn.Module):
     """A residual bottleneck whose first conv sees temporally shifted features (TSM's "residual shift")."""
 

@@ -59,7 +59,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     inputs = example_inputs(model, parse_shape(args.input_shape))
     exported, exported_inputs = model, inputs
     if args.stream:  # the per-frame model with state; verified below against the clip model, step by step
-        exported = stream(model, inputs[0].shape[:2] + inputs[0].shape[3:])
+        exported = stream(model, inputs[0].shape[:2] + inputs[0].shape[3:], clip_frames=args.clip_frames)
         exported_inputs = exported.example_inputs()
         print(f"stream model: {len(exported.states)} state tensors (listed in the manifest's extra['stream'])")
     quant = {}
@@ -227,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stream", action="store_true",
                    help="export the per-frame form of a causal model (frame + state in, outputs + state out; e.g. "
                         "efficient_x3d_xs_causal), verified step by step against the clip model")
+    p.add_argument("--clip-frames", type=int, metavar="T",
+                   help="with --stream, for a model that takes clips of T frames only (TSM's num_segments): "
+                        "captured on such a clip and verified after its last frame")
     p.add_argument("--calibration", metavar="DIR|FILE.json|synthetic",
                    help="int8 calibration clips: a folder of videos or .npy/.pt inputs, a saved calibration, or "
                         "'synthetic' (random clips: right for timing, wrong for accuracy)")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from xport.errors import XportError
 
-CHANNELS_FIRST = {4: "NCHW", 5: "NCTHW"}
-CHANNELS_LAST = {4: "NHWC", 5: "NTHWC"}
+CHANNELS_FIRST = {3: "NCW", 4: "NCHW", 5: "NCTHW"}
+CHANNELS_LAST = {3: "NWC", 4: "NHWC", 5: "NTHWC"}
 
 
 def channels_last_perm(rank: int) -> tuple[int, ...]:

@@ -42,7 +42,9 @@ class TensorSpec:
         return tuple(batch if d == -1 else d for d in self.shape)
 
     def channels_last(self) -> TensorSpec:
-        """This input with the channel axis moved last (NCTHW → NTHWC, NCHW → NHWC)."""
+        """This input with the channel axis moved last (NCTHW → NTHWC, NCHW → NHWC); below 3-D it has none to move."""
+        if len(self.shape) < 3:
+            return self
         perm = channels_last_perm(len(self.shape))
         return TensorSpec(self.name, tuple(self.shape[p] for p in perm), self.dtype, channels_last_name(len(perm)))
 

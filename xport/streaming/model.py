@@ -12,7 +12,7 @@ import torch
 import torch.fx
 
 from ..capture import capture
-from ..errors import XportError
+from ..errors import CaptureError, XportError
 from ..fingerprint import weight_fingerprint
 from ..passes import unlift
 from .causality import find_temporal_ops
@@ -32,12 +32,13 @@ class StreamModel(torch.fx.GraphModule):
     """
 
     def __init__(self, root: torch.nn.Module, graph: torch.fx.Graph, frame_shape: Sequence[int], outputs: int,
-                 states: Sequence[StateSpec], fingerprint: str):
+                 states: Sequence[StateSpec], fingerprint: str, clip_frames: int | None = None):
         super().__init__(root, graph, "StreamModel")
         self.frame_shape = tuple(int(d) for d in frame_shape)
         self.outputs = outputs
         self.states = tuple(states)
         self.fingerprint = fingerprint
+        self.clip_frames = clip_frames  # the clip model takes clips of this many frames only (None: any length)
 
     def initial_state(self) -> tuple[torch.Tensor, ...]:
         """The state of a new stream (no frames seen)."""
@@ -55,6 +56,8 @@ class StreamModel(torch.fx.GraphModule):
         """
         body = {"frame": {"name": "frame", "shape": list(self.frame_shape)}, "outputs": self.outputs,
                 "states": [s.as_dict() for s in self.states]}
+        if self.clip_frames is not None:
+            body["clip_frames"] = self.clip_frames
         digest = hashlib.sha256(json.dumps({**body, "weights": self.fingerprint}, sort_keys=True).encode())
         return {**body, "checksum": digest.hexdigest()[:16]}
 
@@ -96,37 +99,64 @@ def _frame_shape(frame_shape: Sequence[int]) -> tuple[int, ...]:
     return shape
 
 
-def stream(model: torch.nn.Module, frame_shape: Sequence[int], *, check: bool = True) -> StreamModel:
+def stream(model: torch.nn.Module, frame_shape: Sequence[int], *, clip_frames: int | None = None,
+           check: bool = True) -> StreamModel:
     """The per-frame form of a causal clip model: ``(frame, *state) -> (*outputs, *new_state)``.
 
     ``model`` takes (N, C, T, H, W) clips; ``frame_shape`` is one frame, (C, H, W) or (N, C, H, W). Temporal convs
     keep partial sums of their next output frames (dilated ones, buffers of past frames), means over time become
-    running means (see :mod:`xport.streaming.causality` for what streams, :mod:`.rewrite` for how), and the step's
-    one-frame tensors lose their time axis (:mod:`.unit_time`: conv2d instead of one-frame conv3d). A model that
-    looks at future frames is refused with the op, the module path and the fix
-    (:class:`~xport.errors.NotStreamableError`). With ``check`` (the default), the step is run on a seeded clip and
-    every step's outputs are compared with the clip model's on the frames so far, before anything is exported.
+    running means, a one-frame shift along time (TSM's online shift) keeps the previous frame's shifted channels (see
+    :mod:`xport.streaming.causality` for what streams, :mod:`.rewrite` for how), and the step's one-frame tensors
+    lose their time axis (:mod:`.unit_time`: conv2d instead of one-frame conv3d). A model that looks at future frames
+    is refused with the op, the module path and the fix (:class:`~xport.errors.NotStreamableError`).
+
+    ``clip_frames``: for a model that takes clips of one length only (TSM's ``num_segments``), that length; it is
+    captured on such a clip, and checks compare the step after that many frames with the clip model on them. Without
+    it the model is captured on a 6-frame clip and checked on the growing clip at every step. With ``check`` (the
+    default), the step is run on a seeded clip and compared with the clip model before anything is exported.
     """
     n, c, h, w = _frame_shape(frame_shape)
     model = model.eval()
-    clip = torch.randn(n, c, CHECK_FRAMES, h, w, generator=torch.Generator().manual_seed(0))
-    log.info("capturing %s on a %d-frame clip to stream it", type(model).__name__, CHECK_FRAMES)
-    gm = unlift(capture(model, (clip,)))
-    ops = find_temporal_ops(gm, CHECK_FRAMES)
+    frames = clip_frames or CHECK_FRAMES
+    if frames < 2:
+        raise XportError(f"clip_frames must be at least 2, got {frames}")
+    clip = torch.randn(n, c, frames, h, w, generator=torch.Generator().manual_seed(0))
+    log.info("capturing %s on a %d-frame clip to stream it", type(model).__name__, frames)
+    try:
+        gm = unlift(capture(model, (clip,)))
+    except CaptureError as exc:
+        if clip_frames is not None:
+            raise
+        raise XportError(f"{exc}\nIf the model takes clips of one length only (TSM's num_segments), stream it with "
+                         f"that length: xport.stream(model, frame_shape, clip_frames=T), or `xport export --stream "
+                         f"--clip-frames T`") from exc
+    ops = find_temporal_ops(gm, frames)
     outputs, states = rewrite_to_step(gm, ops)
-    streamed = StreamModel(gm, gm.graph, (n, c, h, w), outputs, states, weight_fingerprint(model))
+    streamed = StreamModel(gm, gm.graph, (n, c, h, w), outputs, states, weight_fingerprint(model), clip_frames)
     drop_unit_time(streamed, streamed.example_inputs())
-    log.info("stream model: %d temporal conv buffer(s), %d running mean(s), %d state tensor(s)",
-             len(ops.convs), len(ops.means), len(states))
+    log.info("stream model: %d temporal conv buffer(s), %d time shift(s), %d running mean(s), %d state tensor(s)",
+             len(ops.convs), len(ops.shifts), len(ops.means), len(states))
     if check:
         _check_steps(model, streamed, clip)
     return streamed
 
 
+def compared_steps(frames: int, clip_frames: int | None) -> list[int]:
+    """The steps (0-based) whose outputs have a clip-model reference: every one on a growing clip, or only the last
+    for a model that takes ``clip_frames`` frames only."""
+    if clip_frames is None:
+        return list(range(frames))
+    if frames != clip_frames:
+        raise XportError(f"the clip model takes {clip_frames}-frame clips only; got a {frames}-frame clip")
+    return [frames - 1]
+
+
 def _check_steps(model: torch.nn.Module, streamed: StreamModel, clip: torch.Tensor) -> None:
     """Each step's outputs equal the clip model's on the frames so far (a rewrite error never reaches an export)."""
+    steps = streamed.run_frames(clip)
     with torch.no_grad():
-        for t, outputs in enumerate(streamed.run_frames(clip)):
+        for t in compared_steps(clip.shape[2], streamed.clip_frames):
+            outputs = steps[t]
             expected = model(clip[:, :, :t + 1])
             expected = expected if isinstance(expected, (tuple, list)) else (expected,)
             for ref, got in zip(expected, outputs):

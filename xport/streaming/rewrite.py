@@ -6,6 +6,9 @@
       (dilated, or weights not constants)     z = cat(past, y) → [pad H, W] → conv;   new past = z[:, :, 1:]
     cumsum(x, 2) / arange(1, T + 1)     becomes   s = sum + x;   s / (frames seen)            new sum = s
     mean(x, (2, …))                     becomes   s = sum + mean(x, (…));   s / (frames seen)  new sum = s
+    a one-frame delay of x[…, a:b, …]   becomes   out = cat(x[…, :a, …], past, x[…, b:, …]);  new past = x[…, a:b, …]
+    (TSM's online shift)
+    a view of per-frame tensors         keeps its op, with the shape of one frame (T → 1, N·T → N)
 
 The partial-sum form applies each tap once, to the new frame, and keeps k − 1 output frames: the same state size as
 k − 1 input frames for a depthwise conv, but no copy of past frames into every conv's input and no slice of the
@@ -31,6 +34,7 @@ from ..capture import module_path
 from ..passes.graph import NodeBuilder, copy_provenance, get_attr_value
 from ..spec import shape_of
 from .causality import TIME, TemporalOps
+from .time_shift import TimeShift
 
 aten = torch.ops.aten
 
@@ -164,20 +168,37 @@ class _Step:
         kept = self.call(pad, aten.slice.Tensor, frames, TIME, 1, past + 1)
         self.new_states.append(self.call(pad, aten.reshape.default, kept, [n, c, past * h, w]))
 
+    def time_shift(self, shift: TimeShift) -> None:
+        """The delayed block of ``shift.entry`` read from a buffer of the previous frame's, the rest from this one."""
+        where, clip_shape = module_path(shift.exit), list(shape_of(shift.entry))
+        frame_shape = clip_shape[:shift.axis] + clip_shape[shift.axis + 1:]
+        kept = [*frame_shape[:shift.dim], shift.end - shift.start, *frame_shape[shift.dim + 1:]]
+        past = self.state(f"shift_{_slug(where)}", kept, "past frames", where)
+        x = self.call(shift.exit, aten.view.default, shift.entry, frame_shape)
+        parts = [self.call(shift.exit, aten.slice.Tensor, x, shift.dim, 0, shift.start)] if shift.start else []
+        parts.append(past)
+        if shift.end < frame_shape[shift.dim]:
+            parts.append(self.call(shift.exit, aten.slice.Tensor, x, shift.dim, shift.end, frame_shape[shift.dim]))
+        out = self.call(shift.exit, aten.cat.default, parts, shift.dim)
+        one_frame = clip_shape[:shift.axis] + [1] + clip_shape[shift.axis + 1:]
+        shift.exit.replace_all_uses_with(self.call(shift.exit, aten.view.default, out, one_frame))
+        self.new_states.append(self.call(shift.exit, aten.slice.Tensor, x, shift.dim, shift.start, shift.end))
+
     def frame_count(self) -> torch.fx.Node:
-        """frames seen, this frame included, as (N, 1, 1, 1, 1) to divide a running sum."""
+        """frames seen, this frame included, (N, 1, 1, 1): each running sum views it to its rank to divide by it."""
         count = self.state("frames_seen", [self.batch, 1, 1, 1], "frame count", "")
         seen = self.call(self.clip, aten.add.Tensor, count, 1.0)
         self.new_states.append(seen)
-        return self.call(self.clip, aten.view.default, seen, [self.batch, 1, 1, 1, 1])
+        return seen
 
-    def running_mean(self, node: torch.fx.Node, source: torch.fx.Node, dims: tuple[int, ...], causal: bool,
-                     count: torch.fx.Node) -> None:
-        per_frame = [1 if d in dims or d == TIME else s for d, s in enumerate(shape_of(source))]
-        folded = per_frame[:TIME] + per_frame[TIME + 1:]
+    def running_mean(self, node: torch.fx.Node, source: torch.fx.Node, dims: tuple[int, ...], axis: int,
+                     causal: bool, count: torch.fx.Node) -> None:
+        per_frame = [1 if d in dims or d == axis else s for d, s in enumerate(shape_of(source))]
+        folded = per_frame[:axis] + per_frame[axis + 1:]
         state = self.state(f"sum_{_slug(module_path(node))}", folded, "running sum", module_path(node))
         value = self.call(node, aten.mean.dim, source, list(dims), True) if dims else source
         total = self.call(node, aten.add.Tensor, self.call(node, aten.view.default, state, per_frame), value)
+        count = self.call(node, aten.view.default, count, [self.batch] + [1] * (len(per_frame) - 1))
         mean = self.call(node, aten.div.Tensor, total, count)
         if not causal and list(shape_of(node)) != per_frame:  # a mean without keepdim
             mean = self.call(node, aten.reshape.default, mean, list(shape_of(node)))
@@ -198,13 +219,17 @@ def rewrite_to_step(gm: torch.fx.GraphModule, ops: TemporalOps) -> tuple[int, li
     """Turn ``gm`` (a causal clip model, unlifted) into its step, in place; returns its output count and states."""
     out = next(n for n in gm.graph.nodes if n.op == "output")
     outputs = len(out.args[0]) if isinstance(out.args[0], (list, tuple)) else 1
+    for view, shape in ops.views.items():
+        view.args = (view.args[0], shape, *view.args[2:])
     step = _Step(gm)
     step.frame()
     for conv in ops.convs:
         step.temporal_conv(conv.conv, conv.pad, conv.past, conv.spatial)
+    for shift in ops.shifts:
+        step.time_shift(shift)
     if ops.means:
         count = step.frame_count()
         for mean in ops.means:
-            step.running_mean(mean.node, mean.source, mean.dims, mean.causal, count)
+            step.running_mean(mean.node, mean.source, mean.dims, mean.axis, mean.causal, count)
     step.finish()
     return outputs, step.states
