@@ -16,8 +16,9 @@ TSM and other 2-D CNNs over frames do; the walk follows it there and records eac
 
 Everything else that touches time is refused with the op, the module path and the fix (:class:`NotStreamableError`):
 a centred temporal kernel (it pads the future), a temporal stride, data moved along time other than a one-frame
-delay (a roll, a shift from the future), time mixed with another axis or with the batch it is folded into, and — the common case — a clip-wide pool fed back into per-frame features (a squeeze-excitation over the
-whole clip), since frame t would then depend on frames after t.
+delay (a roll, a shift from the future), time mixed with another axis or with the batch it is folded into, and —
+the common case — a clip-wide pool fed back into per-frame features (a squeeze-excitation over the whole clip),
+since frame t would then depend on frames after t.
 """
 
 from __future__ import annotations

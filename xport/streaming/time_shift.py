@@ -49,7 +49,8 @@ class TimeShift:
     end: int
 
 
-def region_from(node: torch.fx.Node, is_frames: Callable[[torch.fx.Node], bool]) -> tuple[torch.fx.Node, list[torch.fx.Node]]:
+def region_from(node: torch.fx.Node,
+                is_frames: Callable[[torch.fx.Node], bool]) -> tuple[torch.fx.Node, list[torch.fx.Node]]:
     """The per-frame tensor a movement op reads (through other movement ops), and every movement op reached from it."""
     entry = node
     while entry.target in MOVEMENT:
