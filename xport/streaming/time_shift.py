@@ -21,6 +21,7 @@ from ..spec import shape_of
 
 aten = torch.ops.aten
 
+FIRST_ID = 2.0 ** 24  # the number of the probe's first element
 MOVEMENT = {aten.slice.Tensor, aten.cat.default, aten.constant_pad_nd.default, aten.slice_scatter.default,
             aten.copy.default, aten.full_like.default, aten.zeros_like.default, aten.clone.default,
             aten.roll.default, aten.flip.default, aten.alias.default}
@@ -79,9 +80,10 @@ def _exit(entry: torch.fx.Node, region: list[torch.fx.Node]) -> torch.fx.Node:
 
 def _probe(gm: torch.fx.GraphModule, entry: torch.fx.Node, region: list[torch.fx.Node], exit_: torch.fx.Node,
            constant: Constant) -> torch.Tensor:
-    """The region evaluated on element numbers 1…n of ``entry`` (float64: exact), 0 where it makes zeros."""
+    """The region evaluated on ``entry``'s element numbers plus FIRST_ID (float64: exact; far from any fill value a
+    model would use), so each output element is an input element's number, or a fill (zeros)."""
     shape = list(shape_of(entry))
-    values = {entry: torch.arange(1, math.prod(shape) + 1, dtype=torch.float64).view(shape)}
+    values = {entry: (torch.arange(math.prod(shape), dtype=torch.float64) + FIRST_ID).view(shape)}
 
     def value(a):
         if not isinstance(a, torch.fx.Node):
@@ -105,9 +107,11 @@ def _delays(ids: torch.Tensor, axis: int) -> torch.Tensor:
     ``ids`` (the probe's output, time on ``axis``) is anything else."""
     shape = list(ids.shape)
     count, inner, frames = math.prod(shape), math.prod(shape[axis + 1:]), shape[axis]
-    if torch.any(ids != ids.round()) or ids.min() < 0 or ids.max() > count:
+    taken = ids != 0
+    source = torch.where(taken, ids - FIRST_ID, 0)
+    if torch.any(source != source.round()) or source.min() < 0 or source.max() >= count:
         raise ShiftRefused("it writes values that are not elements of its input (a pad or fill other than zeros)")
-    index, source, taken = torch.arange(count).view(shape), ids.long() - 1, ids > 0
+    index, source = torch.arange(count).view(shape), source.long()
     t_out, t_src = (index // inner) % frames, (source // inner) % frames
     if not torch.equal((index - t_out * inner)[taken], (source - t_src * inner)[taken]):
         raise ShiftRefused("it moves elements to other positions of a frame")
