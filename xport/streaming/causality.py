@@ -46,7 +46,8 @@ _CAUSAL_POOL_FIX = ("pool causally: x.mean((3, 4), keepdim=True).cumsum(2) / ara
                     "(xport.efficient_ops.CausalAvgPool3d; causal=True in efficient_ops blocks)")
 # Ops that move data along an axis, by the index of their axis argument.
 _AXIS_ARG = {aten.cat.default: 1, aten.slice.Tensor: 1, aten.select.int: 1, aten.split_with_sizes.default: 2,
-             aten.split.Tensor: 2, aten.index_select.default: 1, aten.flip.default: 1, aten.roll.default: 2}
+             aten.split.Tensor: 2, aten.index_select.default: 1, aten.flip.default: 1, aten.roll.default: 2,
+             aten.slice_scatter.default: 2}
 _POOLS = {aten.avg_pool3d.default, aten.max_pool3d_with_indices.default, aten.max_pool3d.default}
 
 
@@ -201,8 +202,7 @@ class _Walk:
         return {aten.convolution.default: self._conv, aten.constant_pad_nd.default: self._pad,
                 aten.mean.dim: self._mean, aten.cumsum.default: self._cumsum, aten.sum.dim_IntList: self._sum,
                 aten.view.default: self._view, aten.reshape.default: self._view, aten._unsafe_view.default: self._view,
-                aten.permute.default: self._permute,
-                aten.slice_scatter.default: self._check_axis, aten.unsqueeze.default: self._unsqueeze}
+                aten.permute.default: self._permute, aten.unsqueeze.default: self._unsqueeze}
 
     def _pooled(self, node: torch.fx.Node, source: torch.fx.Node) -> None:
         self.tag[node] = CLIP
@@ -315,7 +315,7 @@ class _Walk:
             self.time[node] = time + 1
 
     def _check_axis(self, node: torch.fx.Node) -> None:
-        index = _AXIS_ARG.get(node.target, 2)  # slice_scatter's axis is its third argument
+        index = _AXIS_ARG[node.target]
         first = node.args[0][0] if isinstance(node.args[0], (list, tuple)) else node.args[0]
         rank, time = len(shape_of(first)), self.time[node]
         axes = node.args[index] if len(node.args) > index else 0
