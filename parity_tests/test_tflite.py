@@ -85,10 +85,20 @@ def test_activation_fused_into_conv(tmp_path):
     assert not {"RELU", "RELU6"} & set(ops), ops
 
 
+class TwoConvsOfOneInput(nn.Module):
+    """Two convs pad the same input alike (as the taps of a streamed temporal conv do)."""
+
+    def __init__(self, padding):
+        super().__init__()
+        self.a, self.b = nn.Conv2d(3, 4, 3, padding=padding), nn.Conv2d(3, 4, 3, padding=padding)
+
+    def forward(self, x):
+        return self.a(x) + self.b(x)
+
+
 @pytest.mark.parametrize("padding, expected_pad_ops", [(1, 0), ((2, 0), 1)], ids=["same", "explicit"])
-def test_conv_padding_as_same_or_pad(padding, expected_pad_ops, tmp_path):
-    model = nn.Conv2d(3, 4, 3, padding=padding).eval()
-    artifact, _ = export_verified(model, (seeded((1, 3, 9, 9)),), "tflite", tmp_path)
+def test_conv_padding_as_same_or_one_shared_pad(padding, expected_pad_ops, tmp_path):
+    artifact, _ = export_verified(TwoConvsOfOneInput(padding).eval(), (seeded((1, 3, 9, 9)),), "tflite", tmp_path)
     assert _ops(artifact).count("PAD") == expected_pad_ops
 
 

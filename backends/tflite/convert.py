@@ -8,7 +8,7 @@ The per-op lowerings live in ``lowerings``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,7 +40,7 @@ class Converter:
         self.half_weights = half_weights
         self.writer = ModelWriter()
         self.values: dict[torch.fx.Node, Any] = {}
-        self._layouts: dict[tuple[int, Perm], int] = {}
+        self._derived: dict[tuple, Any] = {}  # tensors made from one tensor (a TRANSPOSE, a PAD), shared by readers
         # Activation nodes a producer absorbed as its fused activation (skipped when the walk reaches them).
         self.absorbed: set[torch.fx.Node] = set()
         self._ends: set[int] = set()  # tensors that are graph inputs or outputs
@@ -91,14 +91,22 @@ class Converter:
             return self.writer.constant(name, np.transpose(array, perm) if array.ndim else array)
         if value.perm == tuple(perm):
             return value.index
-        key = (value.index, tuple(perm))
-        if key not in self._layouts:
+
+        def transposed() -> int:
             out = self.writer.tensor_like(f"{self.writer.tensors[value.index].name}_t",
                                           physical_shape(value.shape, perm), value.index)
             self.op(BuiltinOperator.TRANSPOSE, [value.index, self.ints(transpose_perm(value.perm, perm))], [out],
                     BuiltinOptions.TransposeOptions, schema.TransposeOptionsT())
-            self._layouts[key] = out
-        return self._layouts[key]
+            return out
+
+        return self.derived((value.index, "transpose", tuple(perm)), transposed)
+
+    def derived(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """``make()``, once per ``key``: a tensor derived from another (a TRANSPOSE, a PAD) is written once and shared
+        by all its readers (the taps of a temporal conv all pad the same input)."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
 
     def weight(self, name: str, array: np.ndarray) -> int:
         """A conv/linear weight or bias; fp16 artifacts store it as float16 behind a DEQUANTIZE op.

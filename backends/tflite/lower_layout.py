@@ -128,8 +128,14 @@ def pad(cv: Converter, info: NodeInfo) -> Value:
 def padded(cv: Converter, x: Value, pads: dict[int, tuple[int, int]], value: float, name: str) -> Value:
     """``x`` padded by (before, after) per logical axis with ``value`` (PAD, or PADV2 for non-zero values).
 
-    PAD fills an int8 tensor with its zero point, which is 0.0: zero padding is the same for int8 and float.
+    PAD fills an int8 tensor with its zero point, which is 0.0: zero padding is the same for int8 and float. The same
+    padding of the same tensor is made once (:meth:`Converter.derived`).
     """
+    key = (x.index, "pad", x.perm, tuple(sorted(pads.items())), value)
+    return cv.derived(key, lambda: _pad(cv, x, pads, value, name))
+
+
+def _pad(cv: Converter, x: Value, pads: dict[int, tuple[int, int]], value: float, name: str) -> Value:
     shape = tuple(d + sum(pads.get(a, (0, 0))) for a, d in enumerate(x.shape))
     out = Value(cv.writer.tensor_like(name, [shape[a] for a in x.perm], x.index), shape, x.perm)
     paddings = cv.writer.constant("paddings", np.asarray([pads.get(a, (0, 0)) for a in x.perm], dtype=np.int32))
