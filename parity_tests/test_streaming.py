@@ -205,6 +205,19 @@ def test_online_tsm_stream_equals_the_clip_model_in_every_runtime(tsm, backend, 
         xport.verify(model, artifact, [(clip[:, :, :3],)])
 
 
+def test_zoo_online_tsm_streams_at_full_size(exports):
+    """The zoo's TSM online MobileNetV2 at 224×224: ten shift buffers (an eighth of each shifted block's channels),
+    the frame count and the consensus's running sum; ONNX Runtime's step equals the clip model at every frame."""
+    model = zoo_model("tsm_mobilenet_v2_online").eval()
+    step = xport.stream(model, (3, 224, 224))
+    shifts = [s.shape for s in step.states if s.kind == "past frames"]
+    assert len(shifts) == 10 and shifts[0] == (1, 3, 56, 56) and len(step.states) == 12, shifts
+    artifact = exports.export("stream/tsm_mobilenet_v2_online", step, step.example_inputs(), "onnx",
+                              ort_format=False)
+    report = xport.verify(model, artifact)
+    assert report.passed and report.samples == 6, report
+
+
 def test_stream_bundle_lists_the_state_and_passes_its_own_frame_by_frame_check(tiny, tmp_path):
     """An Android bundle of the stream: model.json carries the state contract, the bundle's own check (as
     verify-bundle runs it) fed the frames one by one, and the README's code loops over frames."""
