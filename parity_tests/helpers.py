@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
@@ -102,3 +103,8 @@ def saturating_int8_x86() -> str | None:
         return None
     return ("x86 CPU without VNNI: onnxruntime's and OpenVINO's u8×s8 kernels saturate int16 pair sums "
             "(vpmaddubsw), so their int8 outputs here are not the artifact's integer arithmetic")
+
+
+ARM_ENABLED = os.environ.get("XPORT_ARM", "") not in ("", "0")
+needs_arm = pytest.mark.skipif(not ARM_ENABLED, reason="ARM parity stage not enabled: set XPORT_ARM=1 (needs root or "
+                                                        "qemu-user-static + debootstrap, ~1 min cold setup)")

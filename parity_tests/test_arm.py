@@ -21,13 +21,9 @@ import xport.quant
 from xport.arm import ArmCase, ArmReport, resolve_cores, run_arm_parity
 from xport.arm.compare import arm_backends, default_inputs_for
 
-from .helpers import require_backend, seeded, x3d_int8_artifact, zoo_artifact
+from .helpers import needs_arm, require_backend, seeded, x3d_int8_artifact, zoo_artifact
 from .op_models import OP_MODELS, VIDEO_MODEL_OP_MODELS
 from .test_ops_on_backends import op_artifact
-
-ENABLED = os.environ.get("XPORT_ARM", "") not in ("", "0")
-needs_arm = pytest.mark.skipif(not ENABLED, reason="ARM parity stage not enabled: set XPORT_ARM=1 (needs root or "
-                                                    "qemu-user-static + debootstrap, ~1 min cold setup)")
 
 # (backend, precision, export options) checked on ARM; options keep the op matrix fast as in test_ops_on_backends.
 # int8 rows: every backend with int8 and an aarch64 runtime (ORT, ExecuTorch, LiteRT), from the same calibration clips.

@@ -16,7 +16,7 @@ from xport.preprocess import PreprocessSpec
 from xport.streaming import StreamSession
 
 from . import video_families
-from .helpers import randomise_batch_norm, require_backend, zoo_model
+from .helpers import needs_arm, randomise_batch_norm, require_backend, zoo_model
 
 FRAME = (1, 3, 24, 24)
 
@@ -107,6 +107,17 @@ def test_ops_that_read_other_frames_are_refused(body, reason):
 
     with pytest.raises(xport.NotStreamableError, match=reason):
         xport.stream(Model(), FRAME)
+
+
+@needs_arm
+def test_stream_steps_run_on_arm_as_on_x86(tiny, exports):
+    """Each step replayed on an emulated Cortex-A76 from the frame and state it got on x86 (LiteRT's state in its
+    own NHWC layout, ORT's in PyTorch's), and the x86 stream checked against the clip model as always."""
+    model, step = tiny
+    for backend in ("tflite", "onnx"):
+        artifact = exports.export("stream/tiny_causal", step, step.example_inputs(), backend)
+        report = xport.verify(model, artifact, arm="a76")
+        assert report.passed and report.x86.samples == 6 and report.arm.rows[0].vs_x86.max_rel < 1e-5, report
 
 
 def test_state_of_the_wrong_shape_or_another_model_is_refused(tiny, exports):

@@ -25,6 +25,7 @@ from .parity import ParityReport, measure
 from .plan import CheckReport, check_program, plan
 from .sample_inputs import default_inputs
 from .streaming import StreamModel, verify_stream
+from .streaming.verify import stream_clip, stream_step_inputs
 from .tensor_spec import TensorSpec
 from .toolchain_speedups import toolchain_speedups
 
@@ -147,13 +148,15 @@ def verify(model: torch.nn.Module, artifact: Artifact, inputs: Iterable[Sequence
 
     For a stream artifact (``xport.stream``), ``model`` is the clip model, and the artifact is fed frame by frame and
     compared with it on the growing clip at every step (:func:`xport.streaming.verify_stream`; ``inputs`` may then
-    hold one clip).
+    hold one clip); with ``arm``, each step is also run on ARM from the frame and state it got here and compared with
+    this machine's step.
     """
     if "stream" in artifact.manifest.extra:
-        if arm:
-            raise XportError("ARM parity of stream artifacts is not built yet: verify it on this machine (arm=False)")
-        clip = next(iter(inputs))[0] if inputs is not None else None
+        clip = stream_clip(artifact, next(iter(inputs))[0] if inputs is not None else None)
         report = verify_stream(model, artifact, clip)
+        if arm:  # each step replayed on ARM from the (frame, state) it got here, compared with this machine's step
+            case = ArmCase(f"{artifact.path.name} (stream steps)", artifact, stream_step_inputs(artifact, clip))
+            report = ArmVerifyReport(report, run_arm_parity([case], None if arm is True else arm))
         if strict and not report.passed:
             raise ParityError(report)
         return report

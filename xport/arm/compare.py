@@ -163,6 +163,10 @@ def run_arm_parity(cases: Sequence[ArmCase], cores: str | Sequence[str] | None =
     return report
 
 
+def _in_model_layout(specs, index: int, x: torch.Tensor) -> torch.Tensor:
+    return specs[index].to_model_layout(x) if index < len(specs) else x
+
+
 def _row(case: ArmCase, core: Core, result: ItemResult, out_dir: Path, x86: list[torch.Tensor],
          eager: list[torch.Tensor]) -> ArmRow:
     art = case.artifact
@@ -171,7 +175,8 @@ def _row(case: ArmCase, core: Core, result: ItemResult, out_dir: Path, x86: list
         row.failures.append(f"did not run on aarch64: {result.error.strip()[:2000]}")
         return row
     per_sample = len(x86) // max(len(case.inputs), 1)
-    arm = [torch.from_numpy(np.load(out_dir / f"s{s}_o{o}.npy"))
+    specs = art.manifest.outputs  # the runner writes the file's layout; x86's outputs are in the model's
+    arm = [_in_model_layout(specs, o, torch.from_numpy(np.load(out_dir / f"s{s}_o{o}.npy")))
            for s in range(len(case.inputs)) for o in range(per_sample)]
     if len(arm) != len(x86):
         row.failures.append(f"aarch64 run returned {len(arm)} outputs, x86 {len(x86)}")

@@ -8,11 +8,36 @@ from typing import Any
 import torch
 
 from .. import backends
+from ..errors import XportError
 from ..parity import ParityReport, compare, judge, weights_verdict
 from .model import CHECK_FRAMES, compared_steps
 from .session import StreamSession, stream_contract
 
 log = logging.getLogger("xport.streaming")
+
+
+def stream_clip(artifact: Any, clip: torch.Tensor | None = None, frames: int = CHECK_FRAMES) -> torch.Tensor:
+    """``clip``, or a seeded random one of ``frames`` frames (the contract's ``clip_frames`` for a fixed-length
+    model) in the stream's frame shape: what a stream artifact is checked on."""
+    if clip is not None:
+        return clip
+    contract = stream_contract(artifact)
+    n, c, h, w = contract["frame"]["shape"]
+    return torch.randn(n, c, contract.get("clip_frames", frames), h, w, generator=torch.Generator().manual_seed(1))
+
+
+def stream_step_inputs(artifact: Any, clip: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
+    """The (frame, *state) that a stream of ``clip`` feeds ``artifact`` at each step from the initial state, in the
+    model's layout. A step is a function of these alone, so another machine (ARM) can be checked on them step by
+    step against this one."""
+    if stream_contract(artifact).get("native_state"):
+        raise XportError(f"{artifact.path.name} keeps its state inside the runtime (native state), so its steps "
+                         "cannot be replayed elsewhere: export it with native_state=False to check them")
+    session, fed = StreamSession(artifact), []
+    for t in range(clip.shape[2]):
+        fed.append((clip[:, :, t], *session.state.tensors))
+        session.step(clip[:, :, t])
+    return fed
 
 
 def verify_stream(model: torch.nn.Module, artifact: Any, clip: torch.Tensor | None = None,
@@ -26,10 +51,7 @@ def verify_stream(model: torch.nn.Module, artifact: Any, clip: torch.Tensor | No
     tolerance for int8 streams).
     """
     contract = stream_contract(artifact)
-    n, c, h, w = contract["frame"]["shape"]
-    if clip is None:
-        clip = torch.randn(n, c, contract.get("clip_frames", frames), h, w,
-                           generator=torch.Generator().manual_seed(1))
+    clip = stream_clip(artifact, clip, frames)
     compared = compared_steps(clip.shape[2], contract.get("clip_frames"))
     session = StreamSession(artifact)
     refs, outs = [], []
