@@ -7,7 +7,7 @@ For each backend (default: every available one), the causal clip model is export
 as the clip artifact (its T-frame clip, 4 frames for the zoo's causal X3D) and as the stream artifact of
 ``xport.stream(model, frame_shape)``. A live app that re-runs the clip model on a sliding window pays one whole
 clip per new frame; a stream app pays one step. Both artifacts of a backend are timed with xport's protocol
-(``xport.benchmark.protocol.interleaved``: warm-up, one unrecorded settling call after each switch, interleaved
+(``xport.benchmark.protocol.interleaved``: warm-up, 0.1 s of unrecorded settling calls after each switch, interleaved
 rounds of ``--block`` runs, medians), in a child process of their own per backend as ``xport.bench(isolate=True)``
 does, so no other runtime is loaded beside them. The stream step carries its state over from the previous step,
 as an app does (outputs fed back as they come out of the runtime, starting from the initial state after the
@@ -213,7 +213,7 @@ def run(name: str, names: Sequence[str], runs: int, block: int, threads: int, ou
     title = (f"**{name}**: clip {'×'.join(map(str, clip.shape))} vs one {n}×{c}×{h}×{w} frame + state; "
              f"{runs} runs each ({runs // block} interleaved rounds of {block}), {threads} thread(s)")
     protocol = {"threads": threads, "warmup": WARMUP, "runs": runs, "block": block,
-                "order": "window and step interleaved in blocks, one unrecorded settling run per block, "
+                "order": "window and step interleaved in blocks, 0.1 s of unrecorded settling runs per block, "
                          "one child process per backend", "statistic": "median",
                 "stream_state": "carried over from the previous step (initial state before the warm-up)"}
     return {"model": name, "clip_shape": list(clip.shape), "frame_shape": [n, c, h, w], "goal_speedup": GOAL,

@@ -5,14 +5,18 @@ from __future__ import annotations
 import pytest
 
 from xport.benchmark import Latency, interleaved
+from xport.benchmark.protocol import SETTLE_RUNS
 
 
 def test_runs_are_interleaved_in_blocks_after_warmup():
     calls = []
     result = interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, runs=5, warmup=2,
                          block=2)
-    # warm-up a b a b, then blocks: one settling run + up to 2 recorded runs per candidate per round
-    assert "".join(calls) == "abab" + "aaabbb" + "aaabbb" + "aabb"
+    # warm-up a b a b, then blocks: settling runs (these take no time: all SETTLE_RUNS of them) + up to 2 recorded
+    # runs per candidate per round
+    settle = SETTLE_RUNS
+    assert "".join(calls) == "abab" + ("a" * (settle + 2) + "b" * (settle + 2)) * 2 + "a" * (settle + 1) + "b" * (
+        settle + 1)
     assert all(len(lat.samples_ms) == 5 for lat in result.values())
 
 

@@ -2,9 +2,12 @@
 
 Candidates run interleaved in short blocks (A×k B×k C×k A×k ...) after a warm-up, so drift on a noisy
 machine hits all of them alike; results are medians, and speed-ups are ratios inside one run, never against
-stored numbers. Each block starts with one unrecorded run: right after a switch, the previous runtime's
-worker threads are still spin-waiting on the same cores (measured here: the lite interpreter at 84 ms when
-alternated run by run with ONNX Runtime, 40 ms alone), and that is a cost of the harness, not of the runtime.
+stored numbers. Each block starts with unrecorded runs that settle the switch: right after it, the previous
+runtime's worker threads are still spin-waiting on the same cores, and that is a cost of the harness, not of the
+runtime. Measured here: the lite interpreter at 84 ms when alternated run by run with ONNX Runtime, 40 ms alone;
+a 4 ms ONNX Runtime stream step at 8 ms for the first ~55 ms after a 32 ms run of another ONNX Runtime session
+(its two sessions' pools spin on two cores). So a block starts once 0.1 s of settling runs have passed (at most
+25 of them: a fast candidate settles in less).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 import torch
 
 from xport.artifact import DEFAULT_THREADS
+
+SETTLE_S, SETTLE_RUNS = 0.1, 25  # unrecorded runs after a switch: until this long has passed, or this many ran
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ def interleaved(candidates: Mapping[str, Callable[[], Any]], runs: int = 20, war
         samples: dict[str, list[float]] = {name: [] for name in candidates}
         while any(len(s) < runs for s in samples.values()):
             for name, fn in candidates.items():
-                fn()  # settles the thread pools after the switch; not recorded
+                _settle(fn)
                 for _ in range(min(block, runs - len(samples[name]))):
                     start = time.perf_counter()
                     fn()
@@ -64,3 +69,12 @@ def interleaved(candidates: Mapping[str, Callable[[], Any]], runs: int = 20, war
     finally:
         torch.set_num_threads(previous)
     return {name: Latency(tuple(s)) for name, s in samples.items()}
+
+
+def _settle(fn: Callable[[], Any]) -> None:
+    """Unrecorded runs after a switch, until the other runtimes' worker threads stop spin-waiting (see above)."""
+    start = time.perf_counter()
+    for _ in range(SETTLE_RUNS):
+        fn()
+        if time.perf_counter() - start >= SETTLE_S:
+            return

@@ -284,9 +284,9 @@ def _measure(model, vanilla, artifacts: Sequence[Artifact], inputs: tuple[torch.
             parity_passed=report.passed if report else None, path=str(a.path) if a else ""))
     notes += [f"{r.label}: peak memory not measured: {r.memory_note}" for r in rows if r.memory_note]
     rows = with_window_speedups([_paired_window(r, paired.get(r.label), block, notes) for r in rows])
-    order = ("each candidate in its own child process, interleaved in blocks with the eager model there, one "
-             "unrecorded settling run per block; speed-ups are ratios within each child" if isolate else
-             "interleaved in blocks, one unrecorded settling run per block")
+    order = ("each candidate in its own child process, interleaved in blocks with the eager model there, 0.1 s of "
+             "unrecorded settling runs per block; speed-ups are ratios within each child" if isolate else
+             "interleaved in blocks, 0.1 s of unrecorded settling runs per block")
     protocol = {"threads": threads, "warmup": warmup, "runs": runs, "block": block, "order": order,
                 "statistic": "median, p90"}
     return BenchReport(model=name, input_shapes=tuple(tuple(x.shape) for x in inputs), flops=flops,
