@@ -59,7 +59,7 @@ def interleaved(candidates: Mapping[str, Callable[[], Any]], runs: int = 20, war
         samples: dict[str, list[float]] = {name: [] for name in candidates}
         while any(len(s) < runs for s in samples.values()):
             for name, fn in candidates.items():
-                _settle(fn)
+                _settle(fn, SETTLE_S if len(candidates) > 1 else 0.0)  # one candidate: no switch to settle
                 for _ in range(min(block, runs - len(samples[name]))):
                     start = time.perf_counter()
                     fn()
@@ -71,10 +71,11 @@ def interleaved(candidates: Mapping[str, Callable[[], Any]], runs: int = 20, war
     return {name: Latency(tuple(s)) for name, s in samples.items()}
 
 
-def _settle(fn: Callable[[], Any]) -> None:
-    """Unrecorded runs after a switch, until the other runtimes' worker threads stop spin-waiting (see above)."""
+def _settle(fn: Callable[[], Any], seconds: float) -> None:
+    """Unrecorded runs (at least one) until ``seconds`` have passed: after a switch, until the other runtimes'
+    worker threads stop spin-waiting (see above)."""
     start = time.perf_counter()
     for _ in range(SETTLE_RUNS):
         fn()
-        if time.perf_counter() - start >= SETTLE_S:
+        if time.perf_counter() - start >= seconds:
             return
