@@ -24,6 +24,7 @@ from xport.artifact import Artifact
 from xport.errors import BackendUnavailableError, XportError
 from xport.parity import compare, judge
 from xport.sample_inputs import default_inputs
+from xport.tensor_spec import TensorSpec
 
 from .cores import Core, resolve_cores
 from .emulator import ItemResult, prepare, run_batch
@@ -163,7 +164,7 @@ def run_arm_parity(cases: Sequence[ArmCase], cores: str | Sequence[str] | None =
     return report
 
 
-def _in_model_layout(specs, index: int, x: torch.Tensor) -> torch.Tensor:
+def _in_model_layout(specs: Sequence[TensorSpec], index: int, x: torch.Tensor) -> torch.Tensor:
     return specs[index].to_model_layout(x) if index < len(specs) else x
 
 

@@ -117,7 +117,7 @@ def stream(model: torch.nn.Module, frame_shape: Sequence[int], *, clip_frames: i
     """
     n, c, h, w = _frame_shape(frame_shape)
     model = model.eval()
-    frames = clip_frames or CHECK_FRAMES
+    frames = CHECK_FRAMES if clip_frames is None else clip_frames
     if frames < 2:
         raise XportError(f"clip_frames must be at least 2, got {frames}")
     clip = torch.randn(n, c, frames, h, w, generator=torch.Generator().manual_seed(0))
