@@ -206,6 +206,17 @@ def test_online_tsm_streams_with_a_buffer_of_the_shifted_channels(tsm):
         xport.stream(model, FRAME)  # captured on 6 frames, which a 4-segment TSM cannot take
 
 
+def test_bench_streams_a_fixed_length_tsm_at_its_clip_length(tsm, tmp_path):
+    """`xport bench --stream` knows the clip: a TSM built for 4 segments is streamed with clip_frames=4."""
+    require_backend("onnx")
+    model, _ = tsm
+    clip = torch.randn(1, 3, 4, 24, 24, generator=torch.Generator().manual_seed(10))
+    report = xport.bench(model, clip, backends=["onnx"], stream=True, runs=2, block=1, warmup=0,
+                         measure_memory=False, progress=False, work_dir=tmp_path)
+    step = report.row("onnx fp32 stream")
+    assert step.stream and step.parity_passed and step.window_speedup > 0
+
+
 def test_online_tsm_stream_equals_the_clip_model_in_every_runtime(tsm, backend, exports):
     model, step = tsm
     artifact = exports.export("stream/tsm_online", step, step.example_inputs(), backend)

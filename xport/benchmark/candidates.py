@@ -74,11 +74,11 @@ def stream_candidates(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], 
     """The model's stream step (:func:`xport.stream`, one frame of ``inputs[0]`` and the state) exported like the
     clip model into ``work_dir/stream``; int8 calibrated on the (frame, state) pairs the calibration clips reach."""
     from ..quant import Calibration
-    from ..streaming import stream
+    from ..streaming.model import stream_clip_model
 
     clip = inputs[0]
     log.info("stream: capturing %s as a per-frame model with state (xport.stream)", type(model).__name__)
-    streamed = stream(model, tuple(clip.shape[:2]) + tuple(clip.shape[3:]))
+    streamed = stream_clip_model(model, clip.shape)
     step_clips = None
     if precisions == "all" or "int8" in precisions:
         if isinstance(calibration, Calibration):

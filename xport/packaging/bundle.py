@@ -30,6 +30,7 @@ from xport.errors import XportError, pass_as
 from xport.parity import ParityReport
 from xport.preprocess import PreprocessSpec, frames_from_clip, fuse_preprocessing
 from xport.spec.attrs import CastAttrs
+from xport.streaming.model import stream_clip_model
 from xport.tensor_spec import TensorSpec
 
 from .labels import resolve_labels
@@ -81,7 +82,7 @@ def _operators_file(artifact: Artifact) -> Path | None:
 def _model_for(backend: str, model: torch.nn.Module, prep: PreprocessSpec, fused: bool, streamed: bool):
     """The module to export for ``backend`` and its example inputs."""
     if streamed:
-        step = streaming.stream(model, prep.input_shape()[:2] + prep.input_shape()[3:])
+        step = stream_clip_model(model, prep.input_shape())
         return step, step.example_inputs()
     if not fused:
         return model, (torch.zeros(prep.input_shape()),)  # shape only: verify draws its own inputs

@@ -141,6 +141,21 @@ def stream(model: torch.nn.Module, frame_shape: Sequence[int], *, clip_frames: i
     return streamed
 
 
+def stream_clip_model(model: torch.nn.Module, clip_shape: Sequence[int]) -> StreamModel:
+    """:func:`stream` for a caller that knows the model's clip, (N, C, T, H, W) (``xport bench --stream``, stream
+    bundles): a model that cannot take a clip of another length (TSM's fixed ``num_segments``) is streamed with
+    ``clip_frames=T`` instead of failing."""
+    n, c, frames, h, w = (int(d) for d in clip_shape)
+    try:
+        return stream(model, (n, c, h, w))
+    except XportError as exc:
+        if not isinstance(exc.__cause__, CaptureError):
+            raise
+        log.info("%s cannot be captured on a %d-frame clip; streaming it with clip_frames=%d", type(model).__name__,
+                 CHECK_FRAMES, frames)
+        return stream(model, (n, c, h, w), clip_frames=frames)
+
+
 def compared_steps(frames: int, clip_frames: int | None) -> list[int]:
     """The steps (0-based) whose outputs have a clip-model reference: every one on a growing clip, or only the last
     for a model that takes ``clip_frames`` frames only."""
