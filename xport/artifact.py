@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from . import backends
-from .tensor_spec import TensorSpec, validate_inputs
+from .tensor_spec import TensorSpec, in_model_layout, validate_inputs
 
 MANIFEST_KEY = "xport.json"
 # Threads every runtime gets unless told otherwise: the core count of the machines this project targets in CI
@@ -110,9 +110,8 @@ class Artifact:
     def run(self, *inputs: torch.Tensor | np.ndarray) -> torch.Tensor | tuple[torch.Tensor, ...]:
         """Run the artifact in its runtime; inputs are checked against the manifest first."""
         arrays = validate_inputs(inputs, self.manifest.inputs)
-        outputs = [torch.from_numpy(np.asarray(o)) for o in self.runner.run(*arrays)]
-        specs = self.manifest.outputs  # none for some files xport did not write
-        outputs = [specs[i].to_model_layout(o) if i < len(specs) else o for i, o in enumerate(outputs)]
+        outputs = in_model_layout([torch.from_numpy(np.asarray(o)) for o in self.runner.run(*arrays)],
+                                  self.manifest.outputs)  # no specs for some files xport did not write
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     def relocated(self, directory: Path) -> Artifact:

@@ -111,6 +111,12 @@ def validate_inputs(values: Sequence[Any], specs: Sequence[TensorSpec]) -> list[
     return arrays
 
 
+def in_model_layout(outputs: Sequence[torch.Tensor], specs: Sequence[TensorSpec]) -> list[torch.Tensor]:
+    """An artifact's outputs as the model returns them: each rearranged from its spec's layout (outputs beyond the
+    specs, of files xport did not write, as they are)."""
+    return [specs[i].to_model_layout(o) if i < len(specs) else o for i, o in enumerate(outputs)]
+
+
 def in_file_layout(values: Sequence[torch.Tensor], specs: Sequence[TensorSpec]) -> list[np.ndarray]:
     """The model's inputs as an artifact takes them: each rearranged into its spec's layout, then checked
     (:func:`validate_inputs`: InputSpecError names the input, expected and got)."""

@@ -24,7 +24,7 @@ from xport.artifact import Artifact
 from xport.errors import BackendUnavailableError, XportError
 from xport.parity import compare, judge
 from xport.sample_inputs import default_inputs
-from xport.tensor_spec import TensorSpec
+from xport.tensor_spec import in_model_layout
 
 from .cores import Core, resolve_cores
 from .emulator import ItemResult, prepare, run_batch
@@ -164,10 +164,6 @@ def run_arm_parity(cases: Sequence[ArmCase], cores: str | Sequence[str] | None =
     return report
 
 
-def _in_model_layout(specs: Sequence[TensorSpec], index: int, x: torch.Tensor) -> torch.Tensor:
-    return specs[index].to_model_layout(x) if index < len(specs) else x
-
-
 def _row(case: ArmCase, core: Core, result: ItemResult, out_dir: Path, x86: list[torch.Tensor],
          eager: list[torch.Tensor]) -> ArmRow:
     art = case.artifact
@@ -176,9 +172,9 @@ def _row(case: ArmCase, core: Core, result: ItemResult, out_dir: Path, x86: list
         row.failures.append(f"did not run on aarch64: {result.error.strip()[:2000]}")
         return row
     per_sample = len(x86) // max(len(case.inputs), 1)
-    specs = art.manifest.outputs  # the runner writes the file's layout; x86's outputs are in the model's
-    arm = [_in_model_layout(specs, o, torch.from_numpy(np.load(out_dir / f"s{s}_o{o}.npy")))
-           for s in range(len(case.inputs)) for o in range(per_sample)]
+    # The runner writes each sample's outputs in the file's layout; x86's are in the model's.
+    arm = [o for s in range(len(case.inputs)) for o in in_model_layout(
+        [torch.from_numpy(np.load(out_dir / f"s{s}_o{o}.npy")) for o in range(per_sample)], art.manifest.outputs)]
     if len(arm) != len(x86):
         row.failures.append(f"aarch64 run returned {len(arm)} outputs, x86 {len(x86)}")
         return row
