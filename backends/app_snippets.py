@@ -63,14 +63,19 @@ def stream_comment(m: Any) -> str:
     count = len(m.stream["states"])
     return (f"// Stream: one frame per call. Inputs: '{m.stream['frame']['name']}' [{shape_text(m)}] (NCHW, "
             f"preprocessed as model.json says), then the\n// {count} state tensors of model.json's "
-            f"models[].stream.states in order, all zeros for a new stream.\n// Outputs: the scores (of every frame "
-            f"so far), then the {count} new states in the same order:\n// feed them back with the next frame.")
+            f"models[].stream.states in order (shaped as its models[].inputs), all zeros for a new stream.\n"
+            f"// Outputs: the scores (of every frame so far), then the {count} new states in the same order:\n"
+            "// feed them back with the next frame.")
 
 
-def state_shapes(m: Any, array: str = "longArrayOf") -> str:
-    """The state tensors' shapes, in input order (``arrayOf(longArrayOf(1, 96, 80, 80), …)`` in Kotlin)."""
-    shapes = ", ".join(f"{array}({', '.join(str(d) for d in s['shape'])})" for s in m.stream["states"])
-    return f"arrayOf({shapes})"
+def state_shapes(m: Any, swift: bool = False) -> str:
+    """The state tensors' shapes as the file takes them (its inputs after the frame; a runtime may keep them
+    channels-last), in input order: ``arrayOf(longArrayOf(1, 96, 80, 80), …)`` in Kotlin, ``[[1, 96, 80, 80], …]``
+    in Swift."""
+    dims = [", ".join(str(d) for d in s.shape) for s in m.inputs[1:]]
+    if swift:
+        return "[" + ", ".join(f"[{d}]" for d in dims) + "]"
+    return "arrayOf(" + ", ".join(f"longArrayOf({d})" for d in dims) + ")"
 
 
 def state_names(m: Any, open_: str = "listOf(", close: str = ")") -> str:

@@ -18,6 +18,12 @@ def channels_last_perm(rank: int) -> tuple[int, ...]:
     return (0, *range(2, rank), 1) if rank >= 3 else tuple(range(rank))
 
 
+def channels_first_perm(rank: int) -> tuple[int, ...]:
+    """The inverse of :func:`channels_last_perm`: NHWC → NCHW, NTHWC → NCTHW."""
+    perm = channels_last_perm(rank)
+    return tuple(perm.index(d) for d in range(rank))
+
+
 def channels_last_name(rank: int) -> str:
     """The name of the channels-last layout of a ``rank``-D tensor (``NTHWC`` for video)."""
     return CHANNELS_LAST.get(rank, "channels-last")

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .errors import InputSpecError
-from .layout import channels_last_name, channels_last_perm, is_channels_last
+from .layout import channels_first_perm, channels_last_name, channels_last_perm, is_channels_last
 
 
 @dataclass(frozen=True)
@@ -58,15 +58,13 @@ class TensorSpec:
         """The shape in the model's axis order (this spec's shape, un-permuted when its layout is channels-last)."""
         if not self.layout or not is_channels_last(self.layout):
             return self.shape
-        perm = channels_last_perm(len(self.shape))
-        return tuple(self.shape[perm.index(d)] for d in range(len(self.shape)))
+        return tuple(self.shape[p] for p in channels_first_perm(len(self.shape)))
 
     def to_model_layout(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` in this spec's layout (an artifact's output), rearranged as the model returns it."""
         if not self.layout or not is_channels_last(self.layout):
             return x
-        perm = channels_last_perm(x.dim())
-        return x.permute([perm.index(d) for d in range(x.dim())]).contiguous()
+        return x.permute(channels_first_perm(x.dim())).contiguous()
 
     @classmethod
     def from_dict(cls, d: dict) -> TensorSpec:

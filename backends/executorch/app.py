@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..app_snippets import gradle, kotlin_value_stream, shape_text, stem, stream_comment
+from ..app_snippets import gradle, kotlin_value_stream, shape_text, state_shapes, stem, stream_comment
 
 
 def kotlin(m: Any, classes: int) -> str:
@@ -47,13 +47,12 @@ let scores: [Float] = try module.forward(input)[0].tensor()!.scalars()"""
 
 
 def _swift_stream(m: Any) -> str:
-    shapes = ", ".join(f"[{', '.join(str(d) for d in s['shape'])}]" for s in m.stream["states"])
     return f"""import ExecuTorch
 
 let module = Module(filePath: Bundle.main.path(forResource: "{stem(m)}", ofType: "pte")!)
 try module.load("forward")
 {stream_comment(m)}
-let stateShapes: [[Int]] = [{shapes}]
+let stateShapes: [[Int]] = {state_shapes(m, swift=True)}
 func zeros() -> [Tensor<Float>] {{
     stateShapes.map {{ Tensor<Float>([Float](repeating: 0, count: $0.reduce(1, *)), shape: $0) }}
 }}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from torch.export import ExportedProgram
 
-from xport.artifact import MANIFEST_KEY, Artifact, Manifest
+from xport.artifact import MANIFEST_KEY, Artifact
 from xport.backends import checksum
 from xport.emit_options import EmitOptions
 from xport.errors import XportError
@@ -42,21 +42,13 @@ def _channels_last(spec: TensorSpec, layout: str) -> TensorSpec:
     return spec.channels_last()
 
 
-def _channels_last_state(manifest: Manifest) -> Manifest:
-    """A stream's state inputs and outputs in LiteRT's own layout (NHWC): the app feeds each state back as it came
-    out, so its axis order is the file's choice, and in PyTorch's a TRANSPOSE would wrap every state (X3D-XS: 123)."""
-    outputs = int(manifest.extra["stream"]["outputs"])
-    return replace(manifest, inputs=(manifest.inputs[0], *(s.channels_last() for s in manifest.inputs[1:])),
-                   outputs=(*manifest.outputs[:outputs], *(s.channels_last() for s in manifest.outputs[outputs:])))
-
-
 def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
     manifest = options.manifest
     layout = options.settings["input_layout"]
     if is_channels_last(layout, "input_layout"):
         manifest = replace(manifest, inputs=tuple(_channels_last(s, layout) for s in manifest.inputs))
-    if "stream" in manifest.extra:
-        manifest = _channels_last_state(manifest)
+    if "stream" in manifest.extra:  # NHWC state: in PyTorch's layout a TRANSPOSE would wrap each (X3D-XS: 123)
+        manifest = manifest.with_channels_last_state()
     converter = Converter(unlift(program), LOWERINGS, half_weights=options.precision == "fp16")
     inputs, outputs = converter.convert(manifest.inputs, manifest.outputs)
     writer = converter.writer

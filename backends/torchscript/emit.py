@@ -4,7 +4,7 @@
 inlined the weights and constant lists but made causal X3D-XS's stream step only 3 % faster, 24.7 vs 25.3 ms in the
 lite interpreter); the manifest rides along as the extra file ``xport.json``, with the file's checksum
 (:mod:`.ptl_format`). ``optimize_for_mobile`` is not used: this torch build has no XNNPACK, and the planner
-already did the rewrites it would do.
+already did the rewrites it would do. A stream step runs channels-last, its state in NHWC (:mod:`.channels_last`).
 
 int8: the program is xport.quant's QDQ graph; ``quantized.py`` lowers it to PyTorch's quantized kernels
 (qnnpack, prepacked int8 weights) before tracing, so the ``.ptl`` computes in int8.
@@ -28,6 +28,7 @@ from xport.errors import XportError
 from xport.passes import unlift
 
 from . import BACKEND, NAME
+from .channels_last import channels_last_step
 from .engine import quantized_engine
 from .ptl_format import CHECKSUM_KEY, file_digest
 from .quantized import lower_to_quantized
@@ -75,13 +76,16 @@ def _save_sealed(traced: torch.jit.ScriptModule, path: Path, manifest: Manifest)
 
 
 def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artifact:
-    inputs = program.example_inputs[0]
+    inputs, manifest = program.example_inputs[0], options.manifest
     path = Path(out_dir) / f"{options.name}.ptl"
     ops_path = Path(out_dir) / f"{options.name}.operators.yaml"
     int8 = options.precision == "int8"
     with BACKEND.quiet(), torch.no_grad(), quantized_engine() if int8 else contextlib.nullcontext():
-        traced = torch.jit.trace(_traceable(program, options.precision), inputs, check_trace=False).eval()
-        manifest = _save_sealed(traced, path, options.manifest)
+        module = _traceable(program, options.precision)
+        if "stream" in manifest.extra and not int8:  # int8 runs PyTorch's quantized kernels, NCHW as they are
+            module, manifest, inputs = channels_last_step(module, manifest, inputs)
+        traced = torch.jit.trace(module, inputs, check_trace=False).eval()
+        manifest = _save_sealed(traced, path, manifest)
         ops = _operator_list(path)
     ops_path.write_text("# Root operators of this model, for a selective PyTorch Mobile build\n"
                         + "".join(f"- {op}\n" for op in ops))
