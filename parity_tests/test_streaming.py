@@ -67,6 +67,9 @@ def test_stream_steps_equal_the_clip_model_in_every_runtime(tiny, backend, expor
     native = backend == "openvino"  # its state stays inside the runtime (ReadValue/Assign variables)
     assert bool(artifact.manifest.extra["stream"].get("native_state")) == native
     assert len(artifact.manifest.inputs) == (1 if native else 1 + len(step.states))
+    # The state in the layout the runtime's kernels compute in: NHWC for LiteRT and the lite interpreter.
+    channels_last = backend in ("tflite", "torchscript")
+    assert all((s.layout == "NHWC") == channels_last for s in artifact.manifest.inputs[1:] if len(s.shape) == 4)
 
 
 def test_openvino_native_state_resets_and_explicit_state_is_the_fallback(tiny, exports):
