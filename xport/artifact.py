@@ -51,7 +51,7 @@ class Manifest:
 
     def with_channels_last_state(self) -> Manifest:
         """A stream step's manifest with its state inputs and outputs channels-last (NHWC), for runtimes whose kernels
-        are: the app feeds each state back as it came out, so its axis order is the file's choice."""
+        compute channels-last: the app feeds each state back as it came out, so its axis order is the file's choice."""
         outputs = int(self.extra["stream"]["outputs"])
         return replace(self, inputs=(self.inputs[0], *(s.channels_last() for s in self.inputs[1:])),
                        outputs=(*self.outputs[:outputs], *(s.channels_last() for s in self.outputs[outputs:])))
