@@ -73,6 +73,17 @@ def test_an_artifact_without_its_node_map_is_profiled_per_runtime_node(tiny_mode
     assert "runtime node" in report.table() and "export it again" in report.table()
 
 
+def test_onnx_profile_names_the_module_of_convs_ort_moved_to_its_blocked_layout(tmp_path):
+    """2-D convs: ORT's NCHWc pass renames each after the output of the node it replaces (``hardtanh_nchwc``)."""
+    require_backend("onnx")
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 3, padding=1), torch.nn.ReLU6(), torch.nn.Conv2d(16, 32, 1),
+                                torch.nn.ReLU6(), torch.nn.Conv2d(32, 32, 3, padding=1, groups=32)).eval()
+    artifact = xport.export(model, (torch.randn(1, 3, 32, 32),), "onnx", tmp_path / "out", ort_format=False)
+    report = profile(artifact, runs=2, isolate=False)
+    convs = [n for n in report.nodes if n.op == "Conv"]
+    assert len(convs) == 3 and [n.module for n in convs] == ["1", "3", "4"], report.table()  # conv + its ReLU6
+
+
 def test_a_wrong_input_shape_is_refused_before_profiling(exports):
     require_backend("onnx")
     with pytest.raises(InputSpecError, match="expected"):

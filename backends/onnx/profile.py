@@ -3,9 +3,10 @@
 ORT names each kernel event after the node of its optimized graph; a fused node keeps the name of the node it
 grew from (``node_Conv_63`` runs as ``FusedConv``), and a node ORT made itself names its origin before a ``/``
 (``node_silu/QuickGeluFusion/``), and its channels-last layout pass renames the int8 nodes it moves
-``<node>_token_<n>`` (``node_convolution_3_token_10`` runs as ``QLinearConv``). Those names are read back in the
-``.onnx``, whose nodes torch.onnx named after the graph xport exported (its ``name_scopes`` metadata ends with that
-node's name).
+``<node>_token_<n>`` (``node_convolution_3_token_10`` runs as ``QLinearConv``), and its NCHWc pass (2-D convs)
+names the node it makes after the output of the one it replaces, ``<output>_nchwc`` (``hardtanh_nchwc``: the conv
+that absorbed the ReLU6 whose output is ``hardtanh``). Those names are read back in the ``.onnx``, whose nodes and
+values torch.onnx named after the graph xport exported (a node's ``name_scopes`` metadata ends with that node's name).
 """
 
 from __future__ import annotations
@@ -29,19 +30,22 @@ from .runtime import choose_providers
 
 _PRECISIONS = {"float": "fp32", "float16": "fp16", "uint8": "int8", "int8": "int8", "bfloat16": "bf16"}
 _KERNEL_SUFFIX = "_kernel_time"
-_LAYOUT_TOKEN = re.compile(r"_token_\d+$")  # ORT's NHWC pass: node_convolution_3 → node_convolution_3_token_10
+# ORT's layout passes: NHWC (node_convolution_3 → node_convolution_3_token_10), NCHWc (hardtanh → hardtanh_nchwc).
+_LAYOUT_SUFFIX = re.compile(r"(_token_\d+|_nchwc)+$")
 
 
 def _graph_names(path: Path) -> dict[str, str]:
-    """ONNX node name → the exported graph's node name (from torch.onnx's ``name_scopes`` metadata)."""
+    """ONNX node name, and each name of its outputs, → the exported graph's node name (from torch.onnx's
+    ``name_scopes`` metadata)."""
     if path.suffix != ".onnx":
         return {}
-    names = {}
+    names, outputs = {}, {}
     for node in onnx.load(str(path), load_external_data=False).graph.node:
         meta = {p.key: p.value for p in node.metadata_props}
         if "pkg.torch.onnx.name_scopes" in meta:
             names[node.name] = json.loads(meta["pkg.torch.onnx.name_scopes"].replace("'", '"'))[-1]
-    return names
+            outputs.update(dict.fromkeys(node.output, names[node.name]))
+    return outputs | names
 
 
 def _trace(path: Path, arrays: Sequence[np.ndarray], runs: int, threads: int, warmup: int) -> list[list[dict]]:
@@ -85,7 +89,7 @@ def profile(path: Path, arrays: Sequence[np.ndarray], runs: int, threads: int, n
     result = []
     for e in recorded[0]:
         name = e["name"][: -len(_KERNEL_SUFFIX)]
-        origin = name if name in graph_names else _LAYOUT_TOKEN.sub("", name.split("/")[0])
+        origin = name if name in graph_names else _LAYOUT_SUFFIX.sub("", name.split("/")[0])
         found = nodes.by_name(graph_names[origin]) if origin in graph_names else None
         provider = e["args"].get("provider", "").replace("ExecutionProvider", " EP")
         result.append(NodeTime(name, e["args"].get("op_name", ""), f"{e['args'].get('op_name', '')} ({provider})",
