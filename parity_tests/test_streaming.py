@@ -67,9 +67,12 @@ def test_stream_steps_equal_the_clip_model_in_every_runtime(tiny, backend, expor
     native = backend == "openvino"  # its state stays inside the runtime (ReadValue/Assign variables)
     assert bool(artifact.manifest.extra["stream"].get("native_state")) == native
     assert len(artifact.manifest.inputs) == (1 if native else 1 + len(step.states))
-    # The state in the layout the runtime's kernels compute in: NHWC for LiteRT and the lite interpreter.
+    # The state in the layout the runtime's kernels compute in: NHWC for LiteRT and the lite interpreter; ExecuTorch
+    # keeps PyTorch's shape and takes the state (but not a state with a size-1 axis) in channels-last dim order.
     channels_last = backend in ("tflite", "torchscript")
     assert all((s.layout == "NHWC") == channels_last for s in artifact.manifest.inputs[1:] if len(s.shape) == 4)
+    if backend == "executorch":  # a portable op is left here (an unsqueeze), so the state stays NCHW
+        assert "channels_last_inputs" not in artifact.manifest.extra
 
 
 def test_openvino_native_state_resets_and_explicit_state_is_the_fallback(tiny, exports):
@@ -115,12 +118,18 @@ def test_ops_that_read_other_frames_are_refused(body, reason):
 @needs_arm
 def test_stream_steps_run_on_arm_as_on_x86(tiny, exports):
     """Each step replayed on an emulated Cortex-A76 from the frame and state it got on x86 (LiteRT's state in its
-    own NHWC layout, ORT's in PyTorch's), and the x86 stream checked against the clip model as always."""
+    own NHWC layout, ORT's in PyTorch's, ExecuTorch's causal X3D in channels-last dim order), and the x86 stream
+    checked against the clip model as always."""
     model, step = tiny
     for backend in ("tflite", "onnx"):
         artifact = exports.export("stream/tiny_causal", step, step.example_inputs(), backend)
         report = xport.verify(model, artifact, arm="a76")
         assert report.passed and report.x86.samples == 6 and report.arm.rows[0].vs_x86.max_rel < 1e-5, report
+    x3d = zoo_model("efficient_x3d_xs_causal").eval()
+    x3d_step = xport.stream(x3d, (3, 64, 64))
+    artifact = exports.export("stream/x3d_xs_causal_64", x3d_step, x3d_step.example_inputs(), "executorch")
+    report = xport.verify(x3d, artifact, arm="a76")
+    assert report.passed and report.arm.rows[0].vs_x86.max_rel < 1e-4, report
 
 
 def test_state_of_the_wrong_shape_or_another_model_is_refused(tiny, exports):
@@ -158,6 +167,19 @@ def test_causal_x3d_xs_streams_at_full_size(exports):
     artifact = exports.export("stream/x3d_xs_causal", step, step.example_inputs(), "onnx", ort_format=False)
     report = xport.verify(model, artifact)
     assert report.passed and report.samples == 6, report
+
+
+def test_executorch_takes_the_state_of_causal_x3d_in_channels_last_dim_order(exports):
+    """Causal X3D-XS lowers wholly to XNNPACK but for the frame's conversion: its 56 partial sums are taken and
+    returned in channels-last dim order (no transpose per state), and every step still equals the clip model."""
+    model = zoo_model("efficient_x3d_xs_causal").eval()
+    step = xport.stream(model, (3, 64, 64))
+    artifact = exports.export("stream/x3d_xs_causal_64", step, step.example_inputs(), "executorch")
+    partial_sums = [s.name for s in step.states if s.kind == "partial sums"]
+    assert artifact.manifest.extra["channels_last_inputs"] == partial_sums and len(partial_sums) == 56
+    assert artifact.manifest.extra["delegation"]["portable_ops"] == {"dim_order_ops._clone_dim_order.default": 1}
+    report = xport.verify(model, artifact)
+    assert report.passed and report.samples == 6 and report.metrics.max_rel < 1e-4, report
 
 
 def test_causal_clip_model_exports_with_its_running_mean():

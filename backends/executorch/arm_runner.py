@@ -4,6 +4,7 @@ from pathlib import Path
 
 
 def run(path, samples, threads):
+    import json
     from importlib.metadata import version
 
     import numpy as np
@@ -20,9 +21,15 @@ def run(path, samples, threads):
     program = _C._load_program_from_buffer(data, enable_etdump=False, debug_buffer_size=0,
                                            program_verification=_C.Verification.InternalConsistency, data_path=None)
     forward = program.load_method("forward")
+    # Inputs taken in channels-last dim order (pte_format.CHANNELS_LAST_INPUTS; this module cannot import xport):
+    # handed over as such, since ExecuTorch reads a tensor of the other order as if it were in the method's.
+    manifest = json.loads(program.load_method("xport_manifest").call(())[0])
+    channels_last = [spec["name"] in manifest["extra"].get("channels_last_inputs", ()) for spec in manifest["inputs"]]
     outs = []
     for inputs in samples:
-        result = forward(tuple(torch.from_numpy(np.ascontiguousarray(x)) for x in inputs))
+        tensors = (torch.from_numpy(np.ascontiguousarray(x)) for x in inputs)
+        result = forward(tuple(t.contiguous(memory_format=torch.channels_last) if last else t
+                               for t, last in zip(tensors, channels_last)))
         outs.append([o.numpy().copy() for o in result])
     del program, data
     return outs, f"executorch {version('executorch')} (XNNPACK)"

@@ -32,6 +32,7 @@ from xport.emit_options import EmitOptions
 from xport.errors import UnsupportedOpError, XportError
 
 from . import BACKEND, NAME
+from .channels_last_state import lower_stream
 from .lowering import EdgeProgramManager, lower
 from .pte_format import CHECKSUM_KEY, CHECKSUM_PLACEHOLDER, MANIFEST_METHOD, seal
 
@@ -63,17 +64,21 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
     report_path = out_dir / f"{options.name}.delegation.json"
     ops_path = out_dir / f"{options.name}.selected_operators.yaml"
 
+    manifest, strict = options.manifest, options.settings["strict"]
     try:
-        edge, report = lower(program)
+        if "stream" in manifest.extra and options.precision != "int8":  # int8: the quantizer's graph, NCHW as it is
+            edge, report, manifest = lower_stream(program, manifest, strict)
+        else:
+            edge, report = lower(program)
     except RuntimeError as exc:  # ExecuTorch's own lowering errors are bare RuntimeErrors
         raise XportError(f"ExecuTorch could not lower the program: {str(exc).splitlines()[0]}. Run `xport check` "
                          "for what each node lowers to; int8 programs need every quantized op delegated") from exc
     log.info("executorch: %s", report.brief())
-    if options.settings["strict"] and not report.fully_delegated:
+    if strict and not report.fully_delegated:
         raise UnsupportedOpError(NAME, [p.as_unsupported(NAME) for p in report.portable])
 
-    extra = {**options.manifest.extra, "delegation": report.summary(), CHECKSUM_KEY: CHECKSUM_PLACEHOLDER}
-    _set_manifest(edge, replace(options.manifest, extra=extra))
+    extra = {**manifest.extra, "delegation": report.summary(), CHECKSUM_KEY: CHECKSUM_PLACEHOLDER}
+    _set_manifest(edge, replace(manifest, extra=extra))
     with BACKEND.quiet():
         try:
             data, checksum = seal(edge.to_executorch().buffer)
@@ -83,5 +88,5 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
     path.write_bytes(data)
     report_path.write_text(report.to_json() + "\n")
     _write_operator_list(path, ops_path)
-    manifest = replace(options.manifest, extra={**extra, CHECKSUM_KEY: checksum})
+    manifest = replace(manifest, extra={**extra, CHECKSUM_KEY: checksum})
     return Artifact(NAME, options.precision, path, (path, report_path, ops_path), manifest)

@@ -24,6 +24,8 @@ from xport.backends import checksum
 from xport.errors import ModelFormatError
 
 MANIFEST_METHOD = "xport_manifest"
+# manifest.extra key: the inputs the program takes in channels-last dim order (a stream's state, channels_last_state.py)
+CHANNELS_LAST_INPUTS = "channels_last_inputs"
 DELEGATE = "XnnpackBackend"
 CHECKSUM_KEY = "pte_sha256"  # in manifest.extra
 CHECKSUM_PLACEHOLDER = checksum.PLACEHOLDER

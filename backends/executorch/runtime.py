@@ -18,7 +18,7 @@ from xport.artifact import DEFAULT_THREADS, Manifest
 from xport.errors import BackendUnavailableError, ModelFormatError
 
 from . import BACKEND
-from .pte_format import DELEGATE, MANIFEST_METHOD, check_checksum, check_header
+from .pte_format import CHANNELS_LAST_INPUTS, DELEGATE, MANIFEST_METHOD, check_checksum, check_header
 
 _REEXPORT = "the file is truncated or corrupt; export it again"
 
@@ -35,6 +35,12 @@ def _use_threads(threads: int) -> None:
     with native_stderr_silenced():
         if portable_lib._threadpool_get_thread_count() != threads:
             portable_lib._unsafe_reset_threadpool(threads)
+
+
+def _channels_last(x: np.ndarray) -> torch.Tensor:
+    """``x`` as a channels-last tensor of its shape: free for a state the program returned (it is one already)."""
+    x = x if all(stride >= 0 for stride in x.strides) else np.ascontiguousarray(x)
+    return torch.from_numpy(x).contiguous(memory_format=torch.channels_last)
 
 
 class PteRunner:
@@ -69,6 +75,8 @@ class PteRunner:
                 raise ModelFormatError(self.path, f"ExecuTorch cannot prepare its forward method "
                                                   f"({_first_line(exc)})", _REEXPORT) from exc
         self._program = program  # keeps the loaded program (and its buffer) alive while the method is used
+        # Inputs the program takes in channels-last dim order (a stream's state, :mod:`.channels_last_state`).
+        self._channels_last = frozenset(self.manifest.extra.get(CHANNELS_LAST_INPUTS, ()))
         self.threads = threads
         portable = self.manifest.extra.get("delegation", {}).get("portable_nodes", 0)
         kernels = "XNNPACK" + (f" + {portable} portable-kernel node(s)" if portable else "")
@@ -85,8 +93,10 @@ class PteRunner:
                                    _REEXPORT) from exc
 
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        tensors = [_channels_last(x) if spec.name in self._channels_last else torch.from_numpy(np.ascontiguousarray(x))
+                   for spec, x in zip(self.manifest.inputs, inputs)]
         try:
-            outputs = self._forward.execute([torch.from_numpy(np.ascontiguousarray(x)) for x in inputs])
+            outputs = self._forward.execute(tensors)
         except RuntimeError as exc:  # a kernel rejected its arguments: only a damaged program gets this far
             raise ModelFormatError(self.path, f"ExecuTorch failed to run it ({_first_line(exc)})", _REEXPORT) from exc
         return [o.numpy() for o in outputs]
