@@ -21,7 +21,7 @@ def run(path, samples, threads):
     program = _C._load_program_from_buffer(data, enable_etdump=False, debug_buffer_size=0,
                                            program_verification=_C.Verification.InternalConsistency, data_path=None)
     forward = program.load_method("forward")
-    # Inputs taken in channels-last dim order (pte_format.CHANNELS_LAST_INPUTS; this module cannot import xport):
+    # Inputs taken in channels-last dim order (pte_format.CHANNELS_LAST_INPUTS, read here from the manifest method):
     # handed over as such, since ExecuTorch reads a tensor of the other order as if it were in the method's.
     manifest = json.loads(program.load_method("xport_manifest").call(())[0])
     channels_last = [spec["name"] in manifest["extra"].get("channels_last_inputs", ()) for spec in manifest["inputs"]]
