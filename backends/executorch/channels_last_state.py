@@ -2,9 +2,11 @@
 
 XNNPACK computes NHWC. With the state in PyTorch's NCHW, ExecuTorch's XNNPACK delegate transposes every state tensor
 on its way in and every new state on its way out (causal X3D-XS: 147 transposes, 1.2 ms of a ~10 ms step, plus the
-per-operator cost of the delegate's call). Traced with channels-last example state, and each new state made
-channels-last in the graph, the program takes and returns those tensors in channels-last dim order and the
-transposes are gone: the step took 25–30 % less (8.1–9.0 vs 11.8–12.1 ms in one process).
+per-operator cost of the delegate's call). Traced with channels-last example state, each new state made
+channels-last in the graph, and the frame made channels-last once at the start (so that a conv's output, which a new
+state may be as it is, is channels-last already: XNNPACK takes only the clones that keep the dim order), the program
+takes and returns those tensors in channels-last dim order and their transposes are gone: the step took 25–30 %
+less (8.1–9.0 vs 11.8–12.1 ms in one process). The frame's conversion is the one node left to a portable kernel.
 
 The state keeps PyTorch's shape, (N, C, H, W), as ExecuTorch's API sees it; only the memory order changes. The
 manifest lists those inputs (``extra["channels_last_inputs"]``): xport's runners hand them over as channels-last
