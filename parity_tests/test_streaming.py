@@ -14,6 +14,7 @@ from xport import efficient_ops as eo
 from xport.benchmark.report import with_window_speedups
 from xport.preprocess import PreprocessSpec
 from xport.streaming import StreamSession
+from xport.tensor_spec import in_file_layout, in_model_layout
 
 from . import video_families
 from .helpers import needs_arm, randomise_batch_norm, require_backend, zoo_model
@@ -142,6 +143,31 @@ def test_state_of_the_wrong_shape_or_another_model_is_refused(tiny, exports):
     other = StreamSession(xport.stream(eo.TinyCausalCNN().eval(), FRAME))  # other weights: another checksum
     with pytest.raises(xport.XportError, match="another stream model"):
         StreamSession(artifact).step(frame, other.state)
+
+
+@pytest.mark.parametrize("backend", ["tflite", "executorch"])
+def test_runtimes_hold_the_state_between_steps_as_an_app_does(tiny, backend, exports):
+    """The step loop (the state left in the runtime's buffers between steps) computes what feeding every state
+    through ``run`` computes, bit for bit, including a state read out mid-stream and a stream continued from it."""
+    require_backend(backend)
+    _, step = tiny
+    artifact = exports.export("stream/tiny_causal", step, step.example_inputs(), backend)
+    session = StreamSession(artifact)
+    assert session.loop is not None
+    specs, outputs = artifact.manifest, session.outputs
+    clip = torch.randn(1, 3, 6, 24, 24, generator=torch.Generator().manual_seed(8))
+    state = in_file_layout(session.initial_state().tensors, specs.inputs[1:])
+    expected, saved = [], None
+    for t in range(6):
+        ran = artifact.runner.run(*in_file_layout((clip[:, :, t],), specs.inputs[:1]), *state)
+        state = ran[outputs:]
+        expected.append(in_model_layout([torch.from_numpy(o) for o in ran[:outputs]], specs.outputs))
+        torch.testing.assert_close(list(session.step(clip[:, :, t])), expected[t], rtol=0, atol=0)
+        if t == 2:
+            saved = session.state  # read out of the loop mid-stream; the loop goes on from where it was
+    held = in_model_layout([torch.from_numpy(x) for x in state], specs.inputs[1:])
+    torch.testing.assert_close(list(session.state.tensors), held, rtol=0, atol=0)
+    torch.testing.assert_close(list(session.step(clip[:, :, 3], saved)), expected[3], rtol=0, atol=0)
 
 
 def test_batch_of_streams_and_reset(tiny):

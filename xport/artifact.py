@@ -65,13 +65,34 @@ class Manifest:
 
 
 class Runner(Protocol):
-    """A loaded artifact in its runtime (what backends' ``load(path)`` return)."""
+    """A loaded artifact in its runtime (what backends' ``load(path)`` return).
+
+    A runner may also offer ``step_loop(results: int) -> StepLoop | None`` for stream artifacts whose first
+    ``results`` outputs are not state (None where the runtime cannot hold the state safely): a
+    :class:`~xport.streaming.StreamSession` then runs its steps there instead of through ``run``.
+    """
 
     manifest: Manifest
     runtime: str  # e.g. "onnxruntime 1.32.0 (CPUExecutionProvider)"
     companions: tuple[Path, ...]  # files loaded besides the artifact's main file (OpenVINO's .bin), often none
 
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]: ...
+
+
+class StepLoop(Protocol):
+    """A stream artifact's steps with the state left in the runtime between them, as an app runs them.
+
+    ``run`` returns each state as a new array and takes it back as an input, two copies of every state per step
+    into fresh memory; an app hands the state over in the runtime's own buffers. Steps alternate with ``start``
+    (the state to continue from, in the file's layout) and ``state`` (the current one, read out) at any point.
+    """
+
+    def start(self, state: Sequence[np.ndarray]) -> None: ...
+
+    def step(self, *frame: np.ndarray) -> list[np.ndarray]:
+        """One step on the non-state inputs; returns the non-state outputs (arrays of their own)."""
+
+    def state(self) -> list[np.ndarray]: ...
 
 
 @dataclass(frozen=True)

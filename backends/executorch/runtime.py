@@ -16,9 +16,11 @@ import torch
 from xport._warnings import native_stderr_silenced
 from xport.artifact import DEFAULT_THREADS, Manifest
 from xport.errors import BackendUnavailableError, ModelFormatError
+from xport.tensor_spec import TensorSpec
 
 from . import BACKEND
 from .pte_format import CHANNELS_LAST_INPUTS, DELEGATE, MANIFEST_METHOD, check_checksum, check_header
+from .step_loop import PteStepLoop
 
 _REEXPORT = "the file is truncated or corrupt; export it again"
 
@@ -92,14 +94,21 @@ class PteRunner:
             raise ModelFormatError(self.path, f"its xport manifest is unreadable ({_first_line(exc)})",
                                    _REEXPORT) from exc
 
+    def _tensor(self, spec: TensorSpec, x: np.ndarray) -> torch.Tensor:
+        return _channels_last(x) if spec.name in self._channels_last else torch.from_numpy(np.ascontiguousarray(x))
+
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
-        tensors = [_channels_last(x) if spec.name in self._channels_last else torch.from_numpy(np.ascontiguousarray(x))
-                   for spec, x in zip(self.manifest.inputs, inputs)]
+        tensors = [self._tensor(spec, x) for spec, x in zip(self.manifest.inputs, inputs)]
         try:
             outputs = self._forward.execute(tensors)
         except RuntimeError as exc:  # a kernel rejected its arguments: only a damaged program gets this far
             raise ModelFormatError(self.path, f"ExecuTorch failed to run it ({_first_line(exc)})", _REEXPORT) from exc
         return [o.numpy() for o in outputs]
+
+    def step_loop(self, results: int) -> PteStepLoop:
+        """A stream's steps with the state kept in buffers between them (:mod:`.step_loop`)."""
+        return PteStepLoop(self._forward, self._tensor, self.manifest.inputs, results,
+                           len(self.manifest.outputs) - results)
 
 
 def load(path: Path, threads: int = DEFAULT_THREADS) -> PteRunner:

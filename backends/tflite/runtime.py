@@ -14,6 +14,7 @@ from xport.backends import checksum
 from xport.errors import ModelFormatError
 
 from .flatbuffer import has_identifier, read_metadata
+from .step_loop import TfliteStepLoop, step_loop
 
 CHECKSUM_KEY = "tflite_sha256"  # in manifest.extra
 
@@ -55,13 +56,26 @@ class TfliteRunner:
                                    "the file is truncated or corrupt; export it again") from exc
         self._inputs = [d["index"] for d in self._interpreter.get_input_details()]
         self._outputs = [d["index"] for d in self._interpreter.get_output_details()]
+        self._holder: TfliteStepLoop | None = None  # the step loop whose state is in the interpreter now
         self.runtime = f"ai-edge-litert {version('ai-edge-litert')} (LiteRT interpreter, {threads} threads)"
 
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        self._hand_over(None)
         for index, x in zip(self._inputs, inputs):
             self._interpreter.set_tensor(index, x)
         self._interpreter.invoke()
         return [self._interpreter.get_tensor(index) for index in self._outputs]  # get_tensor returns a copy
+
+    def step_loop(self, results: int) -> TfliteStepLoop | None:
+        """A stream's steps with the state left in the interpreter (:mod:`.step_loop`)."""
+        return step_loop(self._interpreter, self._inputs, self._outputs, results, self._hand_over)
+
+    def _hand_over(self, user: TfliteStepLoop | None) -> None:
+        """``user`` (a step loop, or None: ``run``) runs the interpreter next: the loop whose state is in it first
+        sets that state aside."""
+        if self._holder is not None and self._holder is not user:
+            self._holder.set_aside()
+        self._holder = user
 
 
 def load(path: Path, threads: int = DEFAULT_THREADS) -> TfliteRunner:

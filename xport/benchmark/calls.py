@@ -32,14 +32,18 @@ def timed_call(artifact: Artifact, inputs: tuple[torch.Tensor, ...]) -> Callable
 
 
 def stream_step(artifact: Artifact, seed: int = 0) -> Callable[[], None]:
-    """One step per call on a seeded frame, with the state the previous call returned (the initial state at first),
-    fed back as it came out of the runtime, as an app does; a runtime with native state (OpenVINO variables) carries
-    it over itself and takes the frame alone."""
+    """One step per call on a seeded frame, with the state the previous call left, as an app runs a stream: in the
+    runner's step loop where it has one (the state stays in the runtime's buffers, :class:`~xport.artifact.StepLoop`),
+    else fed back through ``run`` as it came out; a runtime with native state (OpenVINO variables) carries it over
+    itself and takes the frame alone."""
     from ..streaming import StreamSession
 
-    session = StreamSession(artifact)  # the manifest's contract: output count, state shapes and initial values
+    session = StreamSession(artifact)  # the manifest's contract, and the step loop started on the initial state
     frame = torch.randn(artifact.manifest.extra["stream"]["frame"]["shape"],
                         generator=torch.Generator().manual_seed(seed))
+    if session.loop is not None:
+        fed = in_file_layout((frame,), artifact.manifest.inputs[:1])
+        return lambda: session.loop.step(*fed)
     given = (frame,) if session.native else (frame, *session.initial_state().tensors)
     arrays = in_file_layout(given, artifact.manifest.inputs)
     runner, state = artifact.runner, list(arrays[1:])

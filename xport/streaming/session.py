@@ -11,7 +11,9 @@ from typing import Any
 
 import torch
 
+from ..artifact import StepLoop
 from ..errors import XportError
+from ..tensor_spec import in_file_layout, in_model_layout
 from .model import StreamModel
 from .rewrite import StateSpec
 
@@ -48,26 +50,55 @@ class StreamSession:
         self.specs = tuple(StateSpec.from_dict(s) for s in contract["states"])
         # The runtime keeps the state itself (OpenVINO variables): only the frame goes in, only outputs come out.
         self.native = bool(contract.get("native_state"))
+        # Or the runner's step loop holds it between steps, as an app does (None: the state goes through ``run``).
+        offered = None if isinstance(model, StreamModel) or self.native else getattr(model.runner, "step_loop", None)
+        self.loop: StepLoop | None = offered(self.outputs) if offered else None
         self.reset()
 
     def initial_state(self) -> StreamState:
         return StreamState(tuple(torch.full(s.shape, s.initial) for s in self.specs), self.checksum)
 
+    @property
+    def state(self) -> StreamState:
+        """The state after the last step (read out of the step loop, if the loop holds it)."""
+        if self._state is None:
+            held = [torch.from_numpy(x) for x in self.loop.state()]
+            self._state = StreamState(tuple(s.to_model_layout(x) for s, x in zip(self._file_specs(), held)),
+                                      self.checksum)
+        return self._state
+
+    def _file_specs(self) -> tuple:
+        """The artifact's specs of the state inputs (its last inputs), in the file's layout."""
+        inputs = self.model.manifest.inputs
+        return inputs[len(inputs) - len(self.specs):]
+
     def reset(self) -> None:
         """Start a new stream: every state back to its initial value."""
-        self.state = self.initial_state()
+        self._start(self.initial_state())
         if self.native:
             self.model.runner.reset_state()
+
+    def _start(self, state: StreamState) -> None:
+        if self.loop is not None:  # checked first (InputSpecError names the state tensor), then handed over
+            self.loop.start(in_file_layout(state.tensors, self._file_specs()))
+        self._state = state
 
     def step(self, frame: torch.Tensor, state: StreamState | None = None) -> tuple[torch.Tensor, ...]:
         """Feed one (N, C, H, W) frame; returns the outputs and keeps the new state in ``self.state``."""
         if self.native and state is not None:
             raise XportError("this artifact keeps its state inside the runtime (native state): it cannot be given "
                              "one; reset() starts a new stream")
-        state = self.state if state is None else state
-        if state.checksum != self.checksum:
+        if state is not None and state.checksum != self.checksum:
             raise XportError(f"this state belongs to another stream model (contract {state.checksum}, this model's "
                              f"{self.checksum}): start from session.initial_state() or reset()")
+        if self.loop is not None:
+            if state is not None and state is not self._state:  # not the one the loop holds: continue from it
+                self._start(state)
+            specs = self.model.manifest
+            results = self.loop.step(*in_file_layout((frame,), specs.inputs[:1]))
+            self._state = None  # in the loop now
+            return tuple(in_model_layout([torch.from_numpy(o) for o in results], specs.outputs))
+        state = self.state if state is None else state
         if isinstance(self.model, StreamModel):
             with torch.no_grad():
                 result = tuple(self.model(frame, *state.tensors))
@@ -78,5 +109,5 @@ class StreamSession:
             result = self.model.run(*fed)
             result = result if isinstance(result, tuple) else (result,)
         if not self.native:
-            self.state = StreamState(tuple(result[self.outputs:]), self.checksum)
+            self._state = StreamState(tuple(result[self.outputs:]), self.checksum)
         return tuple(result[:self.outputs])
