@@ -39,7 +39,9 @@ class StreamSession:
     """Run a stream model (a :class:`~xport.streaming.StreamModel` or its exported artifact) frame by frame.
 
     ``step(frame)`` returns the outputs after that frame (the clip model's on every frame so far); ``reset()`` starts
-    a new stream. ``state`` may be saved and given back with ``step(frame, state)``.
+    a new stream. ``state`` may be saved and given back with ``step(frame, state)``. Where the artifact's runner
+    offers a step loop (``loop``: LiteRT, ExecuTorch), the state stays in the runtime between steps and ``state``
+    reads it out when asked.
     """
 
     def __init__(self, model: Any):
