@@ -170,6 +170,25 @@ def test_runtimes_hold_the_state_between_steps_as_an_app_does(tiny, backend, exp
     torch.testing.assert_close(list(session.step(clip[:, :, 3], saved)), expected[3], rtol=0, atol=0)
 
 
+def test_executorch_step_takes_its_outputs_back_as_apps_feed_them(tiny, exports):
+    """ExecuTorch's Module API (Swift, Kotlin) hands out outputs as views of the program's planned memory, and the
+    bundles' snippets feed the new state back as it came out: every input must have memory apart from every output
+    (the tiny CNN's step keeps a portable op before the delegate, which let outputs take inputs' memory)."""
+    require_backend("executorch")
+    _, step = tiny
+    artifact = exports.export("stream/tiny_causal", step, step.example_inputs(), "executorch")
+    session = StreamSession(artifact)  # loads ExecuTorch's bindings quietly first
+    from executorch.extension.pybindings.portable_lib import _load_for_executorch
+
+    module = _load_for_executorch(str(artifact.path))
+    state = [torch.from_numpy(x) for x in in_file_layout(session.initial_state().tensors, artifact.manifest.inputs[1:])]
+    clip = torch.randn(1, 3, 6, 24, 24, generator=torch.Generator().manual_seed(9))
+    for t in range(6):
+        outputs = module.forward([clip[:, :, t].contiguous(), *state], clone_outputs=False)
+        state = outputs[session.outputs:]  # as they came out, as an app feeds them
+        torch.testing.assert_close(outputs[0], session.step(clip[:, :, t])[0], rtol=0, atol=0)
+
+
 def test_batch_of_streams_and_reset(tiny):
     model, step = tiny
     clips = torch.randn(2, 3, 5, 24, 24, generator=torch.Generator().manual_seed(4))

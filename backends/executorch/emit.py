@@ -34,6 +34,7 @@ from xport.errors import UnsupportedOpError, XportError
 from . import BACKEND, NAME
 from .channels_last_state import lower_stream
 from .lowering import EdgeProgramManager, lower
+from .memory_plan import stream_config
 from .pte_format import CHECKSUM_KEY, CHECKSUM_PLACEHOLDER, MANIFEST_METHOD, seal
 
 log = logging.getLogger("xport")
@@ -81,7 +82,7 @@ def emit(program: ExportedProgram, options: EmitOptions, out_dir: Path) -> Artif
     _set_manifest(edge, replace(manifest, extra=extra))
     with BACKEND.quiet():
         try:
-            data, checksum = seal(edge.to_executorch().buffer)
+            data, checksum = seal(edge.to_executorch(stream_config() if "stream" in manifest.extra else None).buffer)
         except RuntimeError as exc:  # e.g. an op left outside XNNPACK with no portable kernel
             raise XportError(f"ExecuTorch could not build the program: {str(exc).splitlines()[0]}; "
                              f"delegation: {report.brief()}") from exc
