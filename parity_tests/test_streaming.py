@@ -177,13 +177,18 @@ def test_executorch_step_takes_its_outputs_back_as_apps_feed_them(tiny, exports)
     require_backend("executorch")
     _, step = tiny
     artifact = exports.export("stream/tiny_causal", step, step.example_inputs(), "executorch")
+    feed_outputs_back_as_apps_do(artifact, torch.randn(1, 3, 6, 24, 24, generator=torch.Generator().manual_seed(9)))
+
+
+def feed_outputs_back_as_apps_do(artifact: xport.Artifact, clip: torch.Tensor) -> None:
+    """Each step of ``clip`` run through ExecuTorch's bindings with its outputs uncloned and fed straight back, as
+    ExecuTorch's Module API does, equals the session's step, bit for bit."""
     session = StreamSession(artifact)  # loads ExecuTorch's bindings quietly first
     from executorch.extension.pybindings.portable_lib import _load_for_executorch
 
     module = _load_for_executorch(str(artifact.path))
     state = [torch.from_numpy(x) for x in in_file_layout(session.initial_state().tensors, artifact.manifest.inputs[1:])]
-    clip = torch.randn(1, 3, 6, 24, 24, generator=torch.Generator().manual_seed(9))
-    for t in range(6):
+    for t in range(clip.shape[2]):
         outputs = module.forward([clip[:, :, t].contiguous(), *state], clone_outputs=False)
         state = outputs[session.outputs:]  # as they came out, as an app feeds them
         torch.testing.assert_close(outputs[0], session.step(clip[:, :, t])[0], rtol=0, atol=0)
@@ -225,6 +230,8 @@ def test_executorch_takes_the_state_of_causal_x3d_in_channels_last_dim_order(exp
     assert artifact.manifest.extra["delegation"]["portable_ops"] == {"dim_order_ops._clone_dim_order.default": 1}
     report = xport.verify(model, artifact)
     assert report.passed and report.samples == 6 and report.metrics.max_rel < 1e-4, report
+    # The frame's conversion runs before the delegate: its memory must not be an output's all the same.
+    feed_outputs_back_as_apps_do(artifact, torch.randn(1, 3, 4, 64, 64, generator=torch.Generator().manual_seed(10)))
 
 
 def test_causal_clip_model_exports_with_its_running_mean():
