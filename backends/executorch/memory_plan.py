@@ -3,10 +3,11 @@
 An app feeds a step's new state back as the next step's inputs as it came out: ExecuTorch's Module API, in Swift
 and in Kotlin alike, hands out outputs as views of the program's planned memory, and ``set_input`` copies each into
 its planned input. ExecuTorch's planner lets a tensor take an input's memory once the input was last read, so an
-output placed there is overwritten by the copy of another input before that output is fed back: the tests' tiny
-causal CNN, whose step keeps a portable op before the delegate, had 4 of its 9 inputs overlapping an output (a
-wholly delegated step reads all inputs in its one delegate call, so nothing overlapped there). Keeping every input
-alive to the end of the run rules this out, for the price of the inputs' bytes.
+output placed there is overwritten by the copy of another input before that output is fed back. Any portable op
+before the delegate frees an input early: causal X3D-XS's channels-last step converts its frame there, and the
+frame's memory was a state output's (every logit of an app's stream off); the tests' tiny causal CNN had 4 of its 9
+inputs overlapping outputs. Keeping every input alive to the end of the run rules this out, for the price of the
+inputs' bytes (X3D's frame: 307 KB).
 """
 
 from __future__ import annotations
